@@ -1,0 +1,34 @@
+// Reads the stack's configuration from Pulumi once, before any resource exists, and hands the
+// components typed values. Validation itself lives in scripts/lib/stack-settings.ts so the smoke
+// test and token CLI judge a stack exactly as the program does.
+import * as pulumi from "@pulumi/pulumi";
+import { parseStackSettings, type StackSettings } from "../scripts/lib/stack-settings.js";
+
+/** The stack's settings, with every credential already wrapped as a Pulumi secret. */
+export interface StackConfig extends Omit<StackSettings, "secrets"> {
+  secrets: {
+    hasuraAdminSecret: pulumi.Output<string>;
+    postgresPassword: pulumi.Output<string>;
+    hasuraDbPassword: pulumi.Output<string>;
+    /** Local signing mode only. */
+    devSigningKey: pulumi.Output<string> | undefined;
+  };
+}
+
+export function loadStackConfig(): StackConfig {
+  const project = pulumi.getProject();
+  const stack = pulumi.getStack();
+  // runtime.getConfig reads the raw string (no "use getSecret" warning); every secret is wrapped below
+  // before it leaves this function.
+  const settings = parseStackSettings((key) => pulumi.runtime.getConfig(`${project}:${key}`), { project, stack });
+  const { secrets, ...rest } = settings;
+  return {
+    ...rest,
+    secrets: {
+      hasuraAdminSecret: pulumi.secret(secrets.hasuraAdminSecret),
+      postgresPassword: pulumi.secret(secrets.postgresPassword),
+      hasuraDbPassword: pulumi.secret(secrets.hasuraDbPassword),
+      devSigningKey: secrets.devSigningKey === undefined ? undefined : pulumi.secret(secrets.devSigningKey),
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { HASURA_INTERNAL_PORT, LOOPBACK } from "./naming.js";
+
+export interface HasuraArgs {
+  /** Prefix of every Docker name, e.g. `kinde-hasura-dev`. */
+  namePrefix: string;
+  /** Pinned `hasura/graphql-engine` v2 image reference. */
+  image: string;
+  networkName: pulumi.Input<string>;
+  /** Host port on 127.0.0.1; 0 lets Docker pick a free one. */
+  hostPort: number;
+  /** Connection URL as the least-privilege `hasura` role, for the metadata catalog and the `default` source. */
+  databaseUrl: pulumi.Output<string>;
+  adminSecret: pulumi.Output<string>;
+  /** HASURA_GRAPHQL_JWT_SECRET as JSON (scripts/lib/jwt-policy.ts builds it). */
+  jwtSecret: string;
+  /** Serve /console (and the APIs it needs). Default false. */
+  console?: boolean;
+  /** Internal error details in responses. Default false. */
+  devMode?: boolean;
+  /** Browser origins allowed by CORS. */
+  corsDomains: string[];
+}
+
+/** Hasura GraphQL Engine that trusts the stack's JWT policy, healthy before `pulumi up` goes on. */
+export class Hasura extends pulumi.ComponentResource {
+  /** Base URL on the host, e.g. http://127.0.0.1:8080. */
+  public readonly url: pulumi.Output<string>;
+  public readonly hostPort: pulumi.Output<number>;
+  public readonly container: docker.Container;
+
+  constructor(name: string, args: HasuraArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kinde-hasura:index:Hasura", name, {}, opts);
+
+    const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: this });
+
+    const envs = pulumi.all([args.databaseUrl, args.adminSecret]).apply(([databaseUrl, adminSecret]) =>
+      hasuraEnvironment({ ...args, databaseUrl, adminSecret }),
+    );
+
+    this.container = new docker.Container(
+      name,
+      {
+        name: `${args.namePrefix}-hasura`,
+        image: image.imageId,
+        envs: pulumi.secret(envs),
+        networksAdvanced: [{ name: args.networkName }],
+        ports: [
+          {
+            internal: HASURA_INTERNAL_PORT,
+            ...(args.hostPort === 0 ? {} : { external: args.hostPort }),
+            ip: LOOPBACK,
+          },
+        ],
+        healthcheck: {
+          // /healthz is public and cannot be disabled; it answers 500 while the catalog is unreachable.
+          tests: ["CMD-SHELL", `curl -fsS http://127.0.0.1:${HASURA_INTERNAL_PORT}/healthz || exit 1`],
+          interval: "3s",
+          timeout: "5s",
+          retries: 40,
+          startPeriod: "10s",
+        },
+        wait: true,
+        waitTimeout: 180,
+        restart: "unless-stopped",
+      },
+      {
+        parent: this,
+        // A component's dependsOn does not reach its children: Hasura must wait for its role and grants.
+        dependsOn: opts?.dependsOn,
+        deleteBeforeReplace: true,
+        replaceOnChanges: ["healthcheck"],
+      },
+    );
+
+    this.hostPort = this.container.ports.apply((ports) => {
+      const external = ports?.[0]?.external;
+      if (external === undefined) throw new Error(`${args.namePrefix}-hasura has no published port`);
+      return external;
+    });
+    this.url = pulumi.interpolate`http://${LOOPBACK}:${this.hostPort}`;
+    this.registerOutputs({ url: this.url, hostPort: this.hostPort });
+  }
+}
+
+/**
+ * The container's environment as KEY=VALUE strings. Hardening per Hasura's production checklist:
+ * telemetry off, no unauthorized role (a request without a token is refused), only the APIs in use.
+ */
+export function hasuraEnvironment(args: {
+  databaseUrl: string;
+  adminSecret: string;
+  jwtSecret: string;
+  console?: boolean;
+  devMode?: boolean;
+  corsDomains: string[];
+}): string[] {
+  const console = args.console ?? false;
+  return [
+    // The catalog lives in hdb_catalog; the `default` source is added by metadata/ from PG_DATABASE_URL.
+    `HASURA_GRAPHQL_METADATA_DATABASE_URL=${args.databaseUrl}`,
+    `PG_DATABASE_URL=${args.databaseUrl}`,
+    `HASURA_GRAPHQL_ADMIN_SECRET=${args.adminSecret}`,
+    `HASURA_GRAPHQL_JWT_SECRET=${args.jwtSecret}`,
+    "HASURA_GRAPHQL_ENABLE_TELEMETRY=false",
+    `HASURA_GRAPHQL_ENABLE_CONSOLE=${console}`,
+    `HASURA_GRAPHQL_DEV_MODE=${args.devMode ?? false}`,
+    // The console also uses the config and pgdump APIs; without it, GraphQL plus the admin-only metadata API.
+    `HASURA_GRAPHQL_ENABLED_APIS=${console ? "metadata,graphql,pgdump,config" : "metadata,graphql"}`,
+    `HASURA_GRAPHQL_CORS_DOMAIN=${args.corsDomains.join(",")}`,
+    "HASURA_GRAPHQL_SERVER_PORT=8080",
+  ];
+}

@@ -1,0 +1,74 @@
+// kinde-hasura: one isolated Postgres + Hasura GraphQL Engine per stack, on the Docker daemon that
+// DOCKER_HOST (or docker:host) names, with Hasura trusting the stack's token issuer.
+//
+// What the stack deploys:
+//   - a bridge network `<project>-<stack>-net`;
+//   - Postgres (pinned image, named data volume, healthy before use, published on 127.0.0.1 only);
+//   - a least-privilege `hasura` login role, its catalog schema and grants;
+//   - Hasura (pinned v2 image, admin secret, JWT secret for Kinde's JWKS or the dev signing key,
+//     telemetry off, healthy before use, published on 127.0.0.1 only).
+// Configuration is validated as a whole before the first resource (infra/config.ts).
+import * as pulumi from "@pulumi/pulumi";
+import { hasuraJwtSecret } from "../scripts/lib/jwt-policy.js";
+import { postgresUrl } from "../scripts/lib/postgres-url.js";
+import { loadStackConfig } from "./config.js";
+import { HasuraDatabase } from "./database.js";
+import { Hasura } from "./hasura.js";
+import { APP_DATABASE, dockerNamePrefix, HASURA_DB_ROLE, POSTGRES_INTERNAL_PORT } from "./naming.js";
+import { StackNetwork } from "./network.js";
+import { Postgres } from "./postgres.js";
+
+const config = loadStackConfig();
+const namePrefix = dockerNamePrefix(config.project, config.stack);
+
+const network = new StackNetwork("network", { name: `${namePrefix}-net` });
+
+const postgres = new Postgres("postgres", {
+  namePrefix,
+  image: config.postgres.image,
+  networkName: network.name,
+  hostPort: config.postgres.port,
+  superuserPassword: config.secrets.postgresPassword,
+  protectData: config.production,
+});
+
+const database = new HasuraDatabase(
+  "database",
+  {
+    hostPort: postgres.hostPort,
+    superuserPassword: config.secrets.postgresPassword,
+    hasuraPassword: config.secrets.hasuraDbPassword,
+    // A console that creates tables needs CREATE on `public`; the console is never on in production.
+    allowSchemaChanges: config.hasura.console,
+  },
+  { dependsOn: [postgres] },
+);
+
+const hasura = new Hasura(
+  "hasura",
+  {
+    namePrefix,
+    image: config.hasura.image,
+    networkName: network.name,
+    hostPort: config.hasura.port,
+    databaseUrl: pulumi
+      .all([postgres.internalHost, config.secrets.hasuraDbPassword])
+      .apply(([host, password]) =>
+        postgresUrl({ user: HASURA_DB_ROLE, password, host, port: POSTGRES_INTERNAL_PORT, database: APP_DATABASE }),
+      ),
+    adminSecret: config.secrets.hasuraAdminSecret,
+    jwtSecret: JSON.stringify(hasuraJwtSecret(config.jwt)),
+    console: config.hasura.console,
+    devMode: config.hasura.devMode,
+    corsDomains: config.hasura.corsDomains,
+  },
+  { dependsOn: [database] },
+);
+
+export const hasuraUrl = hasura.url;
+export const graphqlUrl = pulumi.interpolate`${hasura.url}/v1/graphql`;
+export const consoleUrl = config.hasura.console ? pulumi.interpolate`${hasura.url}/console` : undefined;
+export const jwtIssuer = config.jwt.issuer;
+export const jwtAudience = config.jwt.audience;
+export const authMode = config.jwt.trust.kind;
+export const postgresPort = postgres.hostPort;

@@ -1,0 +1,105 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { APP_DATABASE, LOOPBACK, POSTGRES_INTERNAL_PORT } from "./naming.js";
+
+export interface PostgresArgs {
+  /** Prefix of every Docker name, e.g. `kinde-hasura-dev`. */
+  namePrefix: string;
+  /** Pinned image reference, e.g. `postgres:17.6`. */
+  image: string;
+  /** The stack network; the container answers there as `<namePrefix>-postgres`. */
+  networkName: pulumi.Input<string>;
+  /** Host port on 127.0.0.1; 0 lets Docker pick a free one. */
+  hostPort: number;
+  /** Password of the `postgres` superuser. */
+  superuserPassword: pulumi.Output<string>;
+  /** Protect the data volume from `pulumi destroy` and replacement (production). Default false. */
+  protectData?: boolean;
+}
+
+/** Postgres with its data on a named volume, healthy before anything else may use it. */
+export class Postgres extends pulumi.ComponentResource {
+  /** Host name of the container inside the stack network. */
+  public readonly internalHost: pulumi.Output<string>;
+  /** The port published on 127.0.0.1 (Docker's choice when hostPort is 0). */
+  public readonly hostPort: pulumi.Output<number>;
+  public readonly volumeName: pulumi.Output<string>;
+  public readonly container: docker.Container;
+
+  constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kinde-hasura:index:Postgres", name, {}, opts);
+
+    // keepLocally: stacks share the daemon's image store; destroying one must not pull an image
+    // from under another stack's running container.
+    const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: this });
+
+    const protect = args.protectData ?? false;
+    const volume = new docker.Volume(
+      `${name}-data`,
+      { name: `${args.namePrefix}-pgdata` },
+      // A replaced volume is an empty volume: production keeps its data through destroy and renames.
+      { parent: this, protect, retainOnDelete: protect },
+    );
+
+    const envs = pulumi
+      .all([args.superuserPassword])
+      .apply(([password]) => [`POSTGRES_PASSWORD=${password}`, "POSTGRES_USER=postgres", `POSTGRES_DB=${APP_DATABASE}`]);
+
+    this.container = new docker.Container(
+      name,
+      {
+        name: `${args.namePrefix}-postgres`,
+        image: image.imageId,
+        envs: pulumi.secret(envs),
+        networksAdvanced: [{ name: args.networkName }],
+        ports: [
+          {
+            internal: POSTGRES_INTERNAL_PORT,
+            ...(args.hostPort === 0 ? {} : { external: args.hostPort }),
+            ip: LOOPBACK,
+          },
+        ],
+        volumes: [{ volumeName: volume.name, containerPath: postgresDataPath(args.image) }],
+        healthcheck: {
+          // -h: over TCP. Through the socket pg_isready answers for the init-time server and reports
+          // healthy too early on a fresh volume (keploy/samples-java#152).
+          tests: ["CMD-SHELL", `pg_isready -h 127.0.0.1 -U postgres -d ${APP_DATABASE}`],
+          interval: "2s",
+          timeout: "5s",
+          retries: 30,
+          startPeriod: "5s",
+        },
+        wait: true,
+        waitTimeout: 120,
+        restart: "unless-stopped",
+        // Delete stops with timeout 0 unless told otherwise; give Postgres time to shut down cleanly.
+        destroyGraceSeconds: 30,
+      },
+      {
+        parent: this,
+        // Fixed name and port: the old container must go before the new one starts.
+        deleteBeforeReplace: true,
+        // The provider "updates" a healthcheck without applying it; replace instead.
+        replaceOnChanges: ["healthcheck"],
+      },
+    );
+
+    this.internalHost = this.container.name;
+    this.hostPort = this.container.ports.apply((ports) => {
+      const external = ports?.[0]?.external;
+      if (external === undefined) throw new Error(`${args.namePrefix}-postgres has no published port`);
+      return external;
+    });
+    this.volumeName = volume.name;
+    this.registerOutputs({ internalHost: this.internalHost, hostPort: this.hostPort, volumeName: this.volumeName });
+  }
+}
+
+/**
+ * Where the image keeps its data: Postgres 18+ images moved PGDATA under /var/lib/postgresql/18/docker
+ * and refuse to start with data in the old place (docker-library/docs#2582).
+ */
+export function postgresDataPath(image: string): string {
+  const major = Number(/:(\d+)/.exec(image)?.[1] ?? "0");
+  return major >= 18 ? "/var/lib/postgresql" : "/var/lib/postgresql/data";
+}

@@ -1,0 +1,233 @@
+// A stack's configuration, read and validated in one pass before anything is created. Pure: values
+// come in as the strings Pulumi stores, out as typed settings or one ConfigError listing every
+// problem. Each message names the key, the rule and the bad value (a secret's value never: only its
+// length or its kind). infra/config.ts feeds it from Pulumi; scripts feed it from `pulumi config`.
+import { createPrivateKey, createPublicKey } from "node:crypto";
+import {
+  CLAIMS_MODES,
+  defaultKindeJwksUrl,
+  kindeIssuer,
+  localIssuer,
+  type ClaimsMode,
+  type JwtPolicy,
+} from "./jwt-policy.js";
+
+/** Defaults, the same as the `config:` block of Pulumi.yaml (tests/stack-settings.test.ts keeps them equal). */
+export const DEFAULTS = {
+  production: "false",
+  kindeDomain: "",
+  kindeAudience: "hasura",
+  kindeClaims: "namespace",
+  kindeJwksUrl: "",
+  hasuraPort: "0",
+  postgresPort: "0",
+  hasuraConsole: "false",
+  hasuraDevMode: "false",
+  hasuraCorsDomains: "http://localhost:3000",
+  postgresImage: "postgres:17.6",
+  hasuraImage: "hasura/graphql-engine:v2.48.16",
+} as const;
+
+export const SECRET_KEYS = ["hasuraAdminSecret", "postgresPassword", "hasuraDbPassword", "devSigningKey"] as const;
+export type SecretKey = (typeof SECRET_KEYS)[number];
+
+/** Hasura's production checklist asks for a long admin secret; 32 matches the HS256 key minimum. */
+export const MIN_PRODUCTION_ADMIN_SECRET = 32;
+const MIN_SIGNING_KEY_BITS = 2048;
+
+export interface StackSettings {
+  project: string;
+  stack: string;
+  production: boolean;
+  jwt: JwtPolicy;
+  hasura: {
+    image: string;
+    /** 0: Docker picks a free host port. */
+    port: number;
+    console: boolean;
+    devMode: boolean;
+    corsDomains: string[];
+  };
+  postgres: { image: string; port: number };
+  /** Plain values: the caller wraps them as secrets at once and never logs them. */
+  secrets: {
+    hasuraAdminSecret: string;
+    postgresPassword: string;
+    hasuraDbPassword: string;
+    /** Local signing mode only. */
+    devSigningKey?: string;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly stackName: string,
+    readonly problems: string[],
+  ) {
+    super(`Stack "${stackName}" has invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** `get(key)` returns the stored value of `<project>:<key>` or undefined. */
+export type ConfigLookup = (key: string) => string | undefined;
+
+export function parseStackSettings(get: ConfigLookup, ctx: { project: string; stack: string }): StackSettings {
+  const problems: string[] = [];
+  const name = (key: string) => `${ctx.project}:${key}`;
+  const value = (key: keyof typeof DEFAULTS) => get(key) ?? DEFAULTS[key];
+  const fail = (key: string, rule: string, got: string) => {
+    problems.push(`${name(key)} must be ${rule}; got ${JSON.stringify(got)}`);
+  };
+
+  const bool = (key: keyof typeof DEFAULTS): boolean => {
+    const raw = value(key);
+    if (raw === "true" || raw === "false") return raw === "true";
+    fail(key, "true or false", raw);
+    return false;
+  };
+  const port = (key: "hasuraPort" | "postgresPort"): number => {
+    const raw = value(key);
+    const n = Number(raw);
+    if (/^\d+$/.test(raw) && n >= 0 && n <= 65535) return n;
+    fail(key, "0 (Docker picks a free port) or a port from 1 to 65535", raw);
+    return 0;
+  };
+  const image = (key: "postgresImage" | "hasuraImage", example: string, repoRule?: RegExp): string => {
+    const raw = value(key);
+    const match = /^(?<repo>[a-z0-9][a-z0-9._\/-]*):(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]*)(@sha256:[a-f0-9]{64})?$/.exec(raw);
+    const tag = match?.groups?.tag ?? "";
+    const exact = match && tag !== "latest" && /\d+\.\d+/.test(tag);
+    if (!exact) fail(key, `an image pinned to an exact version such as ${example} (optionally @sha256:<digest>)`, raw);
+    else if (repoRule && !repoRule.test(`${match.groups?.repo}:${tag}`)) fail(key, `a ${example.split(":")[0]} v2 image such as ${example}`, raw);
+    return raw;
+  };
+  const secret = (key: SecretKey, required: boolean): string | undefined => {
+    const raw = get(key);
+    if (raw === undefined || raw === "") {
+      if (required) {
+        problems.push(
+          `${name(key)} is required; set it with \`pulumi config set --secret ${name(key)} <value>\` (npm run up generates it for dev)`,
+        );
+      }
+      return undefined;
+    }
+    return raw;
+  };
+
+  const production = bool("production");
+
+  // Kinde domain: a bare host; an https:// prefix and a trailing slash are forgiven.
+  const domainRaw = value("kindeDomain").trim();
+  let kindeDomain = "";
+  if (domainRaw !== "") {
+    const host = domainRaw.replace(/^https:\/\//, "").replace(/\/$/, "");
+    if (/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i.test(host)) kindeDomain = host.toLowerCase();
+    else fail("kindeDomain", "a host such as acme.kinde.com", domainRaw);
+  }
+
+  const audience = value("kindeAudience");
+  if (!/^\S+$/.test(audience)) fail("kindeAudience", "a non-empty audience without spaces such as hasura", audience);
+
+  const claimsRaw = value("kindeClaims");
+  const claims: ClaimsMode = CLAIMS_MODES.includes(claimsRaw as ClaimsMode) ? (claimsRaw as ClaimsMode) : "namespace";
+  if (claims !== claimsRaw) fail("kindeClaims", `one of ${CLAIMS_MODES.map((m) => `"${m}"`).join(", ")}`, claimsRaw);
+
+  const jwksOverride = value("kindeJwksUrl").trim();
+  if (jwksOverride !== "") {
+    if (!/^https:\/\/[^\s/]+\/\S*$/.test(jwksOverride)) {
+      fail("kindeJwksUrl", "an https:// URL such as https://acme.kinde.com/.well-known/jwks", jwksOverride);
+    } else if (domainRaw === "") {
+      problems.push(`${name("kindeJwksUrl")} is set but ${name("kindeDomain")} is empty; set kindeDomain too, or remove kindeJwksUrl`);
+    }
+  }
+
+  const hasuraPort = port("hasuraPort");
+  const postgresPort = port("postgresPort");
+  if (hasuraPort !== 0 && hasuraPort === postgresPort) {
+    problems.push(`${name("hasuraPort")} and ${name("postgresPort")} must differ; both are ${hasuraPort}`);
+  }
+
+  const console = bool("hasuraConsole");
+  const devMode = bool("hasuraDevMode");
+  const corsRaw = value("hasuraCorsDomains");
+  const corsDomains = corsRaw.split(",").map((d) => d.trim()).filter((d) => d !== "");
+  const originRule = /^(\*|https?:\/\/[A-Za-z0-9*.-]+(:\d{1,5})?)$/;
+  if (corsDomains.length === 0 || !corsDomains.every((d) => originRule.test(d))) {
+    fail("hasuraCorsDomains", "comma-separated origins with scheme such as https://app.example.com,http://localhost:3000", corsRaw);
+  }
+
+  const postgresImage = image("postgresImage", "postgres:17.6");
+  const hasuraImage = image("hasuraImage", "hasura/graphql-engine:v2.48.16", /(^|\/)hasura\/graphql-engine:v2\./);
+
+  const localMode = kindeDomain === "" && domainRaw === "";
+  const hasuraAdminSecret = secret("hasuraAdminSecret", true);
+  const postgresPassword = secret("postgresPassword", true);
+  const hasuraDbPassword = secret("hasuraDbPassword", true);
+  const devSigningKey = localMode && !production ? secret("devSigningKey", true) : undefined;
+  let publicKeyPem = "";
+  if (devSigningKey !== undefined) {
+    const publicKey = rsaPublicKeyOf(devSigningKey);
+    if (publicKey) publicKeyPem = publicKey;
+    else {
+      problems.push(
+        `${name("devSigningKey")} must be a PKCS#8 PEM RSA private key of ${MIN_SIGNING_KEY_BITS} bits or more ` +
+          `("-----BEGIN PRIVATE KEY-----"); got a value that is not (its contents are not shown)`,
+      );
+    }
+  }
+
+  if (production) {
+    const why = "on a production stack (production: true)";
+    if (localMode) {
+      problems.push(`${name("kindeDomain")} is required ${why}; local signing mode is for development only`);
+    }
+    if (console) fail("hasuraConsole", `false ${why}`, "true");
+    if (devMode) fail("hasuraDevMode", `false ${why}`, "true");
+    if (corsDomains.some((d) => d.includes("*"))) fail("hasuraCorsDomains", `exact origins without "*" ${why}`, corsRaw);
+    if (hasuraAdminSecret !== undefined && hasuraAdminSecret.length < MIN_PRODUCTION_ADMIN_SECRET) {
+      problems.push(
+        `${name("hasuraAdminSecret")} must be at least ${MIN_PRODUCTION_ADMIN_SECRET} characters ${why}; ` +
+          `got ${hasuraAdminSecret.length} characters`,
+      );
+    }
+  }
+
+  if (problems.length > 0) throw new ConfigError(ctx.stack, problems);
+
+  const jwt: JwtPolicy = localMode
+    ? { issuer: localIssuer(ctx.project, ctx.stack), audience, claims, trust: { kind: "local", publicKeyPem } }
+    : {
+        issuer: kindeIssuer(kindeDomain),
+        audience,
+        claims,
+        trust: { kind: "kinde", jwksUrl: jwksOverride || defaultKindeJwksUrl(kindeDomain) },
+      };
+  return {
+    project: ctx.project,
+    stack: ctx.stack,
+    production,
+    jwt,
+    hasura: { image: hasuraImage, port: hasuraPort, console, devMode, corsDomains },
+    postgres: { image: postgresImage, port: postgresPort },
+    secrets: {
+      hasuraAdminSecret: hasuraAdminSecret as string,
+      postgresPassword: postgresPassword as string,
+      hasuraDbPassword: hasuraDbPassword as string,
+      ...(devSigningKey !== undefined ? { devSigningKey } : {}),
+    },
+  };
+}
+
+/** The SPKI PEM of a PKCS#8 RSA private key of sufficient size, or undefined for anything else. */
+export function rsaPublicKeyOf(privateKeyPem: string): string | undefined {
+  if (!privateKeyPem.includes("-----BEGIN PRIVATE KEY-----")) return undefined;
+  try {
+    const key = createPrivateKey({ key: privateKeyPem, format: "pem" });
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (key.asymmetricKeyType !== "rsa" || bits < MIN_SIGNING_KEY_BITS) return undefined;
+    return createPublicKey(key).export({ type: "spki", format: "pem" }).toString();
+  } catch {
+    return undefined;
+  }
+}
