@@ -2,7 +2,7 @@
 // components typed values. Validation itself lives in scripts/lib/stack-settings.ts so the smoke
 // test and token CLI judge a stack exactly as the program does.
 import * as pulumi from "@pulumi/pulumi";
-import { parseStackSettings, type StackSettings } from "../scripts/lib/stack-settings.js";
+import { ConfigError, parseStackSettings, type StackSettings } from "../scripts/lib/stack-settings.js";
 
 /** The stack's settings, with every credential already wrapped as a Pulumi secret. */
 export interface StackConfig extends Omit<StackSettings, "secrets"> {
@@ -20,7 +20,14 @@ export function loadStackConfig(): StackConfig {
   const stack = pulumi.getStack();
   // runtime.getConfig reads the raw string (no "use getSecret" warning); every secret is wrapped below
   // before it leaves this function.
-  const settings = parseStackSettings((key) => pulumi.runtime.getConfig(`${project}:${key}`), { project, stack });
+  let settings: StackSettings;
+  try {
+    settings = parseStackSettings((key) => pulumi.runtime.getConfig(`${project}:${key}`), { project, stack });
+  } catch (err) {
+    // RunError: Pulumi prints the message alone, without a stack trace that buries it.
+    if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+    throw err;
+  }
   const { secrets, ...rest } = settings;
   return {
     ...rest,

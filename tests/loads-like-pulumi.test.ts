@@ -1,0 +1,43 @@
+// vitest compiles TypeScript its own way; `pulumi up` does not. This loads infra/ through Pulumi's own
+// language-host code path (ts-node, the project's tsconfig, ESM), so a program that only works under
+// vitest fails here rather than on a user's `pulumi up`.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { devConfig, prodKindeConfig, rsaKeyPair, SECRET_KEYS } from "./support/fixtures.js";
+
+const exec = promisify(execFile);
+
+async function loadLikePulumi(stack: string, config: Record<string, string>) {
+  const full = Object.fromEntries(Object.entries(config).map(([k, v]) => [`kinde-hasura:${k}`, v]));
+  const { stdout } = await exec(process.execPath, ["tests/support/load-like-pulumi.cjs"], {
+    env: {
+      ...process.env,
+      LOAD_TEST_STACK: stack,
+      LOAD_TEST_CONFIG: JSON.stringify(full),
+      LOAD_TEST_SECRET_KEYS: JSON.stringify(SECRET_KEYS.map((k) => `kinde-hasura:${k}`)),
+    },
+    timeout: 90_000,
+  }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? "" }));
+  return JSON.parse(stdout.trim().split("\n").pop() as string) as {
+    resources?: string[];
+    outputs?: Record<string, unknown>;
+    error?: string;
+  };
+}
+
+describe("loading the program the way `pulumi up` does", () => {
+  it("type-checks and runs infra/ through Pulumi's ts-node ESM loader", { timeout: 90_000 }, async () => {
+    const result = await loadLikePulumi("dev", devConfig(rsaKeyPair().privateKeyPem));
+    expect(result.error).toBeUndefined();
+    expect(result.resources).toContain("docker:index/container:Container hasura");
+    expect(result.resources).toContain("postgresql:index/role:Role database-role");
+    expect(result.outputs).toMatchObject({ hasuraUrl: "http://127.0.0.1:8080", jwtIssuer: "urn:kinde-hasura:dev:local-signer" });
+  });
+
+  it("reports a refused configuration as the program's error", { timeout: 90_000 }, async () => {
+    const result = await loadLikePulumi("prod", { ...prodKindeConfig(), hasuraDevMode: "true" });
+    expect(result.error).toContain('kinde-hasura:hasuraDevMode must be false on a production stack (production: true); got "true"');
+    expect(result.resources).toBeUndefined();
+  });
+});

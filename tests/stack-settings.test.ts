@@ -1,0 +1,181 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { ConfigError, DEFAULTS, parseStackSettings, SECRET_KEYS } from "../scripts/lib/stack-settings.js";
+import { devConfig, prodKindeConfig, rsaKeyPair } from "./support/fixtures.js";
+
+const { privateKeyPem, publicKeyPem } = rsaKeyPair();
+const ctx = { project: "kinde-hasura", stack: "dev" };
+
+function settings(config: Record<string, string>, stack = "dev") {
+  return parseStackSettings((key) => config[key], { ...ctx, stack });
+}
+
+/** The problems a config is refused for, in order. */
+function problems(config: Record<string, string>, stack = "dev"): string[] {
+  try {
+    settings(config, stack);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error("expected the configuration to be refused");
+}
+
+describe("stack settings", () => {
+  it("declares every key in Pulumi.yaml with the same default the code applies", () => {
+    const declared = parse(readFileSync("Pulumi.yaml", "utf8")).config as Record<string, { default?: unknown; secret?: boolean; description?: string }>;
+    const defaults = Object.fromEntries(
+      Object.entries(declared).filter(([, d]) => d.default !== undefined).map(([k, d]) => [k, String(d.default)]),
+    );
+    expect(defaults).toEqual(DEFAULTS);
+    const secrets = Object.entries(declared).filter(([, d]) => d.secret).map(([k]) => k);
+    expect(secrets.sort()).toEqual([...SECRET_KEYS].sort());
+    for (const [key, d] of Object.entries(declared)) expect(d.description, key).toMatch(/.{20,}/);
+  });
+
+  it("reads a dev stack as local signing mode with the dev key's public half", () => {
+    const s = settings(devConfig(privateKeyPem));
+    expect(s.jwt).toEqual({
+      issuer: "urn:kinde-hasura:dev:local-signer",
+      audience: "hasura",
+      claims: "namespace",
+      trust: { kind: "local", publicKeyPem },
+    });
+    expect(s.hasura).toEqual({
+      image: "hasura/graphql-engine:v2.48.16",
+      port: 8080,
+      console: true,
+      devMode: true,
+      corsDomains: ["http://localhost:3000"],
+    });
+    expect(s.postgres).toEqual({ image: "postgres:17.6", port: 15432 });
+    expect(s.production).toBe(false);
+  });
+
+  it("accepts an https:// prefix and trailing slash on kindeDomain and derives issuer and JWKS URL", () => {
+    const s = settings({ ...prodKindeConfig(), kindeDomain: "https://Acme.kinde.com/" }, "prod");
+    expect(s.jwt).toEqual({
+      issuer: "https://acme.kinde.com",
+      audience: "hasura",
+      claims: "namespace",
+      trust: { kind: "kinde", jwksUrl: "https://acme.kinde.com/.well-known/jwks" },
+    });
+    expect(s.secrets.devSigningKey).toBeUndefined();
+  });
+
+  it("uses kindeJwksUrl when given", () => {
+    const s = settings({ ...prodKindeConfig(), kindeJwksUrl: "https://auth.acme.com/.well-known/jwks.json" }, "prod");
+    expect(s.jwt.trust).toEqual({ kind: "kinde", jwksUrl: "https://auth.acme.com/.well-known/jwks.json" });
+  });
+
+  it("names key, rule and value for each bad value, all at once", () => {
+    expect(
+      problems({
+        ...devConfig(privateKeyPem),
+        production: "yes",
+        kindeDomain: "http://x",
+        kindeAudience: "has ura",
+        kindeClaims: "roles",
+        hasuraPort: "80000",
+        postgresPort: "-1",
+        hasuraConsole: "on",
+        hasuraCorsDomains: "localhost:3000",
+        postgresImage: "postgres:latest",
+        hasuraImage: "hasura/graphql-engine:v3.0.1",
+      }),
+    ).toEqual([
+      'kinde-hasura:production must be true or false; got "yes"',
+      'kinde-hasura:kindeDomain must be a host such as acme.kinde.com; got "http://x"',
+      'kinde-hasura:kindeAudience must be a non-empty audience without spaces such as hasura; got "has ura"',
+      'kinde-hasura:kindeClaims must be one of "namespace", "sub"; got "roles"',
+      'kinde-hasura:hasuraPort must be 0 (Docker picks a free port) or a port from 1 to 65535; got "80000"',
+      'kinde-hasura:postgresPort must be 0 (Docker picks a free port) or a port from 1 to 65535; got "-1"',
+      'kinde-hasura:hasuraConsole must be true or false; got "on"',
+      'kinde-hasura:hasuraCorsDomains must be comma-separated origins with scheme such as https://app.example.com,http://localhost:3000; got "localhost:3000"',
+      'kinde-hasura:postgresImage must be an image pinned to an exact version such as postgres:17.6 (optionally @sha256:<digest>); got "postgres:latest"',
+      'kinde-hasura:hasuraImage must be a hasura/graphql-engine v2 image such as hasura/graphql-engine:v2.48.16; got "hasura/graphql-engine:v3.0.1"',
+    ]);
+  });
+
+  it("refuses images that float: no tag, latest, or a major-only tag", () => {
+    for (const image of ["postgres", "postgres:latest", "postgres:17"]) {
+      expect(problems({ ...devConfig(privateKeyPem), postgresImage: image })).toEqual([
+        `kinde-hasura:postgresImage must be an image pinned to an exact version such as postgres:17.6 (optionally @sha256:<digest>); got "${image}"`,
+      ]);
+    }
+    const digest = `postgres:17.6@sha256:${"a".repeat(64)}`;
+    expect(settings({ ...devConfig(privateKeyPem), postgresImage: digest }).postgres.image).toBe(digest);
+  });
+
+  it("requires each secret by name, saying how to set it", () => {
+    expect(problems({})).toEqual([
+      "kinde-hasura:hasuraAdminSecret is required; set it with `pulumi config set --secret kinde-hasura:hasuraAdminSecret <value>` (npm run up generates it for dev)",
+      "kinde-hasura:postgresPassword is required; set it with `pulumi config set --secret kinde-hasura:postgresPassword <value>` (npm run up generates it for dev)",
+      "kinde-hasura:hasuraDbPassword is required; set it with `pulumi config set --secret kinde-hasura:hasuraDbPassword <value>` (npm run up generates it for dev)",
+      "kinde-hasura:devSigningKey is required; set it with `pulumi config set --secret kinde-hasura:devSigningKey <value>` (npm run up generates it for dev)",
+    ]);
+  });
+
+  it("refuses a signing key that is not a 2048-bit PKCS#8 RSA key without echoing it", () => {
+    const weak = rsaKeyPair(1024).privateKeyPem;
+    for (const key of [weak, "not a key", privateKeyPem.replace("PRIVATE KEY", "RSA PRIVATE KEY")]) {
+      const found = problems({ ...devConfig(privateKeyPem), devSigningKey: key });
+      expect(found).toEqual([
+        'kinde-hasura:devSigningKey must be a PKCS#8 PEM RSA private key of 2048 bits or more ("-----BEGIN PRIVATE KEY-----"); got a value that is not (its contents are not shown)',
+      ]);
+      if (key.length > 100) expect(found.join()).not.toContain(key.slice(40, 80));
+    }
+  });
+
+  it("refuses kindeJwksUrl without kindeDomain, and a non-https JWKS URL", () => {
+    expect(problems({ ...devConfig(privateKeyPem), kindeJwksUrl: "https://acme.kinde.com/.well-known/jwks" })).toEqual([
+      "kinde-hasura:kindeJwksUrl is set but kinde-hasura:kindeDomain is empty; set kindeDomain too, or remove kindeJwksUrl",
+    ]);
+    expect(problems({ ...prodKindeConfig(), kindeJwksUrl: "http://acme.kinde.com/jwks" }, "prod")).toEqual([
+      'kinde-hasura:kindeJwksUrl must be an https:// URL such as https://acme.kinde.com/.well-known/jwks; got "http://acme.kinde.com/jwks"',
+    ]);
+  });
+
+  it("refuses one host port for both containers", () => {
+    expect(problems({ ...devConfig(privateKeyPem), postgresPort: "8080" })).toEqual([
+      "kinde-hasura:hasuraPort and kinde-hasura:postgresPort must differ; both are 8080",
+    ]);
+  });
+
+  describe("on a production stack", () => {
+    it("accepts a hardened Kinde configuration", () => {
+      expect(settings(prodKindeConfig(), "prod").production).toBe(true);
+    });
+
+    it("refuses local signing mode", () => {
+      const { kindeDomain: _omitted, ...local } = prodKindeConfig();
+      expect(problems(local, "prod")).toEqual([
+        "kinde-hasura:kindeDomain is required on a production stack (production: true); local signing mode is for development only",
+      ]);
+    });
+
+    it("refuses console, dev mode and CORS *", () => {
+      expect(
+        problems({ ...prodKindeConfig(), hasuraConsole: "true", hasuraDevMode: "true", hasuraCorsDomains: "https://app.acme.com,*" }, "prod"),
+      ).toEqual([
+        'kinde-hasura:hasuraConsole must be false on a production stack (production: true); got "true"',
+        'kinde-hasura:hasuraDevMode must be false on a production stack (production: true); got "true"',
+        'kinde-hasura:hasuraCorsDomains must be exact origins without "*" on a production stack (production: true); got "https://app.acme.com,*"',
+      ]);
+    });
+
+    it("refuses an admin secret shorter than 32 characters, naming its length and never its value", () => {
+      const found = problems({ ...prodKindeConfig(), hasuraAdminSecret: "short-secret-value" }, "prod");
+      expect(found).toEqual([
+        "kinde-hasura:hasuraAdminSecret must be at least 32 characters on a production stack (production: true); got 18 characters",
+      ]);
+      expect(found.join()).not.toContain("short-secret-value");
+      expect(settings({ ...prodKindeConfig(), hasuraAdminSecret: "x".repeat(32) }, "prod").production).toBe(true);
+    });
+  });
+
+  it("says which stack is wrong in the error message", () => {
+    expect(() => settings({}, "pr-7")).toThrow(/^Stack "pr-7" has invalid configuration:\n  - kinde-hasura:hasuraAdminSecret is required/);
+  });
+});

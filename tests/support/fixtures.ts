@@ -1,0 +1,44 @@
+// Stack configurations the tests run the program with. Keys are generated per run: a committed
+// private key is a leaked key.
+import { generateKeyPairSync } from "node:crypto";
+
+export function rsaKeyPair(modulusLength = 2048): { privateKeyPem: string; publicKeyPem: string } {
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", {
+    modulusLength,
+    privateKeyEncoding: { type: "pkcs8", format: "pem" },
+    publicKeyEncoding: { type: "spki", format: "pem" },
+  });
+  return { privateKeyPem: privateKey, publicKeyPem: publicKey };
+}
+
+export const SECRET_KEYS = ["hasuraAdminSecret", "postgresPassword", "hasuraDbPassword", "devSigningKey"];
+
+/** What Pulumi.dev.yaml sets plus the secrets `npm run up` generates. */
+export function devConfig(signingKeyPem: string): Record<string, string> {
+  return {
+    hasuraPort: "8080",
+    postgresPort: "15432",
+    hasuraConsole: "true",
+    hasuraDevMode: "true",
+    hasuraAdminSecret: "dev-admin-secret-0123456789abcdef",
+    postgresPassword: "pg p@ss/word:with?odd#chars",
+    hasuraDbPassword: "hasura-db-password-123",
+    devSigningKey: signingKeyPem,
+  };
+}
+
+/** A production stack trusting a Kinde business domain. */
+export function prodKindeConfig(): Record<string, string> {
+  return {
+    production: "true",
+    kindeDomain: "https://acme.kinde.com",
+    kindeAudience: "hasura",
+    kindeClaims: "namespace",
+    hasuraPort: "8443",
+    postgresPort: "25432",
+    hasuraCorsDomains: "https://app.acme.com",
+    hasuraAdminSecret: "prod-admin-secret-that-is-long-enough-0123456789",
+    postgresPassword: "prod-postgres-password",
+    hasuraDbPassword: "prod-hasura-db-password",
+  };
+}

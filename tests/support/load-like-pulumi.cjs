@@ -1,0 +1,57 @@
+// Loads the program through Pulumi's own language-host entry (`cmd/run/run.js`): the same ts-node
+// registration (automatic ESM mode, the project's typescript and tsconfig, type-checking on), the same
+// ESM import of `main` from Pulumi.yaml, the same stack wrapper. Pulumi's mocks stand in for the
+// engine. Prints one JSON line: the resources registered and the stack outputs, or the error.
+// Run as a child process: the loader hooks it installs are process-wide.
+"use strict";
+const path = require("node:path");
+const root = process.cwd();
+const sdk = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [root] }));
+const pulumi = require(sdk);
+// run.js requires its sibling index.js, the CLI entry, which parses argv and dials the engine as soon
+// as it loads; run.js only reads one exit-code constant from it. Seed the module cache with that
+// constant so run.js (the part that registers ts-node and imports the program) loads on its own.
+const indexPath = require.resolve(path.join(sdk, "cmd/run/index.js"));
+const Module = require("node:module");
+const stub = new Module(indexPath);
+stub.filename = indexPath;
+stub.loaded = true;
+stub.exports = { nodeJSProcessExitedAfterLoggingUserActionableMessage: 32 };
+require.cache[indexPath] = stub;
+const { run } = require(path.join(sdk, "cmd/run/run.js"));
+
+const config = JSON.parse(process.env.LOAD_TEST_CONFIG ?? "{}");
+const secretKeys = JSON.parse(process.env.LOAD_TEST_SECRET_KEYS ?? "[]");
+const stack = process.env.LOAD_TEST_STACK ?? "dev";
+
+async function main() {
+  pulumi.runtime.setAllConfig(config, secretKeys);
+  const resources = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (a) => {
+        resources.push(`${a.type} ${a.name}`);
+        const state = { ...a.inputs };
+        if (a.type === "docker:index/remoteImage:RemoteImage") state.imageId = "sha256:test";
+        return { id: `${a.name}-id`, state };
+      },
+      call: (a) => a.inputs,
+    },
+    "kinde-hasura",
+    stack,
+    false,
+  );
+  process.env.PULUMI_NODEJS_TYPESCRIPT = "true";
+  const main = require("js-yaml").load(require("node:fs").readFileSync("Pulumi.yaml", "utf8")).main;
+  const outputs = await run({ _: [main], pwd: root }, () => {}, () => {}, () => false);
+  const plain = {};
+  for (const [k, v] of Object.entries(outputs ?? {})) {
+    plain[k] = pulumi.Output.isInstance(v) ? await new Promise((resolve) => v.apply(resolve)) : v;
+  }
+  process.stdout.write(JSON.stringify({ resources, outputs: plain }) + "\n");
+}
+
+main().catch((err) => {
+  process.stdout.write(JSON.stringify({ error: String(err && err.message ? err.message : err) }) + "\n");
+  process.exitCode = 1;
+});
