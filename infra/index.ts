@@ -5,6 +5,7 @@
 //   - a bridge network `<project>-<stack>-net`;
 //   - Postgres (pinned image, named data volume, healthy before use, published on 127.0.0.1 only);
 //   - a least-privilege `hasura` login role, its catalog schema and grants;
+//   - the SQL migrations in migrations/default, applied by scripts/migrate.ts (re-run when they change);
 //   - Hasura (pinned v2 image, admin secret, JWT secret for Kinde's JWKS or the dev signing key,
 //     telemetry off, healthy before use, published on 127.0.0.1 only).
 // Configuration is validated as a whole before the first resource (infra/config.ts).
@@ -12,9 +13,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { hasuraJwtSecret } from "../scripts/lib/jwt-policy.js";
 import { postgresUrl } from "../scripts/lib/postgres-url.js";
 import { loadStackConfig } from "./config.js";
+import { Migrations } from "./migrations.js";
 import { HasuraDatabase } from "./database.js";
 import { Hasura } from "./hasura.js";
-import { APP_DATABASE, dockerNamePrefix, HASURA_DB_ROLE, POSTGRES_INTERNAL_PORT } from "./naming.js";
+import { APP_DATABASE, dockerNamePrefix, HASURA_DB_ROLE, LOOPBACK, POSTGRES_INTERNAL_PORT } from "./naming.js";
 import { StackNetwork } from "./network.js";
 import { Postgres } from "./postgres.js";
 
@@ -44,6 +46,17 @@ const database = new HasuraDatabase(
   { dependsOn: [postgres] },
 );
 
+// Tables first, then Hasura: the migrations grant the `hasura` role its tables.
+const migrations = new Migrations(
+  "migrations",
+  {
+    databaseUrl: pulumi
+      .all([postgres.hostPort, config.secrets.postgresPassword])
+      .apply(([port, password]) => postgresUrl({ user: "postgres", password, host: LOOPBACK, port, database: APP_DATABASE })),
+  },
+  { dependsOn: [database] },
+);
+
 const hasura = new Hasura(
   "hasura",
   {
@@ -62,7 +75,7 @@ const hasura = new Hasura(
     devMode: config.hasura.devMode,
     corsDomains: config.hasura.corsDomains,
   },
-  { dependsOn: [database] },
+  { dependsOn: [database, migrations] },
 );
 
 export const hasuraUrl = hasura.url;

@@ -1,5 +1,6 @@
 // The dev stack under Pulumi's mocks: local signing mode, console on, fixed ports.
 import { beforeAll, describe, expect, it } from "vitest";
+import { hashDirectory } from "../scripts/lib/content-hash.js";
 import { hasuraJwtSecret } from "../scripts/lib/jwt-policy.js";
 import { devConfig, rsaKeyPair, SECRET_KEYS } from "./support/fixtures.js";
 import { containerEnv, isSecretValue, runProgram, unwrapSecret, type ProgramRun } from "./support/pulumi-program.js";
@@ -39,6 +40,8 @@ describe("dev stack", () => {
         "postgresql:index/extension:Extension database-pgcrypto",
         "postgresql:index/grant:Grant database-connect",
         "postgresql:index/grant:Grant database-public-schema",
+        "kinde-hasura:index:Migrations migrations",
+        "command:local:Command migrations-up",
         "kinde-hasura:index:Hasura hasura",
         "docker:index/remoteImage:RemoteImage hasura-image",
         `${CONTAINER} hasura`,
@@ -155,6 +158,25 @@ describe("dev stack", () => {
     waitsFor("postgresql:index/extension:Extension", "database-pgcrypto");
     waitsFor("postgresql:index/grant:Grant", "database-connect");
     waitsFor("postgresql:index/grant:Grant", "database-public-schema");
+  });
+
+  it("runs the migrations as a local command that sees the database URL only through its environment", () => {
+    const migrate = run.get("command:local:Command", "migrations-up");
+    expect(migrate.inputs.create).toBe("node --import tsx scripts/migrate.ts up --dir migrations/default");
+    expect(migrate.inputs.update).toBe(migrate.inputs.create);
+    const env = unwrapSecret(migrate.inputs.environment) as Record<string, unknown>;
+    const password = encodeURIComponent(config.postgresPassword as string);
+    expect(env.DATABASE_URL).toBe(`postgres://postgres:${password}@127.0.0.1:15432/app`);
+    expect(migrate.inputs.logging).toBe("none");
+    expect(migrate.additionalSecretOutputs.sort()).toEqual(["stderr", "stdout"]);
+    expect(migrate.inputs.triggers).toEqual([hashDirectory("migrations/default")]);
+  });
+
+  it("migrates after the hasura role exists, and starts Hasura after the migrations", () => {
+    const migrate = run.get("command:local:Command", "migrations-up");
+    expect(migrate.dependsOn).toContain(run.get("postgresql:index/role:Role", "database-role").urn);
+    expect(migrate.dependsOn).toContain(run.get("postgresql:index/grant:Grant", "database-public-schema").urn);
+    expect(run.get(CONTAINER, "hasura").dependsOn).toContain(migrate.urn);
   });
 
   it("exports URLs, issuer and port, and no credential", () => {

@@ -22,6 +22,7 @@ export interface Registration {
   provider: string;
   parent: string;
   replaceOnChanges: string[];
+  additionalSecretOutputs: string[];
 }
 
 export interface ProgramRun {
@@ -109,6 +110,7 @@ export async function runProgram(
           provider: req.getProvider(),
           parent: req.getParent(),
           replaceOnChanges: req.getReplaceonchangesList(),
+          additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
         });
       }
       cb(err, res);
@@ -150,6 +152,7 @@ interface RegisterRequest {
   getProvider(): string;
   getParent(): string;
   getReplaceonchangesList(): string[];
+  getAdditionalsecretoutputsList(): string[];
 }
 
 export function outputValue<T>(o: pulumi.Output<T>): Promise<T> {
