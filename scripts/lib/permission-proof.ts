@@ -1,0 +1,221 @@
+// The permission proof: evaluates each role's select/update/insert rules on a real PostgreSQL, against
+// seeded rows, for several sessions, and reports who can read, update and insert which row. The access
+// rule this project promises is "a user reaches exactly its own row": anything else is a violation.
+// Everything runs in one transaction that is rolled back: the database is left as it was.
+import type pg from "pg";
+import { boolExpToSql, isSessionVariable } from "./bool-exp.js";
+import type { Metadata, TableMetadata } from "./metadata.js";
+import { tablesOf } from "./metadata.js";
+
+export interface ProofOptions {
+  /** `schema.table` of the owned table. Default `public.users`. */
+  table?: string;
+  /** The column holding the owner's user id. Default `id`. */
+  ownerColumn?: string;
+  /** Users with a seeded row. Default two. */
+  seededUsers?: string[];
+  /** A user with no row yet (first sign-in). */
+  newUser?: string;
+}
+
+export interface SessionResult {
+  role: string;
+  userId: string;
+  canRead: string[];
+  canUpdate: string[];
+  /** Whether the session may insert its own row (undefined: the role has no insert permission). */
+  canInsertOwn: boolean | undefined;
+  /** Rows owned by others the session could insert, if the client may set the owner column. */
+  canInsertForOthers: string[];
+}
+
+export interface ProofResult {
+  table: string;
+  sessions: SessionResult[];
+  violations: string[];
+}
+
+export async function provePermissions(client: pg.Client, metadata: Metadata, options: ProofOptions = {}): Promise<ProofResult> {
+  const tableName = options.table ?? "public.users";
+  const owner = options.ownerColumn ?? "id";
+  const seeded = options.seededUsers ?? ["proof-user-alice", "proof-user-bob"];
+  const newUser = options.newUser ?? "proof-user-carol";
+  const entry = tablesOf(metadata).find(({ table }) => `${table.table.schema}.${table.table.name}` === tableName);
+  if (!entry) throw new Error(`metadata has no table ${tableName}`);
+  const table = entry.table;
+  const qualified = `"${table.table.schema}"."${table.table.name}"`;
+
+  await client.query("BEGIN");
+  try {
+    const { rows: cols } = await client.query<{ column_name: string }>(
+      "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
+      [table.table.schema, table.table.name],
+    );
+    const columns = cols.map((c) => c.column_name);
+    if (!columns.includes(owner)) throw new Error(`${tableName} has no column ${owner}; run the migrations first`);
+    // Only the owner column is seeded; the other columns take their defaults (or null).
+    for (const user of seeded) await client.query(`INSERT INTO ${qualified} ("${owner}") VALUES ($1)`, [user]);
+
+    const roles = new Set<string>([
+      ...(table.select_permissions ?? []).map((p) => p.role),
+      ...(table.update_permissions ?? []).map((p) => p.role),
+      ...(table.insert_permissions ?? []).map((p) => p.role),
+      ...(table.delete_permissions ?? []).map((p) => p.role),
+    ]);
+    const sessions: SessionResult[] = [];
+    const violations: string[] = [];
+    for (const role of [...roles].sort()) {
+      for (const delPerm of (table.delete_permissions ?? []).filter((p) => p.role === role)) {
+        violations.push(`role ${role} has a delete permission on ${tableName} (filter ${JSON.stringify(delPerm.permission.filter)}); users may not delete rows`);
+      }
+      for (const userId of [...seeded, newUser]) {
+        const session = { "x-hasura-role": role, "x-hasura-user-id": userId };
+        const result: SessionResult = {
+          role,
+          userId,
+          canRead: await readable(client, table, role, qualified, owner, columns, session),
+          canUpdate: await updatable(client, table, role, qualified, owner, columns, session),
+          ...(await insertable(client, table, role, qualified, owner, columns, session, [...seeded, newUser])),
+        };
+        sessions.push(result);
+        const own = seeded.includes(userId) ? [userId] : [];
+        const as = `role ${role} as ${userId}`;
+        for (const id of result.canRead.filter((id) => id !== userId)) violations.push(`${as} can read ${id}'s row`);
+        for (const id of result.canUpdate.filter((id) => id !== userId)) violations.push(`${as} can update ${id}'s row`);
+        for (const id of result.canInsertForOthers) violations.push(`${as} can insert a row for ${id}`);
+        if (hasPermission(table.select_permissions, role) && own.length > 0 && !result.canRead.includes(userId)) {
+          violations.push(`${as} cannot read its own row`);
+        }
+        if (hasPermission(table.update_permissions, role) && own.length > 0 && !result.canUpdate.includes(userId)) {
+          violations.push(`${as} cannot update its own row`);
+        }
+        if (userId === newUser && result.canInsertOwn === false) violations.push(`${as} cannot insert its own row`);
+      }
+    }
+    return { table: tableName, sessions, violations };
+  } finally {
+    await client.query("ROLLBACK");
+  }
+}
+
+function hasPermission(list: Array<{ role: string }> | undefined, role: string): boolean {
+  return (list ?? []).some((p) => p.role === role);
+}
+
+async function readable(
+  client: pg.Client,
+  table: TableMetadata,
+  role: string,
+  qualified: string,
+  owner: string,
+  columns: string[],
+  session: Record<string, string>,
+): Promise<string[]> {
+  const perm = table.select_permissions?.find((p) => p.role === role)?.permission;
+  if (!perm) return [];
+  const filter = boolExpToSql(perm.filter, { alias: "t", columns, session });
+  const { rows } = await client.query<{ owner: string }>(
+    `SELECT t."${owner}" AS owner FROM ${qualified} AS t WHERE ${filter.sql} ORDER BY 1`,
+    filter.params,
+  );
+  return rows.map((r) => r.owner);
+}
+
+/** Rows the filter lets the session update and whose updated row still passes the check. */
+async function updatable(
+  client: pg.Client,
+  table: TableMetadata,
+  role: string,
+  qualified: string,
+  owner: string,
+  columns: string[],
+  session: Record<string, string>,
+): Promise<string[]> {
+  const perm = table.update_permissions?.find((p) => p.role === role)?.permission;
+  if (!perm) return [];
+  const allowed = perm.columns === "*" ? columns : perm.columns;
+  const target = allowed.find((c) => c !== owner) ?? allowed[0];
+  if (target === undefined) return [];
+  const filter = boolExpToSql(perm.filter, { alias: "t", columns, session });
+  const check = boolExpToSql(perm.check ?? {}, { alias: "t", columns, session, paramOffset: filter.params.length });
+  // A no-op update of an allowed column, so RETURNING evaluates the check on the row as updated.
+  await client.query("SAVEPOINT proof_update");
+  try {
+    const { rows } = await client.query<{ owner: string; ok: boolean }>(
+      `UPDATE ${qualified} AS t SET "${target}" = t."${target}" WHERE ${filter.sql} RETURNING t."${owner}" AS owner, (${check.sql}) AS ok`,
+      [...filter.params, ...check.params],
+    );
+    return rows.filter((r) => r.ok).map((r) => r.owner).sort();
+  } finally {
+    await client.query("ROLLBACK TO SAVEPOINT proof_update");
+  }
+}
+
+/** Whether the session may insert its own row, and rows for others it could insert. */
+async function insertable(
+  client: pg.Client,
+  table: TableMetadata,
+  role: string,
+  qualified: string,
+  owner: string,
+  columns: string[],
+  session: Record<string, string>,
+  users: string[],
+): Promise<Pick<SessionResult, "canInsertOwn" | "canInsertForOthers">> {
+  const perm = table.insert_permissions?.find((p) => p.role === role)?.permission;
+  if (!perm) return { canInsertOwn: undefined, canInsertForOthers: [] };
+  const allowed = perm.columns === "*" ? columns : perm.columns;
+  const preset = perm.set ?? {};
+  const presetValue = (value: unknown) => (isSessionVariable(value) ? session[value.toLowerCase()] : value);
+  const ownerPreset = owner in preset;
+  const clientSetsOwner = allowed.includes(owner) && !ownerPreset;
+
+  const tryInsert = async (ownerValue: string): Promise<boolean> => {
+    const values: Record<string, unknown> = {};
+    for (const [column, value] of Object.entries(preset)) values[column] = presetValue(value);
+    if (!ownerPreset) values[owner] = ownerValue;
+    const names = Object.keys(values);
+    const check = boolExpToSql(perm.check, { alias: "t", columns, session, paramOffset: names.length });
+    await client.query("SAVEPOINT proof_insert");
+    try {
+      const { rows } = await client.query<{ owner: string; ok: boolean }>(
+        `INSERT INTO ${qualified} AS t (${names.map((n) => `"${n}"`).join(", ")}) VALUES (${names.map((_, i) => `$${i + 1}`).join(", ")})
+         ON CONFLICT DO NOTHING RETURNING t."${owner}" AS owner, (${check.sql}) AS ok`,
+        [...Object.values(values), ...check.params],
+      );
+      return rows.length === 1 && rows[0]?.ok === true && rows[0].owner === ownerValue;
+    } finally {
+      await client.query("ROLLBACK TO SAVEPOINT proof_insert");
+    }
+  };
+
+  const self = session["x-hasura-user-id"] as string;
+  const others: string[] = [];
+  if (clientSetsOwner) {
+    // Rows for other users that do not exist yet: an attacker's insert would create them.
+    for (const other of [`${self}-impostor`, ...users.filter((u) => u !== self)]) {
+      await client.query("SAVEPOINT proof_free");
+      await client.query(`DELETE FROM ${qualified} WHERE "${owner}" = $1`, [other]);
+      if (await tryInsert(other)) others.push(other);
+      await client.query("ROLLBACK TO SAVEPOINT proof_free");
+    }
+  }
+  await client.query("SAVEPOINT proof_self");
+  await client.query(`DELETE FROM ${qualified} WHERE "${owner}" = $1`, [self]);
+  const canInsertOwn = await tryInsert(self);
+  await client.query("ROLLBACK TO SAVEPOINT proof_self");
+  return { canInsertOwn, canInsertForOthers: others };
+}
+
+/** The proof as lines a person reads: one per role and session. */
+export function formatProof(result: ProofResult): string[] {
+  const list = (ids: string[]) => (ids.length === 0 ? "nothing" : ids.join(", "));
+  const lines = [`Permission proof on ${result.table} (rows seeded for ${[...new Set(result.sessions.map((s) => s.userId))].slice(0, -1).join(", ")}):`];
+  for (const s of result.sessions) {
+    const insert = s.canInsertOwn === undefined ? "no insert permission" : s.canInsertOwn ? "can insert its own row" : "cannot insert its own row";
+    lines.push(`  role ${s.role} as ${s.userId}: reads ${list(s.canRead)}; updates ${list(s.canUpdate)}; ${insert}`);
+  }
+  lines.push(result.violations.length === 0 ? "OK: every session reaches exactly its own row." : `VIOLATIONS (${result.violations.length}):`);
+  for (const v of result.violations) lines.push(`  - ${v}`);
+  return lines;
+}

@@ -1,0 +1,72 @@
+// npm run metadata -- build | apply | diff | check   [--dir metadata]
+//   build  print the replace_metadata request body built from the files (no server needed)
+//   apply  send it to $HASURA_GRAPHQL_ENDPOINT with $HASURA_GRAPHQL_ADMIN_SECRET, reload, fail on inconsistency
+//   diff   show how the live server's metadata differs from the files
+//   check  validate the files against the database at $DATABASE_URL (after migrations)
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { requireEnv, UsageError } from "./lib/env.js";
+import { applyMetadata, exportMetadata, HasuraError } from "./lib/hasura-client.js";
+import { checkMetadata } from "./lib/metadata-check.js";
+import { diffMetadata } from "./lib/metadata-diff.js";
+import { loadMetadata, MetadataError, replaceMetadataBody } from "./lib/metadata.js";
+
+const USAGE = "usage: npm run metadata -- build | apply | diff | check  [--dir metadata]";
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { dir: { type: "string", default: "metadata" } } });
+  const command = positionals[0];
+  const hasura = () => ({
+    endpoint: requireEnv("HASURA_GRAPHQL_ENDPOINT", "the Hasura base URL, e.g. http://127.0.0.1:8080 (pulumi stack output hasuraUrl)"),
+    adminSecret: requireEnv("HASURA_GRAPHQL_ADMIN_SECRET", "the stack's admin secret (pulumi config get hasuraAdminSecret)"),
+  });
+  switch (command) {
+    case "build":
+      console.log(JSON.stringify(replaceMetadataBody(loadMetadata(values.dir)), null, 2));
+      return 0;
+    case "apply": {
+      const body = replaceMetadataBody(loadMetadata(values.dir));
+      const target = hasura();
+      await applyMetadata(target, body);
+      console.log(`Applied metadata from ${values.dir}/ to ${target.endpoint}; Hasura reports it consistent.`);
+      return 0;
+    }
+    case "diff": {
+      const files = loadMetadata(values.dir);
+      const lines = diffMetadata(await exportMetadata(hasura()), files);
+      console.log(lines.length === 0 ? "No differences: the server's metadata matches the files." : lines.join("\n"));
+      return 0;
+    }
+    case "check": {
+      const metadata = loadMetadata(values.dir);
+      const client = new pg.Client({ connectionString: requireEnv("DATABASE_URL", "the migrated database, e.g. postgres://postgres:<password>@127.0.0.1:15432/app") });
+      await client.connect();
+      try {
+        const problems = await checkMetadata(metadata, client);
+        if (problems.length === 0) {
+          console.log(`${values.dir}/ is consistent with the database.`);
+          return 0;
+        }
+        console.error(`${values.dir}/ has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        return 1;
+      } finally {
+        await client.end();
+      }
+    }
+    default:
+      console.error(USAGE);
+      return 2;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    console.error(err.message);
+    return 2;
+  }
+  if (err instanceof MetadataError || err instanceof HasuraError) {
+    console.error(err.message);
+    return 1;
+  }
+  throw err;
+});

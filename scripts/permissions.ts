@@ -1,0 +1,37 @@
+// npm run permissions [-- --dir metadata]
+// Proves on the database at $DATABASE_URL (migrated) that each role in metadata/ reaches exactly its
+// own row of public.users: seeds rows in a transaction, evaluates the select/update/insert rules for
+// several sessions, prints who can read and update which row, rolls everything back. Exit 1 on a violation.
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { BoolExpError } from "./lib/bool-exp.js";
+import { requireEnv, UsageError } from "./lib/env.js";
+import { loadMetadata, MetadataError } from "./lib/metadata.js";
+import { formatProof, provePermissions } from "./lib/permission-proof.js";
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { dir: { type: "string", default: "metadata" } } });
+  const metadata = loadMetadata(values.dir);
+  const client = new pg.Client({ connectionString: requireEnv("DATABASE_URL", "the migrated database, e.g. postgres://postgres:<password>@127.0.0.1:15432/app") });
+  await client.connect();
+  try {
+    const result = await provePermissions(client, metadata);
+    const lines = formatProof(result);
+    (result.violations.length === 0 ? console.log : console.error)(lines.join("\n"));
+    return result.violations.length === 0 ? 0 : 1;
+  } finally {
+    await client.end();
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    console.error(err.message);
+    return 2;
+  }
+  if (err instanceof MetadataError || err instanceof BoolExpError) {
+    console.error(err.message);
+    return 1;
+  }
+  throw err;
+});

@@ -1,0 +1,215 @@
+// metadata/: the request body it builds, its offline check and the permission proof, on a real
+// PostgreSQL after the project's migrations.
+import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { checkMetadata } from "../scripts/lib/metadata-check.js";
+import { loadMetadata, replaceMetadataBody, type Metadata, type TableMetadata } from "../scripts/lib/metadata.js";
+import { migrateUp, readMigrations } from "../scripts/lib/migrations.js";
+import { formatProof, provePermissions } from "../scripts/lib/permission-proof.js";
+import { freshDatabase, type TestDatabase } from "./support/database.js";
+
+const OWN_ROW = { id: { _eq: "X-Hasura-User-Id" } };
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await freshDatabase("meta");
+  await migrateUp(db.client, readMigrations("migrations/default"), { source: "default" });
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+/** The project's metadata with the users table's permissions changed by `edit`. */
+function withUsers(edit: (users: TableMetadata) => void): Metadata {
+  const metadata = structuredClone(loadMetadata("metadata"));
+  edit(metadata.sources[0]?.tables[0] as TableMetadata);
+  return metadata;
+}
+
+describe("npm run metadata -- build", () => {
+  it("builds one replace_metadata body with the users permissions exactly as agreed", () => {
+    expect(replaceMetadataBody(loadMetadata("metadata"))).toEqual({
+      type: "replace_metadata",
+      version: 2,
+      args: {
+        allow_inconsistent_metadata: false,
+        metadata: {
+          version: 3,
+          sources: [
+            {
+              name: "default",
+              kind: "postgres",
+              configuration: {
+                connection_info: {
+                  database_url: { from_env: "PG_DATABASE_URL" },
+                  isolation_level: "read-committed",
+                  use_prepared_statements: false,
+                },
+              },
+              tables: [
+                {
+                  table: { name: "users", schema: "public" },
+                  insert_permissions: [{ role: "user", permission: { columns: ["name"], set: { id: "X-Hasura-User-Id" }, check: OWN_ROW } }],
+                  select_permissions: [
+                    { role: "user", permission: { columns: ["id", "name", "last_seen"], filter: OWN_ROW, allow_aggregations: false } },
+                  ],
+                  update_permissions: [{ role: "user", permission: { columns: ["name", "last_seen"], filter: OWN_ROW, check: OWN_ROW } }],
+                },
+              ],
+            },
+          ],
+        },
+      },
+    });
+  });
+
+  it("names the including file and the missing target when an !include does not resolve", () => {
+    const dir = mkdtempSync(join(tmpdir(), "kh-meta-"));
+    cpSync("metadata", dir, { recursive: true });
+    writeFileSync(join(dir, "databases", "default", "tables", "tables.yaml"), '- "!include public_people.yaml"\n');
+    expect(() => loadMetadata(dir)).toThrow(/tables\.yaml includes public_people\.yaml, which does not exist \(.*public_people\.yaml\)$/);
+  });
+
+  it("refuses an include cycle", () => {
+    const dir = mkdtempSync(join(tmpdir(), "kh-meta-"));
+    cpSync("metadata", dir, { recursive: true });
+    writeFileSync(join(dir, "databases", "default", "tables", "tables.yaml"), '- "!include tables.yaml"\n');
+    expect(() => loadMetadata(dir)).toThrow(/includes tables\.yaml in a cycle: .*databases\.yaml -> .*tables\.yaml -> .*tables\.yaml$/);
+  });
+});
+
+describe("npm run metadata -- check", () => {
+  it("finds nothing wrong with the project's metadata after the project's migrations", async () => {
+    expect(await checkMetadata(loadMetadata("metadata"), db.client)).toEqual([]);
+  });
+
+  it("reports a table the database does not have", async () => {
+    const metadata = withUsers((u) => {
+      u.table.name = "people";
+    });
+    expect(await checkMetadata(metadata, db.client)).toEqual(["public.people: table does not exist in the database (run the migrations first)"]);
+  });
+
+  it("reports unknown columns, malformed session variables, empty filters and a writable ownership column", async () => {
+    const metadata = withUsers((u) => {
+      u.select_permissions = [{ role: "user", permission: { columns: ["id", "email"], filter: {} } }];
+      u.update_permissions = [{ role: "user", permission: { columns: ["id", "name"], filter: { id: { _eq: "X-Hasura-User Id" } }, check: { owner: { _eq: "X-Hasura-User-Id" } } } }];
+      u.insert_permissions = [{ role: "user", permission: { columns: ["id", "name"], check: {} } }];
+      u.delete_permissions = [{ role: "user", permission: { filter: { id: { _like: "%" } } } }];
+    });
+    expect(await checkMetadata(metadata, db.client)).toEqual([
+      "public.users: select permission for role user names column email, which public.users does not have",
+      "public.users: select permission for role user has an empty filter: it reaches every row",
+      "public.users: insert permission for role user has an empty check: it may insert any row",
+      "public.users: insert permission for role user lets the client choose id; preset it from the session instead (set: {id: X-Hasura-User-Id})",
+      'public.users: update permission for role user uses session variable "X-Hasura-User Id", which is not well-formed (x-hasura-<name>)',
+      "public.users: update permission for role user has a check on column owner, which public.users does not have",
+      'public.users: update permission for role user: check cannot be evaluated: "owner" is not a column of the table (relationships and computed fields are not supported)',
+      "public.users: update permission for role user lets it change id, the primary key that marks whose row it is; remove it from columns",
+      "public.users: delete permission for role user: filter cannot be evaluated: $.id._like: unknown operator _like (supported: _eq _neq _gt _gte _lt _lte _in _nin _is_null _and _or _not)",
+    ]);
+  });
+});
+
+describe("the permission proof", () => {
+  it("shows each user reading and updating exactly its own row, and a new user inserting its own", async () => {
+    const result = await provePermissions(db.client, loadMetadata("metadata"));
+    expect(result.sessions).toEqual([
+      { role: "user", userId: "proof-user-alice", canRead: ["proof-user-alice"], canUpdate: ["proof-user-alice"], canInsertOwn: true, canInsertForOthers: [] },
+      { role: "user", userId: "proof-user-bob", canRead: ["proof-user-bob"], canUpdate: ["proof-user-bob"], canInsertOwn: true, canInsertForOthers: [] },
+      { role: "user", userId: "proof-user-carol", canRead: [], canUpdate: [], canInsertOwn: true, canInsertForOthers: [] },
+    ]);
+    expect(result.violations).toEqual([]);
+    expect(formatProof(result).at(-1)).toBe("OK: every session reaches exactly its own row.");
+  });
+
+  it("leaves the database as it found it", async () => {
+    await provePermissions(db.client, loadMetadata("metadata"));
+    expect((await db.client.query("SELECT count(*)::int AS n FROM public.users")).rows).toEqual([{ n: 0 }]);
+  });
+
+  it("catches an empty filter: everyone reads and updates everyone", async () => {
+    const metadata = withUsers((u) => {
+      (u.select_permissions ?? [])[0]!.permission.filter = {};
+      (u.update_permissions ?? [])[0]!.permission.filter = {};
+      (u.update_permissions ?? [])[0]!.permission.check = {};
+    });
+    const { violations } = await provePermissions(db.client, metadata);
+    expect(violations).toEqual([
+      "role user as proof-user-alice can read proof-user-bob's row",
+      "role user as proof-user-alice can update proof-user-bob's row",
+      "role user as proof-user-bob can read proof-user-alice's row",
+      "role user as proof-user-bob can update proof-user-alice's row",
+      "role user as proof-user-carol can read proof-user-alice's row",
+      "role user as proof-user-carol can read proof-user-bob's row",
+      "role user as proof-user-carol can update proof-user-alice's row",
+      "role user as proof-user-carol can update proof-user-bob's row",
+    ]);
+  });
+
+  it("catches a filter on the wrong column: nobody reaches their own row", async () => {
+    const metadata = withUsers((u) => {
+      (u.select_permissions ?? [])[0]!.permission.filter = { name: { _eq: "X-Hasura-User-Id" } };
+      (u.update_permissions ?? [])[0]!.permission.filter = { name: { _eq: "X-Hasura-User-Id" } };
+    });
+    const { violations } = await provePermissions(db.client, metadata);
+    expect(violations).toEqual([
+      "role user as proof-user-alice cannot read its own row",
+      "role user as proof-user-alice cannot update its own row",
+      "role user as proof-user-bob cannot read its own row",
+      "role user as proof-user-bob cannot update its own row",
+    ]);
+  });
+
+  it("catches an insert that lets the client pick the id", async () => {
+    const metadata = withUsers((u) => {
+      u.insert_permissions = [{ role: "user", permission: { columns: ["id", "name"], check: { name: { _is_null: true } } } }];
+    });
+    const { violations } = await provePermissions(db.client, metadata);
+    expect(violations).toContain("role user as proof-user-alice can insert a row for proof-user-alice-impostor");
+    expect(violations).toContain("role user as proof-user-carol can insert a row for proof-user-bob");
+  });
+
+  it("catches a delete permission", async () => {
+    const metadata = withUsers((u) => {
+      u.delete_permissions = [{ role: "user", permission: { filter: OWN_ROW } }];
+    });
+    const { violations } = await provePermissions(db.client, metadata);
+    expect(violations).toEqual([
+      'role user has a delete permission on public.users (filter {"id":{"_eq":"X-Hasura-User-Id"}}); users may not delete rows',
+    ]);
+  });
+
+  it("refuses an operator it does not know instead of passing it", async () => {
+    const metadata = withUsers((u) => {
+      (u.select_permissions ?? [])[0]!.permission.filter = { id: { _ilike: "X-Hasura-User-Id" } };
+    });
+    await expect(provePermissions(db.client, metadata)).rejects.toThrow("$.id._ilike: unknown operator _ilike");
+  });
+
+  it("is what npm run permissions prints, exiting 1 on a violation", { timeout: 60_000 }, async () => {
+    const { execFile } = await import("node:child_process");
+    const { promisify } = await import("node:util");
+    const run = (dir: string) =>
+      promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/permissions.ts", "--dir", dir], { env: { ...process.env, DATABASE_URL: db.url } }).then(
+        (r) => ({ code: 0, out: r.stdout }),
+        (e: { code: number; stderr: string }) => ({ code: e.code, out: e.stderr }),
+      );
+    const ok = await run("metadata");
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain("role user as proof-user-alice: reads proof-user-alice; updates proof-user-alice; can insert its own row");
+
+    const dir = mkdtempSync(join(tmpdir(), "kh-meta-"));
+    cpSync("metadata", dir, { recursive: true });
+    const broken = withUsers((u) => {
+      (u.select_permissions ?? [])[0]!.permission.filter = {};
+    }).sources[0]!.tables[0];
+    writeFileSync(join(dir, "databases", "default", "tables", "public_users.yaml"), stringify(broken));
+    const bad = await run(dir);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain("role user as proof-user-alice can read proof-user-bob's row");
+  });
+});
