@@ -7,18 +7,19 @@
 //   - a least-privilege `hasura` login role, its catalog schema and grants;
 //   - the SQL migrations in migrations/default, applied by scripts/migrate.ts (re-run when they change);
 //   - Hasura (pinned v2 image, admin secret, JWT secret for Kinde's JWKS or the dev signing key,
-//     telemetry off, healthy before use, published on 127.0.0.1 only).
+//     telemetry off, healthy before use, published on 127.0.0.1 only);
+//   - the Hasura metadata in metadata/ (the `user` role's own-row permissions), applied by scripts/metadata.ts.
 // Configuration is validated as a whole before the first resource (infra/config.ts).
 import * as pulumi from "@pulumi/pulumi";
 import { hasuraJwtSecret } from "../scripts/lib/jwt-policy.js";
 import { postgresUrl } from "../scripts/lib/postgres-url.js";
 import { loadStackConfig } from "./config.js";
-import { Migrations } from "./migrations.js";
 import { HasuraDatabase } from "./database.js";
 import { Hasura } from "./hasura.js";
 import { APP_DATABASE, dockerNamePrefix, HASURA_DB_ROLE, LOOPBACK, POSTGRES_INTERNAL_PORT } from "./naming.js";
 import { StackNetwork } from "./network.js";
 import { Postgres } from "./postgres.js";
+import { ScriptStep } from "./script-step.js";
 
 const config = loadStackConfig();
 const namePrefix = dockerNamePrefix(config.project, config.stack);
@@ -46,13 +47,19 @@ const database = new HasuraDatabase(
   { dependsOn: [postgres] },
 );
 
-// Tables first, then Hasura: the migrations grant the `hasura` role its tables.
-const migrations = new Migrations(
+// Tables first, then Hasura: the migrations grant the `hasura` role its tables. Re-run (a no-op when
+// nothing is pending) when a migration changes or Postgres is replaced, in case its volume is new.
+const migrations = new ScriptStep(
   "migrations",
   {
-    databaseUrl: pulumi
-      .all([postgres.hostPort, config.secrets.postgresPassword])
-      .apply(([port, password]) => postgresUrl({ user: "postgres", password, host: LOOPBACK, port, database: APP_DATABASE })),
+    script: "scripts/migrate.ts up --dir migrations/default",
+    environment: {
+      DATABASE_URL: pulumi
+        .all([postgres.hostPort, config.secrets.postgresPassword])
+        .apply(([port, password]) => postgresUrl({ user: "postgres", password, host: LOOPBACK, port, database: APP_DATABASE })),
+    },
+    watch: ["migrations"],
+    rerunWhen: [postgres.container.id],
   },
   { dependsOn: [database] },
 );
@@ -76,6 +83,19 @@ const hasura = new Hasura(
     corsDomains: config.hasura.corsDomains,
   },
   { dependsOn: [database, migrations] },
+);
+
+// Permissions last: replace_metadata needs the tables and a healthy Hasura. Inconsistent metadata
+// fails the update; a replaced Hasura gets it again (idempotent).
+new ScriptStep(
+  "metadata",
+  {
+    script: "scripts/metadata.ts apply --dir metadata",
+    environment: { HASURA_GRAPHQL_ENDPOINT: hasura.url, HASURA_GRAPHQL_ADMIN_SECRET: config.secrets.hasuraAdminSecret },
+    watch: ["metadata"],
+    rerunWhen: [hasura.container.id],
+  },
+  { dependsOn: [hasura, migrations] },
 );
 
 export const hasuraUrl = hasura.url;

@@ -40,8 +40,10 @@ describe("dev stack", () => {
         "postgresql:index/extension:Extension database-pgcrypto",
         "postgresql:index/grant:Grant database-connect",
         "postgresql:index/grant:Grant database-public-schema",
-        "kinde-hasura:index:Migrations migrations",
-        "command:local:Command migrations-up",
+        "kinde-hasura:index:ScriptStep migrations",
+        "command:local:Command migrations-run",
+        "kinde-hasura:index:ScriptStep metadata",
+        "command:local:Command metadata-run",
         "kinde-hasura:index:Hasura hasura",
         "docker:index/remoteImage:RemoteImage hasura-image",
         `${CONTAINER} hasura`,
@@ -161,7 +163,7 @@ describe("dev stack", () => {
   });
 
   it("runs the migrations as a local command that sees the database URL only through its environment", () => {
-    const migrate = run.get("command:local:Command", "migrations-up");
+    const migrate = run.get("command:local:Command", "migrations-run");
     expect(migrate.inputs.create).toBe("node --import tsx scripts/migrate.ts up --dir migrations/default");
     expect(migrate.inputs.update).toBe(migrate.inputs.create);
     const env = unwrapSecret(migrate.inputs.environment) as Record<string, unknown>;
@@ -169,11 +171,27 @@ describe("dev stack", () => {
     expect(env.DATABASE_URL).toBe(`postgres://postgres:${password}@127.0.0.1:15432/app`);
     expect(migrate.inputs.logging).toBe("none");
     expect(migrate.additionalSecretOutputs.sort()).toEqual(["stderr", "stdout"]);
-    expect(migrate.inputs.triggers).toEqual([hashDirectory("migrations/default")]);
+    // Re-run when a migration changes, and when Postgres is replaced (its volume may be new).
+    expect(migrate.inputs.triggers).toEqual([hashDirectory("migrations"), "postgres-id"]);
+  });
+
+  it("applies the metadata with the admin secret only in the environment, after Hasura and the migrations", () => {
+    const apply = run.get("command:local:Command", "metadata-run");
+    expect(apply.inputs.create).toBe("node --import tsx scripts/metadata.ts apply --dir metadata");
+    expect(unwrapSecret(apply.inputs.environment)).toEqual({
+      HASURA_GRAPHQL_ENDPOINT: "http://127.0.0.1:8080",
+      HASURA_GRAPHQL_ADMIN_SECRET: config.hasuraAdminSecret,
+    });
+    expect(apply.inputs.create).not.toContain(config.hasuraAdminSecret as string);
+    expect(apply.inputs.logging).toBe("none");
+    expect(apply.additionalSecretOutputs.sort()).toEqual(["stderr", "stdout"]);
+    expect(apply.inputs.triggers).toEqual([hashDirectory("metadata"), "hasura-id"]);
+    expect(apply.dependsOn).toContain(run.get(CONTAINER, "hasura").urn);
+    expect(apply.dependsOn).toContain(run.get("command:local:Command", "migrations-run").urn);
   });
 
   it("migrates after the hasura role exists, and starts Hasura after the migrations", () => {
-    const migrate = run.get("command:local:Command", "migrations-up");
+    const migrate = run.get("command:local:Command", "migrations-run");
     expect(migrate.dependsOn).toContain(run.get("postgresql:index/role:Role", "database-role").urn);
     expect(migrate.dependsOn).toContain(run.get("postgresql:index/grant:Grant", "database-public-schema").urn);
     expect(run.get(CONTAINER, "hasura").dependsOn).toContain(migrate.urn);

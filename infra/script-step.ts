@@ -1,0 +1,44 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { hashDirectory } from "../scripts/lib/content-hash.js";
+
+export interface ScriptStepArgs {
+  /** The script and its arguments, relative to the project root, e.g. `scripts/migrate.ts up`. */
+  script: string;
+  /** Environment of the script: the only way secrets reach it, never the command line. */
+  environment: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Directories (relative to the project root) whose content, when changed, runs the step again. */
+  watch: string[];
+  /** Further values that run the step again when they change, e.g. a container id. */
+  rerunWhen?: pulumi.Input<string>[];
+}
+
+/**
+ * One step of `pulumi up` run by a script of ours on the machine running Pulumi (migrations, metadata,
+ * smoke test). It runs on create and again only when a watched file or a `rerunWhen` value changes;
+ * a non-zero exit fails the update. Its output stays out of logs and is a secret in state.
+ */
+export class ScriptStep extends pulumi.ComponentResource {
+  public readonly command: command.local.Command;
+
+  constructor(name: string, args: ScriptStepArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kinde-hasura:index:ScriptStep", name, {}, opts);
+    const run = `node --import tsx ${args.script}`;
+    this.command = new command.local.Command(
+      `${name}-run`,
+      {
+        // Relative paths and no `dir`: commands run in the project root, and an absolute checkout path
+        // would differ between teammates' machines and replace the command on every up.
+        create: run,
+        update: run,
+        environment: args.environment,
+        triggers: [...args.watch.map(hashDirectory), ...(args.rerunWhen ?? [])],
+        logging: "none",
+        addPreviousOutputInEnv: false,
+      },
+      // A component's dependsOn does not reach its children; the command must wait too.
+      { parent: this, dependsOn: opts?.dependsOn, additionalSecretOutputs: ["stdout", "stderr"] },
+    );
+    this.registerOutputs({});
+  }
+}

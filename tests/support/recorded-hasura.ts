@@ -1,0 +1,76 @@
+// A local HTTP server on 127.0.0.1 that answers with *recorded* Hasura response bodies (shapes from
+// ../shared/reference/hasura-kinde.md §4–5), one per request in order, and records what it was sent.
+// It proves what our scripts send and how they read answers; it proves nothing about Hasura itself.
+import { createServer, type Server } from "node:http";
+
+export interface RecordedAnswer {
+  status: number;
+  body: unknown;
+}
+
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+export interface RecordedHasura {
+  url: string;
+  received: ReceivedRequest[];
+  close(): Promise<void>;
+}
+
+export async function recordedHasura(answers: RecordedAnswer[]): Promise<RecordedHasura> {
+  const received: ReceivedRequest[] = [];
+  const queue = [...answers];
+  const server: Server = createServer((req, res) => {
+    let data = "";
+    req.on("data", (chunk) => (data += chunk));
+    req.on("end", () => {
+      received.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, body: data ? JSON.parse(data) : undefined });
+      const answer = queue.shift() ?? { status: 500, body: { error: "no recorded answer left", code: "unexpected" } };
+      res.writeHead(answer.status, { "content-type": "application/json" });
+      res.end(typeof answer.body === "string" ? answer.body : JSON.stringify(answer.body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Recorded bodies, as Hasura v2 answers them. */
+export const RECORDED = {
+  success: { message: "success" },
+  reloadConsistent: { is_consistent: true, message: "success" },
+  reloadInconsistent: {
+    is_consistent: false,
+    message: "success",
+    inconsistent_objects: [
+      {
+        definition: { role: "user", table: { name: "users", schema: "public" } },
+        name: "select_permission user on table users in source default",
+        reason: 'Inconsistent object: in table "users": no such column exists: "email"',
+        type: "select_permission",
+      },
+    ],
+  },
+  replaceInconsistent: {
+    path: "$.args",
+    error: "cannot continue due to inconsistent metadata",
+    code: "unexpected",
+    internal: [
+      {
+        definition: { name: "users", schema: "public" },
+        name: "table users in source default",
+        reason: 'Inconsistent object: no such table/view exists in source: "users"',
+        type: "table",
+      },
+    ],
+  },
+  accessDenied: { error: "invalid x-hasura-admin-secret/x-hasura-access-key", path: "$", code: "access-denied" },
+} as const;
