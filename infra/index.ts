@@ -8,7 +8,8 @@
 //   - the SQL migrations in migrations/default, applied by scripts/migrate.ts (re-run when they change);
 //   - Hasura (pinned v2 image, admin secret, JWT secret for Kinde's JWKS or the dev signing key,
 //     telemetry off, healthy before use, published on 127.0.0.1 only);
-//   - the Hasura metadata in metadata/ (the `user` role's own-row permissions), applied by scripts/metadata.ts.
+//   - the Hasura metadata in metadata/ (the `user` role's own-row permissions), applied by scripts/metadata.ts;
+//   - unless smokeOnUp is false (default off in production), the smoke test as a deployment gate.
 // Configuration is validated as a whole before the first resource (infra/config.ts).
 import * as pulumi from "@pulumi/pulumi";
 import { hasuraJwtSecret } from "../scripts/lib/jwt-policy.js";
@@ -87,7 +88,7 @@ const hasura = new Hasura(
 
 // Permissions last: replace_metadata needs the tables and a healthy Hasura. Inconsistent metadata
 // fails the update; a replaced Hasura gets it again (idempotent).
-new ScriptStep(
+const metadata = new ScriptStep(
   "metadata",
   {
     script: "scripts/metadata.ts apply --dir metadata",
@@ -97,6 +98,27 @@ new ScriptStep(
   },
   { dependsOn: [hasura, migrations] },
 );
+
+// The deployment gate: sign tokens and prove against the live stack that users reach exactly their
+// own row; a wrong permission fails `pulumi up`. On by default except in production (smokeOnUp).
+if (config.smokeOnUp) {
+  const { issuer, audience, claims } = config.jwt;
+  new ScriptStep(
+    "smoke",
+    {
+      script: "scripts/smoke.ts --timeout 120",
+      environment: {
+        HASURA_GRAPHQL_ENDPOINT: hasura.url,
+        HASURA_GRAPHQL_ADMIN_SECRET: config.secrets.hasuraAdminSecret,
+        SMOKE_JWT_POLICY: JSON.stringify({ issuer, audience, claims, mode: config.jwt.trust.kind }),
+        ...(config.secrets.devSigningKey ? { DEV_SIGNING_KEY: config.secrets.devSigningKey } : {}),
+      },
+      watch: ["migrations", "metadata"],
+      rerunWhen: [hasura.container.id, postgres.container.id],
+    },
+    { dependsOn: [metadata] },
+  );
+}
 
 export const hasuraUrl = hasura.url;
 export const graphqlUrl = pulumi.interpolate`${hasura.url}/v1/graphql`;

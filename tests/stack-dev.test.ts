@@ -44,6 +44,8 @@ describe("dev stack", () => {
         "command:local:Command migrations-run",
         "kinde-hasura:index:ScriptStep metadata",
         "command:local:Command metadata-run",
+        "kinde-hasura:index:ScriptStep smoke",
+        "command:local:Command smoke-run",
         "kinde-hasura:index:Hasura hasura",
         "docker:index/remoteImage:RemoteImage hasura-image",
         `${CONTAINER} hasura`,
@@ -195,6 +197,20 @@ describe("dev stack", () => {
     expect(migrate.dependsOn).toContain(run.get("postgresql:index/role:Role", "database-role").urn);
     expect(migrate.dependsOn).toContain(run.get("postgresql:index/grant:Grant", "database-public-schema").urn);
     expect(run.get(CONTAINER, "hasura").dependsOn).toContain(migrate.urn);
+  });
+
+  it("gates the deploy on the smoke test, with the dev key and policy only in its environment", () => {
+    const smoke = run.get("command:local:Command", "smoke-run");
+    expect(smoke.inputs.create).toBe("node --import tsx scripts/smoke.ts --timeout 120");
+    expect(unwrapSecret(smoke.inputs.environment)).toEqual({
+      HASURA_GRAPHQL_ENDPOINT: "http://127.0.0.1:8080",
+      HASURA_GRAPHQL_ADMIN_SECRET: config.hasuraAdminSecret,
+      SMOKE_JWT_POLICY: '{"issuer":"urn:kinde-hasura:dev:local-signer","audience":"hasura","claims":"namespace","mode":"local"}',
+      DEV_SIGNING_KEY: config.devSigningKey,
+    });
+    expect(smoke.inputs.triggers).toEqual([hashDirectory("migrations"), hashDirectory("metadata"), "hasura-id", "postgres-id"]);
+    expect(smoke.dependsOn).toContain(run.get("command:local:Command", "metadata-run").urn);
+    expect(smoke.additionalSecretOutputs.sort()).toEqual(["stderr", "stdout"]);
   });
 
   it("exports URLs, issuer and port, and no credential", () => {

@@ -42,6 +42,10 @@ describe("production Kinde stack", () => {
     expect(run.get("postgresql:index/grant:Grant", "database-public-schema").inputs.privileges).toEqual(["USAGE"]);
   });
 
+  it("does not run the smoke test on up unless asked (smokeOnUp)", () => {
+    expect(run.resources.filter((r) => r.name.startsWith("smoke"))).toEqual([]);
+  });
+
   it("exports the Kinde issuer and no console URL", () => {
     expect(run.outputs.jwtIssuer).toBe("https://acme.kinde.com");
     expect(run.outputs.authMode).toBe("kinde");

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ConfigError, DEFAULTS, parseStackSettings, SECRET_KEYS } from "../scripts/lib/stack-settings.js";
+import { ConfigError, DEFAULTS, DERIVED_DEFAULT_KEYS, parseStackSettings, SECRET_KEYS } from "../scripts/lib/stack-settings.js";
 import { devConfig, prodKindeConfig, rsaKeyPair } from "./support/fixtures.js";
 
 const { privateKeyPem, publicKeyPem } = rsaKeyPair();
@@ -31,6 +31,8 @@ describe("stack settings", () => {
     expect(defaults).toEqual(DEFAULTS);
     const secrets = Object.entries(declared).filter(([, d]) => d.secret).map(([k]) => k);
     expect(secrets.sort()).toEqual([...SECRET_KEYS].sort());
+    const withoutDefault = Object.entries(declared).filter(([, d]) => d.default === undefined && !d.secret).map(([k]) => k);
+    expect(withoutDefault).toEqual([...DERIVED_DEFAULT_KEYS]);
     for (const [key, d] of Object.entries(declared)) expect(d.description, key).toMatch(/.{20,}/);
   });
 
@@ -173,6 +175,16 @@ describe("stack settings", () => {
       expect(found.join()).not.toContain("short-secret-value");
       expect(settings({ ...prodKindeConfig(), hasuraAdminSecret: "x".repeat(32) }, "prod").production).toBe(true);
     });
+  });
+
+  it("runs the smoke test on up by default except on production stacks, unless told", () => {
+    expect(settings(devConfig(privateKeyPem)).smokeOnUp).toBe(true);
+    expect(settings(prodKindeConfig(), "prod").smokeOnUp).toBe(false);
+    expect(settings({ ...prodKindeConfig(), smokeOnUp: "true" }, "prod").smokeOnUp).toBe(true);
+    expect(settings({ ...devConfig(privateKeyPem), smokeOnUp: "false" }).smokeOnUp).toBe(false);
+    expect(problems({ ...devConfig(privateKeyPem), smokeOnUp: "always" })).toEqual([
+      'kinde-hasura:smokeOnUp must be true or false (unset: on for non-production stacks); got "always"',
+    ]);
   });
 
   it("says which stack is wrong in the error message", () => {

@@ -28,6 +28,9 @@ export const DEFAULTS = {
   hasuraImage: "hasura/graphql-engine:v2.48.16",
 } as const;
 
+/** Declared in Pulumi.yaml without a default: their default depends on other keys. */
+export const DERIVED_DEFAULT_KEYS = ["smokeOnUp"] as const;
+
 export const SECRET_KEYS = ["hasuraAdminSecret", "postgresPassword", "hasuraDbPassword", "devSigningKey"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
@@ -39,6 +42,8 @@ export interface StackSettings {
   project: string;
   stack: string;
   production: boolean;
+  /** Run the smoke test as the last step of `pulumi up`. Default: on for non-production stacks. */
+  smokeOnUp: boolean;
   jwt: JwtPolicy;
   hasura: {
     image: string;
@@ -116,6 +121,12 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
   };
 
   const production = bool("production");
+  const smokeRaw = get("smokeOnUp");
+  let smokeOnUp = !production;
+  if (smokeRaw !== undefined && smokeRaw !== "") {
+    if (smokeRaw === "true" || smokeRaw === "false") smokeOnUp = smokeRaw === "true";
+    else fail("smokeOnUp", "true or false (unset: on for non-production stacks)", smokeRaw);
+  }
 
   // Kinde domain: a bare host; an https:// prefix and a trailing slash are forgiven.
   const domainRaw = value("kindeDomain").trim();
@@ -207,6 +218,7 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
     project: ctx.project,
     stack: ctx.stack,
     production,
+    smokeOnUp,
     jwt,
     hasura: { image: hasuraImage, port: hasuraPort, console, devMode, corsDomains },
     postgres: { image: postgresImage, port: postgresPort },

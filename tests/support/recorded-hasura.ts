@@ -21,15 +21,19 @@ export interface RecordedHasura {
   close(): Promise<void>;
 }
 
-export async function recordedHasura(answers: RecordedAnswer[]): Promise<RecordedHasura> {
+/** Answers in order, or computed per request (e.g. by the GraphQL operation it carries). */
+export async function recordedHasura(answers: RecordedAnswer[] | ((req: ReceivedRequest) => RecordedAnswer)): Promise<RecordedHasura> {
   const received: ReceivedRequest[] = [];
-  const queue = [...answers];
+  const queue = Array.isArray(answers) ? [...answers] : [];
   const server: Server = createServer((req, res) => {
     let data = "";
     req.on("data", (chunk) => (data += chunk));
     req.on("end", () => {
-      received.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, body: data ? JSON.parse(data) : undefined });
-      const answer = queue.shift() ?? { status: 500, body: { error: "no recorded answer left", code: "unexpected" } };
+      const request = { method: req.method ?? "", path: req.url ?? "", headers: req.headers, body: data ? JSON.parse(data) : undefined };
+      received.push(request);
+      const answer = Array.isArray(answers)
+        ? (queue.shift() ?? { status: 500, body: { error: "no recorded answer left", code: "unexpected" } })
+        : answers(request);
       res.writeHead(answer.status, { "content-type": "application/json" });
       res.end(typeof answer.body === "string" ? answer.body : JSON.stringify(answer.body));
     });
@@ -73,4 +77,13 @@ export const RECORDED = {
     ],
   },
   accessDenied: { error: "invalid x-hasura-admin-secret/x-hasura-access-key", path: "$", code: "access-denied" },
+  // /v1/graphql answers every error with HTTP 200.
+  jwtExpired: { errors: [{ message: "Could not verify JWT: JWTExpired", extensions: { path: "$", code: "invalid-jwt" } }] },
+  missingAuthorization: {
+    errors: [{ message: "Missing 'Authorization' or 'Cookie' header in JWT authentication mode", extensions: { path: "$", code: "invalid-headers" } }],
+  },
+  roleNotAllowed: { errors: [{ message: "Your requested role is not in allowed roles", extensions: { path: "$", code: "access-denied" } }] },
+  fieldNotFound: {
+    errors: [{ message: "field 'users' not found in type: 'query_root'", extensions: { path: "$.selectionSet.users", code: "validation-failed" } }],
+  },
 } as const;

@@ -1,0 +1,100 @@
+// Where the smoke test and the token CLI get a stack's endpoint, secrets and JWT policy: the
+// environment first (the deployment gate passes everything that way), the Pulumi CLI for the rest.
+import { CLAIMS_MODES, type ClaimsMode } from "./jwt-policy.js";
+import { loadMetadata } from "./metadata.js";
+import type { Runner } from "./shell.js";
+import { readDeployedStack } from "./stack-reader.js";
+import { signingKeyFromPem, type TokenPolicy } from "./tokens.js";
+import { UsageError } from "./env.js";
+import type { SmokeTarget } from "./smoke.js";
+
+/** What the deployment gate passes as SMOKE_JWT_POLICY. */
+export interface PolicyEnvelope extends TokenPolicy {
+  mode: "local" | "kinde";
+}
+
+export function parsePolicyEnvelope(raw: string): PolicyEnvelope {
+  let value: Partial<PolicyEnvelope>;
+  try {
+    value = JSON.parse(raw) as Partial<PolicyEnvelope>;
+  } catch {
+    throw new UsageError(`SMOKE_JWT_POLICY must be JSON such as {"issuer":"…","audience":"hasura","claims":"namespace","mode":"local"}; got ${JSON.stringify(raw.slice(0, 80))}`);
+  }
+  const ok =
+    typeof value.issuer === "string" &&
+    typeof value.audience === "string" &&
+    CLAIMS_MODES.includes(value.claims as ClaimsMode) &&
+    (value.mode === "local" || value.mode === "kinde");
+  if (!ok) throw new UsageError(`SMOKE_JWT_POLICY needs issuer, audience, claims ("namespace" or "sub") and mode ("local" or "kinde"); got ${raw.slice(0, 200)}`);
+  return value as PolicyEnvelope;
+}
+
+export interface ResolvedStack {
+  endpoint: string;
+  adminSecret: string;
+  policy: PolicyEnvelope;
+  devSigningKey?: string;
+  production: boolean;
+  /** Where the values came from, for the log. */
+  source: string;
+}
+
+export interface ResolveInputs {
+  /** --stack: read this stack through Pulumi even when the environment has values. */
+  stack?: string;
+  /** --endpoint */
+  endpoint?: string;
+  env: NodeJS.ProcessEnv;
+  run: Runner;
+  repoRoot: string;
+}
+
+export function resolveStack(i: ResolveInputs): ResolvedStack {
+  const fromEnv = {
+    endpoint: i.endpoint ?? i.env.HASURA_GRAPHQL_ENDPOINT,
+    adminSecret: i.env.HASURA_GRAPHQL_ADMIN_SECRET,
+    policy: i.env.SMOKE_JWT_POLICY ? parsePolicyEnvelope(i.env.SMOKE_JWT_POLICY) : undefined,
+    devSigningKey: i.env.DEV_SIGNING_KEY,
+  };
+  if (!i.stack && fromEnv.endpoint && fromEnv.adminSecret && fromEnv.policy) {
+    return { ...fromEnv, endpoint: fromEnv.endpoint, adminSecret: fromEnv.adminSecret, policy: fromEnv.policy, production: false, source: "the environment" };
+  }
+  const stack = i.stack ?? "dev";
+  const { settings, outputs } = readDeployedStack(i.run, stack, i.env, i.repoRoot);
+  const endpoint = fromEnv.endpoint ?? (typeof outputs.hasuraUrl === "string" ? outputs.hasuraUrl : undefined);
+  if (!endpoint) throw new UsageError(`Stack ${stack} has no hasuraUrl output; run npm run up first, or set HASURA_GRAPHQL_ENDPOINT`);
+  return {
+    endpoint,
+    adminSecret: fromEnv.adminSecret ?? settings.secrets.hasuraAdminSecret,
+    policy: { issuer: settings.jwt.issuer, audience: settings.jwt.audience, claims: settings.jwt.claims, mode: settings.jwt.trust.kind },
+    devSigningKey: fromEnv.devSigningKey ?? settings.secrets.devSigningKey,
+    production: settings.production,
+    source: `stack ${stack}`,
+  };
+}
+
+/** Whether metadata/ lets role `user` insert into public.users. */
+export function userCanInsert(metadataDir = "metadata"): boolean {
+  const users = loadMetadata(metadataDir).sources.flatMap((s) => s.tables).find((t) => t.table.schema === "public" && t.table.name === "users");
+  return (users?.insert_permissions ?? []).some((p) => p.role === "user");
+}
+
+export async function smokeTargetOf(
+  resolved: ResolvedStack,
+  extra: { realToken?: string; healthTimeoutMs: number; log: (line: string) => void },
+): Promise<SmokeTarget> {
+  const local = resolved.policy.mode === "local";
+  if (local && !resolved.devSigningKey) throw new UsageError("This stack uses local signing mode: set DEV_SIGNING_KEY (PKCS#8 PEM) or pass --stack");
+  const signingKey = local ? await signingKeyFromPem(resolved.devSigningKey as string) : undefined;
+  return {
+    endpoint: resolved.endpoint,
+    adminSecret: resolved.adminSecret,
+    policy: resolved.policy,
+    mode: resolved.policy.mode,
+    ...(signingKey ? { signingKey, publicKeyPem: signingKey.publicKey.export({ type: "spki", format: "pem" }).toString() } : {}),
+    ...(!local && extra.realToken ? { realToken: extra.realToken } : {}),
+    userCanInsert: userCanInsert(),
+    healthTimeoutMs: extra.healthTimeoutMs,
+    log: extra.log,
+  };
+}

@@ -1,0 +1,33 @@
+// A deployed stack's settings and outputs, read through the Pulumi CLI (with the same backend and
+// passphrase rules as npm run up), and validated by the same code the program uses.
+import { pulumiEnvironment, PROJECT } from "./dev-stack.js";
+import { missingPrerequisites, type Runner } from "./shell.js";
+import { parseStackSettings, type StackSettings } from "./stack-settings.js";
+
+export class StackReadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StackReadError";
+  }
+}
+
+export interface DeployedStack {
+  settings: StackSettings;
+  outputs: Record<string, unknown>;
+}
+
+export function readDeployedStack(run: Runner, stack: string, env: NodeJS.ProcessEnv, repoRoot: string): DeployedStack {
+  const problems = missingPrerequisites(run, ["pulumi"]);
+  if (problems.length > 0) throw new StackReadError(`${problems.join("\n")}\n(or pass the endpoint and secrets through the environment instead of --stack)`);
+  const { env: pulumiEnv } = pulumiEnvironment(env, repoRoot);
+  const json = (args: string[], what: string): Record<string, unknown> => {
+    const result = run("pulumi", args, { env: pulumiEnv });
+    if (result.code !== 0) throw new StackReadError(`Reading ${what} of stack ${stack} failed (pulumi ${args.join(" ")}): ${result.stderr.trim()}`);
+    return JSON.parse(result.stdout || "{}") as Record<string, unknown>;
+  };
+  // --show-secrets: the values stay in this process, which prints none of them.
+  const config = json(["config", "--json", "--show-secrets", "--stack", stack], "the config") as Record<string, { value?: string }>;
+  const outputs = json(["stack", "output", "--json", "--show-secrets", "--stack", stack], "the outputs");
+  const settings = parseStackSettings((key) => config[`${PROJECT}:${key}`]?.value, { project: PROJECT, stack });
+  return { settings, outputs };
+}

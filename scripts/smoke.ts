@@ -1,0 +1,50 @@
+// npm run smoke [-- --stack <name>] [--endpoint <url>] [--timeout <seconds>]
+// After `pulumi up`: proves against the running stack who can read and write what. Endpoint, admin
+// secret and signing key come from HASURA_GRAPHQL_ENDPOINT, HASURA_GRAPHQL_ADMIN_SECRET,
+// DEV_SIGNING_KEY (and SMOKE_JWT_POLICY), else from the stack through the Pulumi CLI. In Kinde mode,
+// SMOKE_TOKEN (a real Kinde access token) is used for the allowed checks when given.
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { UsageError } from "./lib/env.js";
+import { runCommand } from "./lib/shell.js";
+import { resolveStack, smokeTargetOf } from "./lib/smoke-target.js";
+import { runSmoke, SmokeError, summarize } from "./lib/smoke.js";
+import { StackReadError } from "./lib/stack-reader.js";
+import { ConfigError } from "./lib/stack-settings.js";
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { stack: { type: "string" }, endpoint: { type: "string" }, timeout: { type: "string", default: "60" } },
+  });
+  const timeoutSeconds = Number(values.timeout);
+  if (!(timeoutSeconds > 0)) throw new UsageError(`--timeout must be a number of seconds above 0; got "${values.timeout}"`);
+  const resolved = resolveStack({
+    stack: values.stack,
+    endpoint: values.endpoint,
+    env: process.env,
+    run: runCommand,
+    repoRoot: fileURLToPath(new URL("..", import.meta.url)),
+  });
+  console.log(`Smoke test of ${resolved.endpoint} (settings from ${resolved.source}, ${resolved.policy.mode} mode)`);
+  const target = await smokeTargetOf(resolved, {
+    realToken: process.env.SMOKE_TOKEN || undefined,
+    healthTimeoutMs: timeoutSeconds * 1000,
+    log: (line) => console.log(line),
+  });
+  const { ok, lines } = summarize(await runSmoke(target));
+  (ok ? console.log : console.error)(lines.join("\n"));
+  return ok ? 0 : 1;
+}
+
+process.exitCode = await main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    console.error(err.message);
+    return 2;
+  }
+  if (err instanceof SmokeError || err instanceof StackReadError || err instanceof ConfigError) {
+    console.error(err.message);
+    return 1;
+  }
+  throw err;
+});
