@@ -55,6 +55,7 @@ export class Hasura extends pulumi.ComponentResource {
         ],
         healthcheck: {
           // /healthz is public and cannot be disabled; it answers 500 while the catalog is unreachable.
+          // The v2 image keeps curl "to support health checks" (packaging/graphql-engine-base/ubuntu.dockerfile).
           tests: ["CMD-SHELL", `curl -fsS http://127.0.0.1:${HASURA_INTERNAL_PORT}/healthz || exit 1`],
           interval: "3s",
           timeout: "5s",

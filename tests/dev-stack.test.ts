@@ -109,6 +109,12 @@ describe("npm run up", () => {
 });
 
 describe("npm run down", () => {
+  it("names a missing Docker before destroying anything", () => {
+    const { run, calls } = recordingRunner({ docker: { code: 127 } });
+    expect(() => devStackDown(options(run))).toThrow(/^Docker is not installed/);
+    expect(calls.some((c) => c.args[0] === "destroy")).toBe(false);
+  });
+
   it("destroys the dev stack with the same backend", () => {
     const { run, calls } = recordingRunner({});
     const o = options(run);

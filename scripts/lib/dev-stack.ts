@@ -96,7 +96,8 @@ export function devStackUp(o: DevStackOptions): number {
 
 /** Destroys the stack's resources; returns pulumi destroy's exit code. */
 export function devStackDown(o: DevStackOptions): number {
-  const problems = missingPrerequisites(o.run, ["pulumi"]);
+  // Docker too: destroy removes containers and the volume through the daemon.
+  const problems = missingPrerequisites(o.run, ["pulumi", "docker"]);
   if (problems.length > 0) throw new StackCommandError(problems.join("\n"));
   const { env } = pulumiEnvironment(o.env, o.repoRoot);
   return o.run("pulumi", ["destroy", "--stack", o.stack, ...o.passThrough], { env, interactive: true }).code;
