@@ -21,6 +21,8 @@ export interface HasuraArgs {
   devMode?: boolean;
   /** Browser origins allowed by CORS. */
   corsDomains: string[];
+  /** Docker labels for the container. */
+  labels: Array<{ label: string; value: string }>;
 }
 
 /** Hasura GraphQL Engine that trusts the stack's JWT policy, healthy before `pulumi up` goes on. */
@@ -44,6 +46,7 @@ export class Hasura extends pulumi.ComponentResource {
       {
         name: `${args.namePrefix}-hasura`,
         image: image.imageId,
+        labels: args.labels,
         envs: pulumi.secret(envs),
         networksAdvanced: [{ name: args.networkName }],
         ports: [

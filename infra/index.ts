@@ -17,13 +17,14 @@ import { postgresUrl } from "../scripts/lib/postgres-url.js";
 import { loadStackConfig } from "./config.js";
 import { HasuraDatabase } from "./database.js";
 import { Hasura } from "./hasura.js";
-import { APP_DATABASE, dockerNamePrefix, HASURA_DB_ROLE, LOOPBACK, POSTGRES_INTERNAL_PORT } from "./naming.js";
+import { APP_DATABASE, dockerNamePrefix, HASURA_DB_ROLE, LOOPBACK, POSTGRES_INTERNAL_PORT, stackLabels } from "./naming.js";
 import { StackNetwork } from "./network.js";
 import { Postgres } from "./postgres.js";
 import { ScriptStep } from "./script-step.js";
 
 const config = loadStackConfig();
 const namePrefix = dockerNamePrefix(config.project, config.stack);
+const labels = stackLabels(config.stack, config.production);
 
 const network = new StackNetwork("network", { name: `${namePrefix}-net` });
 
@@ -34,6 +35,7 @@ const postgres = new Postgres("postgres", {
   hostPort: config.postgres.port,
   superuserPassword: config.secrets.postgresPassword,
   protectData: config.production,
+  labels,
 });
 
 const database = new HasuraDatabase(
@@ -82,6 +84,7 @@ const hasura = new Hasura(
     console: config.hasura.console,
     devMode: config.hasura.devMode,
     corsDomains: config.hasura.corsDomains,
+    labels,
   },
   { dependsOn: [database, migrations] },
 );

@@ -15,6 +15,8 @@ export interface PostgresArgs {
   superuserPassword: pulumi.Output<string>;
   /** Protect the data volume from `pulumi destroy` and replacement (production). Default false. */
   protectData?: boolean;
+  /** Docker labels for the container and the volume. */
+  labels: Array<{ label: string; value: string }>;
 }
 
 /** Postgres with its data on a named volume, healthy before anything else may use it. */
@@ -36,7 +38,7 @@ export class Postgres extends pulumi.ComponentResource {
     const protect = args.protectData ?? false;
     const volume = new docker.Volume(
       `${name}-data`,
-      { name: `${args.namePrefix}-pgdata` },
+      { name: `${args.namePrefix}-pgdata`, labels: args.labels },
       // A replaced volume is an empty volume: production keeps its data through destroy and renames.
       { parent: this, protect, retainOnDelete: protect },
     );
@@ -50,6 +52,7 @@ export class Postgres extends pulumi.ComponentResource {
       {
         name: `${args.namePrefix}-postgres`,
         image: image.imageId,
+        labels: args.labels,
         envs: pulumi.secret(envs),
         networksAdvanced: [{ name: args.networkName }],
         ports: [

@@ -1,0 +1,130 @@
+// Guardrails every kinde-hasura stack must pass, checked on the resources `pulumi preview`/`up` is
+// about to create. This folder is a CommonJS package of its own (Pulumi loads policy packs with
+// require), so it imports nothing from the ESM program; the infra labels each Docker object with
+// `kinde-hasura.production`, which is how a policy knows a production stack.
+import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+
+const CONTAINER = "docker:index/container:Container";
+const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
+const VOLUME = "docker:index/volume:Volume";
+const MIN_PRODUCTION_ADMIN_SECRET = 32;
+
+type Report = (message: string) => void;
+
+interface Label {
+  label: string;
+  value: string;
+}
+
+function isProduction(props: Record<string, unknown>): boolean {
+  const labels = (props.labels as Label[] | undefined) ?? [];
+  return labels.some((l) => l.label === "kinde-hasura.production" && l.value === "true");
+}
+
+function envOf(props: Record<string, unknown>): Map<string, string> {
+  const envs = (props.envs as string[] | undefined) ?? [];
+  return new Map(envs.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+}
+
+/** Hasura containers are the ones configured through HASURA_GRAPHQL_* variables. */
+function hasuraEnv(args: ResourceValidationArgs): Map<string, string> | undefined {
+  if (args.type !== CONTAINER) return undefined;
+  const env = envOf(args.props);
+  return [...env.keys()].some((k) => k.startsWith("HASURA_GRAPHQL_")) ? env : undefined;
+}
+
+export const adminSecretSet: ResourceValidationPolicy = {
+  name: "hasura-admin-secret",
+  description: "Hasura has an admin secret (JWT mode requires one), of 32+ characters in production.",
+  validateResource: (args, report: Report) => {
+    const env = hasuraEnv(args);
+    if (!env) return;
+    const secret = env.get("HASURA_GRAPHQL_ADMIN_SECRET") ?? "";
+    if (secret === "") report("Hasura has no HASURA_GRAPHQL_ADMIN_SECRET: anyone could use the metadata API. Set hasuraAdminSecret.");
+    else if (isProduction(args.props) && secret.length < MIN_PRODUCTION_ADMIN_SECRET) {
+      report(`Hasura's admin secret is ${secret.length} characters on a production stack; use ${MIN_PRODUCTION_ADMIN_SECRET} or more.`);
+    }
+  },
+};
+
+export const jwtSecretSet: ResourceValidationPolicy = {
+  name: "hasura-jwt-secret",
+  description: "Hasura verifies tokens (JWT secret with issuer and audience); production trusts Kinde's https JWKS, not a local key.",
+  validateResource: (args, report: Report) => {
+    const env = hasuraEnv(args);
+    if (!env) return;
+    const raw = env.get("HASURA_GRAPHQL_JWT_SECRET");
+    if (!raw) return report("Hasura has no HASURA_GRAPHQL_JWT_SECRET: tokens would not be verified.");
+    let secret: Record<string, unknown>;
+    try {
+      secret = JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      return report("HASURA_GRAPHQL_JWT_SECRET is not JSON.");
+    }
+    if (!secret.issuer || !secret.audience) report("HASURA_GRAPHQL_JWT_SECRET must set both issuer and audience (Hasura lets tokens without them through otherwise).");
+    if (isProduction(args.props)) {
+      const jwkUrl = typeof secret.jwk_url === "string" ? secret.jwk_url : "";
+      if (secret.key !== undefined || !jwkUrl.startsWith("https://")) {
+        report(`A production Hasura must trust Kinde's JWKS over https (jwk_url), not a local key; got ${jwkUrl ? `jwk_url ${jwkUrl}` : "a key"}.`);
+      }
+    }
+  },
+};
+
+export const productionHardening: ResourceValidationPolicy = {
+  name: "hasura-production-hardening",
+  description: "In production Hasura serves no console, no dev mode, and no CORS wildcard.",
+  validateResource: (args, report: Report) => {
+    const env = hasuraEnv(args);
+    if (!env || !isProduction(args.props)) return;
+    if (env.get("HASURA_GRAPHQL_ENABLE_CONSOLE") !== "false") report("The Hasura console must be off in production (HASURA_GRAPHQL_ENABLE_CONSOLE=false).");
+    if (env.get("HASURA_GRAPHQL_DEV_MODE") !== "false") report("Hasura dev mode must be off in production (HASURA_GRAPHQL_DEV_MODE=false).");
+    if ((env.get("HASURA_GRAPHQL_CORS_DOMAIN") ?? "*").includes("*")) report("CORS must list exact origins in production, not *.");
+  },
+};
+
+export const postgresLoopbackOnly: ResourceValidationPolicy = {
+  name: "postgres-loopback-only",
+  description: "Postgres is never published beyond 127.0.0.1.",
+  validateResource: (args, report: Report) => {
+    if (args.type !== CONTAINER) return;
+    const ports = (args.props.ports as Array<{ internal: number; external?: number; ip?: string }> | undefined) ?? [];
+    const isPostgres = ports.some((p) => p.internal === 5432) || String(args.props.name ?? "").endsWith("-postgres");
+    if (!isPostgres) return;
+    for (const p of ports) {
+      // Docker's default ip is 0.0.0.0: every interface.
+      if ((p.ip ?? "0.0.0.0") !== "127.0.0.1") report(`Postgres port ${p.internal} is published on ${p.ip ?? "0.0.0.0 (the default)"}; publish it on 127.0.0.1 only.`);
+    }
+  },
+};
+
+/** An exact version tag (major.minor at least, not latest), optionally with a digest. */
+const PINNED_IMAGE = /^[a-z0-9][a-z0-9._/-]*:(?!latest(@|$))[A-Za-z0-9_.-]*\d+\.\d+[A-Za-z0-9_.-]*(@sha256:[a-f0-9]{64})?$/;
+
+export const imagesPinned: ResourceValidationPolicy = {
+  name: "images-pinned",
+  description: "Images are pinned to an exact version (optionally a digest), never latest or a bare major.",
+  validateResource: (args, report: Report) => {
+    if (args.type !== REMOTE_IMAGE) return;
+    const name = String(args.props.name ?? "");
+    if (!PINNED_IMAGE.test(name)) report(`Image ${JSON.stringify(name)} is not pinned to an exact version such as postgres:17.6.`);
+  },
+};
+
+export const productionVolumeProtected: ResourceValidationPolicy = {
+  name: "production-volume-protected",
+  description: "A production data volume is protected from deletion.",
+  validateResource: (args, report: Report) => {
+    if (args.type !== VOLUME || !isProduction(args.props)) return;
+    if (!args.opts.protect) report(`Production volume ${String(args.props.name)} is not protected; set protect (and retainOnDelete).`);
+  },
+};
+
+export const policies: ResourceValidationPolicy[] = [
+  adminSecretSet,
+  jwtSecretSet,
+  productionHardening,
+  postgresLoopbackOnly,
+  imagesPinned,
+  productionVolumeProtected,
+];

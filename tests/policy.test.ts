@@ -1,0 +1,167 @@
+// The policy pack's rules, called directly on hand-built resource inputs (passing and failing), and
+// on every resource the program itself registers for a dev and a production stack.
+import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import { describe, expect, it } from "vitest";
+import {
+  adminSecretSet,
+  imagesPinned,
+  jwtSecretSet,
+  policies,
+  postgresLoopbackOnly,
+  productionHardening,
+  productionVolumeProtected,
+} from "../infra/policy/policies.js";
+import { devConfig, prodKindeConfig, rsaKeyPair, SECRET_KEYS } from "./support/fixtures.js";
+import { isSecretValue, runProgram, type Registration } from "./support/pulumi-program.js";
+
+const CONTAINER = "docker:index/container:Container";
+const PROD = [{ label: "kinde-hasura.production", value: "true" }];
+const DEV = [{ label: "kinde-hasura.production", value: "false" }];
+
+function args(type: string, props: Record<string, unknown>, protect = false): ResourceValidationArgs {
+  return {
+    type,
+    props,
+    urn: `urn:pulumi:test::kinde-hasura::${type}::r`,
+    name: "r",
+    opts: { protect, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+    stackTags: new Map(),
+    isType: () => false,
+    asType: () => undefined,
+    getConfig: <T extends object>() => ({}) as T,
+    notApplicable: () => {
+      throw new Error("not applicable");
+    },
+  };
+}
+
+async function violations(policy: ResourceValidationPolicy, a: ResourceValidationArgs): Promise<string[]> {
+  const found: string[] = [];
+  const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+  for (const v of validations) await v?.(a, (message: string) => found.push(message));
+  return found;
+}
+
+const hasuraEnvs = (overrides: Record<string, string | undefined>) => {
+  const env: Record<string, string | undefined> = {
+    HASURA_GRAPHQL_ADMIN_SECRET: "a".repeat(40),
+    HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ jwk_url: "https://acme.kinde.com/.well-known/jwks", issuer: "https://acme.kinde.com", audience: "hasura" }),
+    HASURA_GRAPHQL_ENABLE_CONSOLE: "false",
+    HASURA_GRAPHQL_DEV_MODE: "false",
+    HASURA_GRAPHQL_CORS_DOMAIN: "https://app.acme.com",
+    ...overrides,
+  };
+  return Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+};
+const hasura = (overrides: Record<string, string | undefined>, labels = PROD) => args(CONTAINER, { envs: hasuraEnvs(overrides), labels });
+
+describe("policy: hasura-admin-secret", () => {
+  it("passes a long admin secret and fails a missing or short one in production", async () => {
+    expect(await violations(adminSecretSet, hasura({}))).toEqual([]);
+    expect(await violations(adminSecretSet, hasura({ HASURA_GRAPHQL_ADMIN_SECRET: undefined }))).toEqual([
+      "Hasura has no HASURA_GRAPHQL_ADMIN_SECRET: anyone could use the metadata API. Set hasuraAdminSecret.",
+    ]);
+    expect(await violations(adminSecretSet, hasura({ HASURA_GRAPHQL_ADMIN_SECRET: "short" }))).toEqual([
+      "Hasura's admin secret is 5 characters on a production stack; use 32 or more.",
+    ]);
+    expect(await violations(adminSecretSet, hasura({ HASURA_GRAPHQL_ADMIN_SECRET: "short" }, DEV))).toEqual([]);
+  });
+});
+
+describe("policy: hasura-jwt-secret", () => {
+  it("passes Kinde's https JWKS and fails a missing secret, a missing audience, or a local key in production", async () => {
+    expect(await violations(jwtSecretSet, hasura({}))).toEqual([]);
+    expect(await violations(jwtSecretSet, hasura({ HASURA_GRAPHQL_JWT_SECRET: undefined }))).toEqual([
+      "Hasura has no HASURA_GRAPHQL_JWT_SECRET: tokens would not be verified.",
+    ]);
+    expect(await violations(jwtSecretSet, hasura({ HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ jwk_url: "https://x.kinde.com/.well-known/jwks", issuer: "https://x.kinde.com" }) }))).toEqual([
+      "HASURA_GRAPHQL_JWT_SECRET must set both issuer and audience (Hasura lets tokens without them through otherwise).",
+    ]);
+    const local = JSON.stringify({ type: "RS256", key: "-----BEGIN PUBLIC KEY-----", issuer: "urn:x", audience: "hasura" });
+    expect(await violations(jwtSecretSet, hasura({ HASURA_GRAPHQL_JWT_SECRET: local }))).toEqual([
+      "A production Hasura must trust Kinde's JWKS over https (jwk_url), not a local key; got a key.",
+    ]);
+    expect(await violations(jwtSecretSet, hasura({ HASURA_GRAPHQL_JWT_SECRET: local }, DEV))).toEqual([]);
+    const plainHttp = JSON.stringify({ jwk_url: "http://acme.kinde.com/.well-known/jwks", issuer: "https://acme.kinde.com", audience: "hasura" });
+    expect(await violations(jwtSecretSet, hasura({ HASURA_GRAPHQL_JWT_SECRET: plainHttp }))).toEqual([
+      "A production Hasura must trust Kinde's JWKS over https (jwk_url), not a local key; got jwk_url http://acme.kinde.com/.well-known/jwks.",
+    ]);
+  });
+});
+
+describe("policy: hasura-production-hardening", () => {
+  it("fails console, dev mode and CORS * in production only", async () => {
+    expect(await violations(productionHardening, hasura({}))).toEqual([]);
+    const loose = { HASURA_GRAPHQL_ENABLE_CONSOLE: "true", HASURA_GRAPHQL_DEV_MODE: "true", HASURA_GRAPHQL_CORS_DOMAIN: "*" };
+    expect(await violations(productionHardening, hasura(loose))).toEqual([
+      "The Hasura console must be off in production (HASURA_GRAPHQL_ENABLE_CONSOLE=false).",
+      "Hasura dev mode must be off in production (HASURA_GRAPHQL_DEV_MODE=false).",
+      "CORS must list exact origins in production, not *.",
+    ]);
+    expect(await violations(productionHardening, hasura(loose, DEV))).toEqual([]);
+  });
+});
+
+describe("policy: postgres-loopback-only", () => {
+  it("passes 127.0.0.1 and fails the default 0.0.0.0 or any other address", async () => {
+    const pg = (ports: unknown[]) => args(CONTAINER, { name: "kinde-hasura-dev-postgres", ports });
+    expect(await violations(postgresLoopbackOnly, pg([{ internal: 5432, external: 15432, ip: "127.0.0.1" }]))).toEqual([]);
+    expect(await violations(postgresLoopbackOnly, pg([{ internal: 5432, external: 15432 }]))).toEqual([
+      "Postgres port 5432 is published on 0.0.0.0 (the default); publish it on 127.0.0.1 only.",
+    ]);
+    expect(await violations(postgresLoopbackOnly, pg([{ internal: 5432, ip: "192.168.1.10" }]))).toEqual([
+      "Postgres port 5432 is published on 192.168.1.10; publish it on 127.0.0.1 only.",
+    ]);
+  });
+});
+
+describe("policy: images-pinned", () => {
+  it("passes exact versions and digests, fails latest, untagged and bare majors", async () => {
+    const image = (name: string) => violations(imagesPinned, args("docker:index/remoteImage:RemoteImage", { name }));
+    for (const ok of ["postgres:17.6", "hasura/graphql-engine:v2.48.16", `postgres:17.6@sha256:${"a".repeat(64)}`]) expect(await image(ok)).toEqual([]);
+    for (const bad of ["postgres", "postgres:latest", "postgres:17", "hasura/graphql-engine:latest"]) {
+      expect(await image(bad)).toEqual([`Image ${JSON.stringify(bad)} is not pinned to an exact version such as postgres:17.6.`]);
+    }
+  });
+});
+
+describe("policy: production-volume-protected", () => {
+  it("fails an unprotected production volume, and only that", async () => {
+    const volume = (labels: unknown[], protect: boolean) => violations(productionVolumeProtected, args("docker:index/volume:Volume", { name: "v", labels }, protect));
+    expect(await volume(PROD, true)).toEqual([]);
+    expect(await volume(PROD, false)).toEqual(["Production volume v is not protected; set protect (and retainOnDelete)."]);
+    expect(await volume(DEV, false)).toEqual([]);
+  });
+});
+
+/** Inputs as a policy sees them: secrets unwrapped to plain values. */
+function plain(v: unknown): unknown {
+  if (isSecretValue(v)) return plain(v.value);
+  if (Array.isArray(v)) return v.map(plain);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+  return v;
+}
+
+async function programViolations(resources: Registration[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const r of resources) {
+    for (const policy of policies) {
+      for (const v of await violations(policy, args(r.type, plain(r.inputs) as Record<string, unknown>, r.protect))) found.push(`${r.name}: ${v}`);
+    }
+  }
+  return found;
+}
+
+describe("the program's own resources", () => {
+  it("pass every policy on a dev stack", async () => {
+    const run = await runProgram("dev", devConfig(rsaKeyPair().privateKeyPem), SECRET_KEYS);
+    expect(await programViolations(run.resources)).toEqual([]);
+  });
+
+  it("pass every policy on a production Kinde stack, which the policies see as production", async () => {
+    const run = await runProgram("prod", prodKindeConfig(), SECRET_KEYS);
+    expect(await programViolations(run.resources)).toEqual([]);
+    const unprotected = run.resources.map((r) => (r.type === "docker:index/volume:Volume" ? { ...r, protect: false } : r));
+    expect(await programViolations(unprotected)).toEqual(["postgres-data: Production volume kinde-hasura-prod-pgdata is not protected; set protect (and retainOnDelete)."]);
+  });
+});
