@@ -1,30 +1,14 @@
 // `npm run up` / `npm run down` without the Pulumi CLI or Docker: a recording runner stands in for
-// both, so these tests check the command lines built and the decisions made, not Pulumi itself.
+// both (tests/support/recording-runner.ts), so these tests check the command lines built and the
+// decisions made, not Pulumi itself.
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { devStackDown, devStackUp, missingSecrets, pulumiEnvironment, StackCommandError } from "../scripts/lib/dev-stack.js";
-import type { CommandOptions, CommandResult, Runner } from "../scripts/lib/shell.js";
+import type { Runner } from "../scripts/lib/shell.js";
 import { parseStackSettings } from "../scripts/lib/stack-settings.js";
-
-interface Call {
-  command: string;
-  args: string[];
-  options: CommandOptions;
-}
-
-/** A runner that answers from `answers` (first matching prefix of "command args") and records calls. */
-function recordingRunner(answers: Record<string, Partial<CommandResult>>): { run: Runner; calls: Call[] } {
-  const calls: Call[] = [];
-  const run: Runner = (command, args, options = {}) => {
-    calls.push({ command, args, options });
-    const line = [command, ...args].join(" ");
-    const key = Object.keys(answers).find((k) => line.startsWith(k));
-    return { code: 0, stdout: "", stderr: "", ...(key ? answers[key] : {}) };
-  };
-  return { run, calls };
-}
+import { recordingRunner, type Call } from "./support/recording-runner.js";
 
 function options(run: Runner, env: NodeJS.ProcessEnv = {}) {
   const repoRoot = mkdtempSync(join(tmpdir(), "kh-up-"));

@@ -69,6 +69,8 @@ export interface DevStackOptions {
   stack: string;
   /** Extra arguments passed to `pulumi up` / `pulumi destroy`, e.g. --yes. */
   passThrough: string[];
+  /** Plain config values to set on the stack before `pulumi up` (preview stacks copy the dev template). */
+  template?: Record<string, string>;
   log: (line: string) => void;
 }
 
@@ -80,6 +82,9 @@ export function devStackUp(o: DevStackOptions): number {
   notes.forEach(o.log);
 
   must(o.run, ["stack", "select", o.stack, "--create", "--non-interactive"], env, `Selecting stack ${o.stack}`);
+  for (const [key, value] of Object.entries(o.template ?? {})) {
+    must(o.run, ["config", "set", `${PROJECT}:${key}`, value, "--stack", o.stack], env, `Setting ${key}`);
+  }
   const missing = missingSecrets(must(o.run, ["config", "--json", "--stack", o.stack], env, "Reading stack config"));
   if (missing.length > 0 && isProductionTemplate(o.repoRoot, o.stack)) {
     throw new StackCommandError(
