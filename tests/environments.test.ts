@@ -2,7 +2,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { parseStackSettings } from "../scripts/lib/stack-settings.js";
+import { HASURA_AUDIENCE } from "../kindeSrc/environment/workflows/hasuraSession.js";
+import { DEFAULTS, parseStackSettings } from "../scripts/lib/stack-settings.js";
 import { rsaKeyPair } from "./support/fixtures.js";
 
 const secrets = {
@@ -35,6 +36,13 @@ describe("committed stack files", () => {
       jwt: { issuer: "https://acme.kinde.com", audience: "hasura", claims: "namespace", trust: { kind: "kinde", jwksUrl: "https://acme.kinde.com/.well-known/jwks" } },
       hasura: { console: false, devMode: false, corsDomains: ["https://app.acme.com"] },
     });
+  });
+});
+
+describe("the Kinde workflows' audience", () => {
+  it("is the audience every committed stack requires", () => {
+    expect(HASURA_AUDIENCE).toBe(DEFAULTS.kindeAudience);
+    for (const stack of ["dev", "staging", "prod"]) expect(stackFile(stack).jwt.audience, stack).toBe(HASURA_AUDIENCE);
   });
 });
 
