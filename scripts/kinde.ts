@@ -1,0 +1,35 @@
+// npm run kinde -- ensure
+// Makes sure the stack's Kinde environment has the API for Hasura's audience and the configured
+// applications authorized for it. Reads KINDE_DOMAIN, KINDE_MANAGEMENT_CLIENT_ID and
+// KINDE_MANAGEMENT_CLIENT_SECRET (an M2M application authorized for the Kinde Management API with
+// read:apis, create:apis, update:apis and read:applications), KINDE_AUDIENCE (default hasura),
+// KINDE_APP_CLIENT_ID (the front-end application) and, optionally, KINDE_SMOKE_CLIENT_ID.
+import { requireEnv, UsageError } from "./lib/env.js";
+import { connectKinde, ensureKinde, KindeSetupError, type KindeApplication } from "./lib/kinde-ensure.js";
+
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] !== "ensure") throw new UsageError("usage: npm run kinde -- ensure");
+  connectKinde({
+    domain: requireEnv("KINDE_DOMAIN", "your Kinde domain, e.g. acme.kinde.com"),
+    clientId: requireEnv("KINDE_MANAGEMENT_CLIENT_ID", "the client id of an M2M application authorized for the Kinde Management API"),
+    clientSecret: requireEnv("KINDE_MANAGEMENT_CLIENT_SECRET", "that application's client secret"),
+  });
+  const applications: KindeApplication[] = [];
+  if (process.env.KINDE_APP_CLIENT_ID) applications.push({ clientId: process.env.KINDE_APP_CLIENT_ID, label: "front-end application (kindeAppClientId)" });
+  if (process.env.KINDE_SMOKE_CLIENT_ID) applications.push({ clientId: process.env.KINDE_SMOKE_CLIENT_ID, label: "smoke test M2M application (kindeSmokeClientId)" });
+  const audience = process.env.KINDE_AUDIENCE || "hasura";
+  await ensureKinde({ audience, apiName: `Hasura (${audience})`, applications, log: (line) => console.log(line) });
+  return 0;
+}
+
+process.exitCode = await main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    console.error(err.message);
+    return 2;
+  }
+  if (err instanceof KindeSetupError) {
+    console.error(err.message);
+    return 1;
+  }
+  throw err;
+});

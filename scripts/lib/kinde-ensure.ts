@@ -1,0 +1,122 @@
+// Makes sure the Kinde side of a stack exists: an API whose audience is the stack's kindeAudience, and
+// the configured applications authorized for it. Idempotent: it reads first, writes only what is
+// missing, and says what it changed. It never deletes an API (several stacks may share one Kinde
+// environment) and never de-authorizes an application. Uses Kinde's own management SDK.
+import { kindeSdk } from "./kinde-sdk.js";
+
+const { ApiError, Apis, Applications } = kindeSdk;
+
+export class KindeSetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "KindeSetupError";
+  }
+}
+
+export interface KindeCredentials {
+  /** Business or custom domain, e.g. acme.kinde.com. */
+  domain: string;
+  /** An M2M application authorized for the Kinde Management API. */
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface KindeApplication {
+  clientId: string;
+  /** What it is, for messages: "front-end application (kindeAppClientId)". */
+  label: string;
+}
+
+export interface EnsureInput {
+  audience: string;
+  /** Display name of the API when it has to be created. */
+  apiName: string;
+  applications: KindeApplication[];
+  log: (line: string) => void;
+}
+
+export interface EnsureResult {
+  apiId: string;
+  /** What was written, in order; empty when everything was in place. */
+  changes: string[];
+}
+
+/** Points Kinde's SDK at the environment; it fetches and renews its own management token. */
+export function connectKinde(credentials: KindeCredentials): void {
+  kindeSdk.init({ kindeDomain: credentials.domain, clientId: credentials.clientId, clientSecret: credentials.clientSecret });
+}
+
+/** The management API scope each call needs (from the SDK's own docs of each endpoint). */
+const SCOPES = {
+  getApis: "read:apis",
+  getApi: "read:apis",
+  addApis: "create:apis",
+  updateApiApplications: "update:apis",
+  getApplication: "read:applications",
+} as const;
+
+async function call<T>(operation: keyof typeof SCOPES, what: string, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (err) {
+    if (err instanceof ApiError) {
+      if (err.status === 403) {
+        throw new KindeSetupError(
+          `Kinde refused ${what} (HTTP 403): give the management application the ${SCOPES[operation]} scope ` +
+            "(Kinde: Settings > APIs > Kinde Management API > Applications > your M2M application > Scopes).",
+        );
+      }
+      if (err.status === 401) {
+        throw new KindeSetupError(`Kinde rejected the management credentials while ${what} (HTTP 401): check kindeManagementClientId and kindeManagementClientSecret.`);
+      }
+      throw new KindeSetupError(`Kinde answered HTTP ${err.status} while ${what}: ${JSON.stringify(err.body)}`);
+    }
+    throw new KindeSetupError(`Could not reach Kinde while ${what}: ${(err as Error).message}`);
+  }
+}
+
+export async function ensureKinde(input: EnsureInput): Promise<EnsureResult> {
+  const changes: string[] = [];
+
+  // Reads first: nothing is written until every application is known to exist.
+  const { apis = [] } = await call("getApis", "listing APIs", () => Apis.getApis());
+  for (const app of input.applications) {
+    try {
+      await Applications.getApplication({ applicationId: app.clientId });
+    } catch (err) {
+      if (err instanceof ApiError && (err.status === 404 || err.status === 400)) {
+        throw new KindeSetupError(`Kinde has no application with client id ${app.clientId}, the ${app.label}; copy the client id from Kinde (Settings > Applications).`);
+      }
+      await call("getApplication", `reading application ${app.clientId}`, () => Promise.reject(err));
+    }
+  }
+
+  let apiId = apis.find((a) => a.audience === input.audience && !a.is_management_api)?.id;
+  const authorized = new Set<string>();
+  if (apiId === undefined) {
+    const created = await call("addApis", `creating the API for audience ${input.audience}`, () =>
+      Apis.addApis({ requestBody: { name: input.apiName, audience: input.audience } }),
+    );
+    apiId = created.api?.id;
+    if (!apiId) throw new KindeSetupError(`Kinde created the API for audience ${input.audience} but returned no id: ${JSON.stringify(created)}`);
+    changes.push(`created API "${input.apiName}" with audience ${input.audience} (id ${apiId})`);
+  } else {
+    const id = apiId;
+    const { api } = await call("getApi", `reading API ${id}`, () => Apis.getApi({ apiId: id }));
+    for (const app of api?.applications ?? []) if (app.id && app.is_active) authorized.add(app.id);
+    input.log(`API with audience ${input.audience} exists (id ${id}).`);
+  }
+
+  const missing = input.applications.filter((a) => !authorized.has(a.clientId));
+  if (missing.length > 0) {
+    const id = apiId;
+    await call("updateApiApplications", `authorizing applications for API ${id}`, () =>
+      Apis.updateApiApplications({ apiId: id, requestBody: { applications: missing.map((a) => ({ id: a.clientId })) } }),
+    );
+    for (const a of missing) changes.push(`authorized the ${a.label} ${a.clientId} for audience ${input.audience}`);
+  }
+  for (const a of input.applications.filter((x) => authorized.has(x.clientId))) input.log(`The ${a.label} ${a.clientId} is already authorized.`);
+  for (const c of changes) input.log(`Changed: ${c}.`);
+  if (changes.length === 0) input.log("Kinde is already set up for this stack; nothing changed.");
+  return { apiId, changes };
+}
