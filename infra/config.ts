@@ -12,6 +12,8 @@ export interface StackConfig extends Omit<StackSettings, "secrets"> {
     hasuraDbPassword: pulumi.Output<string>;
     /** Local signing mode only. */
     devSigningKey: pulumi.Output<string> | undefined;
+    kindeManagementClientSecret: pulumi.Output<string> | undefined;
+    kindeSmokeClientSecret: pulumi.Output<string> | undefined;
   };
 }
 
@@ -35,7 +37,13 @@ export function loadStackConfig(): StackConfig {
       hasuraAdminSecret: pulumi.secret(secrets.hasuraAdminSecret),
       postgresPassword: pulumi.secret(secrets.postgresPassword),
       hasuraDbPassword: pulumi.secret(secrets.hasuraDbPassword),
-      devSigningKey: secrets.devSigningKey === undefined ? undefined : pulumi.secret(secrets.devSigningKey),
+      devSigningKey: optionalSecret(secrets.devSigningKey),
+      kindeManagementClientSecret: optionalSecret(secrets.kindeManagementClientSecret),
+      kindeSmokeClientSecret: optionalSecret(secrets.kindeSmokeClientSecret),
     },
   };
+}
+
+function optionalSecret(value: string | undefined): pulumi.Output<string> | undefined {
+  return value === undefined ? undefined : pulumi.secret(value);
 }

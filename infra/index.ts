@@ -9,6 +9,7 @@
 //   - Hasura (pinned v2 image, admin secret, JWT secret for Kinde's JWKS or the dev signing key,
 //     telemetry off, healthy before use, published on 127.0.0.1 only);
 //   - the Hasura metadata in metadata/ (the `user` role's own-row permissions), applied by scripts/metadata.ts;
+//   - with Kinde management credentials, the Kinde API and app authorizations (scripts/kinde.ts ensure);
 //   - unless smokeOnUp is false (default off in production), the smoke test as a deployment gate.
 // Configuration is validated as a whole before the first resource (infra/config.ts).
 import * as pulumi from "@pulumi/pulumi";
@@ -102,10 +103,30 @@ const metadata = new ScriptStep(
   { dependsOn: [hasura, migrations] },
 );
 
+// Kinde side, when management credentials are configured: the API for Hasura's audience and the
+// app authorizations (scripts/kinde.ts ensure). Without them the README's manual steps apply.
+const kindeSetup =
+  config.kinde.managementClientId && config.secrets.kindeManagementClientSecret
+    ? new ScriptStep("kinde", {
+        script: "scripts/kinde.ts ensure",
+        environment: {
+          KINDE_DOMAIN: config.kinde.domain,
+          KINDE_MANAGEMENT_CLIENT_ID: config.kinde.managementClientId,
+          KINDE_MANAGEMENT_CLIENT_SECRET: config.secrets.kindeManagementClientSecret,
+          KINDE_AUDIENCE: config.jwt.audience,
+          KINDE_APP_CLIENT_ID: config.kinde.appClientId ?? "",
+          KINDE_SMOKE_CLIENT_ID: config.kinde.smokeClientId ?? "",
+        },
+        watch: [],
+        rerunWhen: [config.kinde.domain, config.jwt.audience, config.kinde.appClientId ?? "", config.kinde.smokeClientId ?? ""],
+      })
+    : undefined;
+
 // The deployment gate: sign tokens and prove against the live stack that users reach exactly their
 // own row; a wrong permission fails `pulumi up`. On by default except in production (smokeOnUp).
 if (config.smokeOnUp) {
   const { issuer, audience, claims } = config.jwt;
+  const smokeClientSecret = config.secrets.kindeSmokeClientSecret;
   new ScriptStep(
     "smoke",
     {
@@ -115,11 +136,15 @@ if (config.smokeOnUp) {
         HASURA_GRAPHQL_ADMIN_SECRET: config.secrets.hasuraAdminSecret,
         SMOKE_JWT_POLICY: JSON.stringify({ issuer, audience, claims, mode: config.jwt.trust.kind }),
         ...(config.secrets.devSigningKey ? { DEV_SIGNING_KEY: config.secrets.devSigningKey } : {}),
+        // A real Kinde M2M token for the allowed checks (the hasuraM2MClaims workflow gives it a session).
+        ...(config.kinde.smokeClientId && smokeClientSecret
+          ? { KINDE_DOMAIN: config.kinde.domain, SMOKE_KINDE_CLIENT_ID: config.kinde.smokeClientId, SMOKE_KINDE_CLIENT_SECRET: smokeClientSecret }
+          : {}),
       },
       watch: ["migrations", "metadata"],
       rerunWhen: [hasura.container.id, postgres.container.id],
     },
-    { dependsOn: [metadata] },
+    { dependsOn: kindeSetup ? [metadata, kindeSetup] : [metadata] },
   );
 }
 

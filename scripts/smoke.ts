@@ -1,13 +1,15 @@
 // npm run smoke [-- --stack <name>] [--endpoint <url>] [--timeout <seconds>]
 // After `pulumi up`: proves against the running stack who can read and write what. Endpoint, admin
 // secret and signing key come from HASURA_GRAPHQL_ENDPOINT, HASURA_GRAPHQL_ADMIN_SECRET,
-// DEV_SIGNING_KEY (and SMOKE_JWT_POLICY), else from the stack through the Pulumi CLI. In Kinde mode,
-// SMOKE_TOKEN (a real Kinde access token) is used for the allowed checks when given.
+// DEV_SIGNING_KEY (and SMOKE_JWT_POLICY), else from the stack through the Pulumi CLI. In Kinde mode the
+// allowed checks use a real Kinde token: SMOKE_TOKEN, else one fetched for the smoke M2M application
+// (KINDE_DOMAIN, SMOKE_KINDE_CLIENT_ID, SMOKE_KINDE_CLIENT_SECRET, or the stack's kindeSmokeClient*).
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { UsageError } from "./lib/env.js";
 import { runCommand } from "./lib/shell.js";
-import { resolveStack, smokeTargetOf } from "./lib/smoke-target.js";
+import { KindeTokenError } from "./lib/kinde-token.js";
+import { realKindeToken, resolveStack, smokeTargetOf } from "./lib/smoke-target.js";
 import { runSmoke, SmokeError, summarize } from "./lib/smoke.js";
 import { StackReadError } from "./lib/stack-reader.js";
 import { ConfigError } from "./lib/stack-settings.js";
@@ -27,10 +29,11 @@ async function main(argv: string[]): Promise<number> {
     repoRoot: fileURLToPath(new URL("..", import.meta.url)),
   });
   console.log(`Smoke test of ${resolved.endpoint} (settings from ${resolved.source}, ${resolved.policy.mode} mode)`);
+  const log = (line: string) => console.log(line);
   const target = await smokeTargetOf(resolved, {
-    realToken: process.env.SMOKE_TOKEN || undefined,
+    realToken: await realKindeToken(resolved, process.env.SMOKE_TOKEN || undefined, log),
     healthTimeoutMs: timeoutSeconds * 1000,
-    log: (line) => console.log(line),
+    log,
   });
   const { ok, lines } = summarize(await runSmoke(target));
   (ok ? console.log : console.error)(lines.join("\n"));
@@ -42,7 +45,7 @@ process.exitCode = await main(process.argv.slice(2)).catch((err: unknown) => {
     console.error(err.message);
     return 2;
   }
-  if (err instanceof SmokeError || err instanceof StackReadError || err instanceof ConfigError) {
+  if (err instanceof SmokeError || err instanceof StackReadError || err instanceof ConfigError || err instanceof KindeTokenError) {
     console.error(err.message);
     return 1;
   }

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ConfigError, DEFAULTS, DERIVED_DEFAULT_KEYS, parseStackSettings, SECRET_KEYS } from "../scripts/lib/stack-settings.js";
+import { ConfigError, DEFAULTS, DERIVED_DEFAULT_KEYS, KINDE_SECRET_KEYS, parseStackSettings, SECRET_KEYS } from "../scripts/lib/stack-settings.js";
 import { devConfig, prodKindeConfig, rsaKeyPair } from "./support/fixtures.js";
 
 const { privateKeyPem, publicKeyPem } = rsaKeyPair();
@@ -30,7 +30,7 @@ describe("stack settings", () => {
     );
     expect(defaults).toEqual(DEFAULTS);
     const secrets = Object.entries(declared).filter(([, d]) => d.secret).map(([k]) => k);
-    expect(secrets.sort()).toEqual([...SECRET_KEYS].sort());
+    expect(secrets.sort()).toEqual([...SECRET_KEYS, ...KINDE_SECRET_KEYS].sort());
     const withoutDefault = Object.entries(declared).filter(([, d]) => d.default === undefined && !d.secret).map(([k]) => k);
     expect(withoutDefault).toEqual([...DERIVED_DEFAULT_KEYS]);
     for (const [key, d] of Object.entries(declared)) expect(d.description, key).toMatch(/.{20,}/);
@@ -184,6 +184,22 @@ describe("stack settings", () => {
     expect(settings({ ...devConfig(privateKeyPem), smokeOnUp: "false" }).smokeOnUp).toBe(false);
     expect(problems({ ...devConfig(privateKeyPem), smokeOnUp: "always" })).toEqual([
       'kinde-hasura:smokeOnUp must be true or false (unset: on for non-production stacks); got "always"',
+    ]);
+  });
+
+  it("takes Kinde automation ids with their secrets in Kinde mode, each pair complete", () => {
+    const s = settings({ ...prodKindeConfig(), kindeManagementClientId: "mgmt", kindeManagementClientSecret: "m-secret", kindeAppClientId: "spa", kindeSmokeClientId: "m2m", kindeSmokeClientSecret: "s-secret" }, "prod");
+    expect(s.kinde).toEqual({ domain: "acme.kinde.com", managementClientId: "mgmt", appClientId: "spa", smokeClientId: "m2m" });
+    expect(s.secrets).toMatchObject({ kindeManagementClientSecret: "m-secret", kindeSmokeClientSecret: "s-secret" });
+    expect(problems({ ...prodKindeConfig(), kindeManagementClientId: "mgmt", kindeSmokeClientSecret: "s" }, "prod")).toEqual([
+      "kinde-hasura:kindeManagementClientSecret is required when kinde-hasura:kindeManagementClientId is set; set it with `pulumi config set --secret kinde-hasura:kindeManagementClientSecret <value>`",
+      "kinde-hasura:kindeSmokeClientId is required when kinde-hasura:kindeSmokeClientSecret is set",
+    ]);
+  });
+
+  it("refuses Kinde automation settings on a local signing stack", () => {
+    expect(problems({ ...devConfig(privateKeyPem), kindeAppClientId: "spa" })).toEqual([
+      "Kinde automation keys (kinde-hasura:kindeAppClientId) need Kinde mode, but kinde-hasura:kindeDomain is empty; set kindeDomain or remove them",
     ]);
   });
 

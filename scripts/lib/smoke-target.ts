@@ -6,6 +6,7 @@ import type { Runner } from "./shell.js";
 import { readDeployedStack } from "./stack-reader.js";
 import { signingKeyFromPem, type TokenPolicy } from "./tokens.js";
 import { UsageError } from "./env.js";
+import { fetchClientCredentialsToken, kindeTokenUrl } from "./kinde-token.js";
 import type { SmokeTarget } from "./smoke.js";
 
 /** What the deployment gate passes as SMOKE_JWT_POLICY. */
@@ -34,6 +35,8 @@ export interface ResolvedStack {
   adminSecret: string;
   policy: PolicyEnvelope;
   devSigningKey?: string;
+  /** Kinde mode: an M2M application whose real token the allowed checks use. */
+  kindeSmokeClient?: { domain: string; clientId: string; clientSecret: string };
   production: boolean;
   /** Where the values came from, for the log. */
   source: string;
@@ -50,6 +53,10 @@ export interface ResolveInputs {
 }
 
 export function resolveStack(i: ResolveInputs): ResolvedStack {
+  const envSmokeClient =
+    i.env.KINDE_DOMAIN && i.env.SMOKE_KINDE_CLIENT_ID && i.env.SMOKE_KINDE_CLIENT_SECRET
+      ? { domain: i.env.KINDE_DOMAIN, clientId: i.env.SMOKE_KINDE_CLIENT_ID, clientSecret: i.env.SMOKE_KINDE_CLIENT_SECRET }
+      : undefined;
   const fromEnv = {
     endpoint: i.endpoint ?? i.env.HASURA_GRAPHQL_ENDPOINT,
     adminSecret: i.env.HASURA_GRAPHQL_ADMIN_SECRET,
@@ -57,7 +64,15 @@ export function resolveStack(i: ResolveInputs): ResolvedStack {
     devSigningKey: i.env.DEV_SIGNING_KEY,
   };
   if (!i.stack && fromEnv.endpoint && fromEnv.adminSecret && fromEnv.policy) {
-    return { ...fromEnv, endpoint: fromEnv.endpoint, adminSecret: fromEnv.adminSecret, policy: fromEnv.policy, production: false, source: "the environment" };
+    return {
+      ...fromEnv,
+      endpoint: fromEnv.endpoint,
+      adminSecret: fromEnv.adminSecret,
+      policy: fromEnv.policy,
+      ...(envSmokeClient ? { kindeSmokeClient: envSmokeClient } : {}),
+      production: false,
+      source: "the environment",
+    };
   }
   const stack = i.stack ?? "dev";
   const { settings, outputs } = readDeployedStack(i.run, stack, i.env, i.repoRoot);
@@ -68,6 +83,11 @@ export function resolveStack(i: ResolveInputs): ResolvedStack {
     adminSecret: fromEnv.adminSecret ?? settings.secrets.hasuraAdminSecret,
     policy: { issuer: settings.jwt.issuer, audience: settings.jwt.audience, claims: settings.jwt.claims, mode: settings.jwt.trust.kind },
     devSigningKey: fromEnv.devSigningKey ?? settings.secrets.devSigningKey,
+    ...(settings.kinde.smokeClientId && settings.secrets.kindeSmokeClientSecret
+      ? { kindeSmokeClient: { domain: settings.kinde.domain, clientId: settings.kinde.smokeClientId, clientSecret: settings.secrets.kindeSmokeClientSecret } }
+      : envSmokeClient
+        ? { kindeSmokeClient: envSmokeClient }
+        : {}),
     production: settings.production,
     source: `stack ${stack}`,
   };
@@ -77,6 +97,33 @@ export function resolveStack(i: ResolveInputs): ResolvedStack {
 export function userCanInsert(metadataDir = "metadata"): boolean {
   const users = loadMetadata(metadataDir).sources.flatMap((s) => s.tables).find((t) => t.table.schema === "public" && t.table.name === "users");
   return (users?.insert_permissions ?? []).some((p) => p.role === "user");
+}
+
+/**
+ * The real Kinde token for the allowed checks, Kinde mode only: SMOKE_TOKEN as given, else one fetched
+ * for the smoke M2M application, else none (the smoke then acts as role user through the admin secret).
+ */
+export async function realKindeToken(
+  resolved: ResolvedStack,
+  given: string | undefined,
+  log: (line: string) => void,
+  tokenUrl: (domain: string) => string = kindeTokenUrl,
+): Promise<string | undefined> {
+  if (resolved.policy.mode !== "kinde") return undefined;
+  if (given) {
+    log("Using the Kinde access token in SMOKE_TOKEN.");
+    return given;
+  }
+  const client = resolved.kindeSmokeClient;
+  if (!client) return undefined;
+  const token = await fetchClientCredentialsToken({
+    tokenUrl: tokenUrl(client.domain),
+    clientId: client.clientId,
+    clientSecret: client.clientSecret,
+    audience: resolved.policy.audience,
+  });
+  log(`Using a real Kinde token for M2M application ${client.clientId} (audience ${resolved.policy.audience}).`);
+  return token;
 }
 
 export async function smokeTargetOf(

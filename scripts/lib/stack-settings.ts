@@ -26,13 +26,19 @@ export const DEFAULTS = {
   hasuraCorsDomains: "http://localhost:3000",
   postgresImage: "postgres:17.6",
   hasuraImage: "hasura/graphql-engine:v2.48.16",
+  kindeManagementClientId: "",
+  kindeAppClientId: "",
+  kindeSmokeClientId: "",
 } as const;
 
 /** Declared in Pulumi.yaml without a default: their default depends on other keys. */
 export const DERIVED_DEFAULT_KEYS = ["smokeOnUp"] as const;
 
+/** Secrets every stack needs; `npm run up` generates the missing ones. */
 export const SECRET_KEYS = ["hasuraAdminSecret", "postgresPassword", "hasuraDbPassword", "devSigningKey"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
+/** Secrets issued by Kinde: optional, never generated. */
+export const KINDE_SECRET_KEYS = ["kindeManagementClientSecret", "kindeSmokeClientSecret"] as const;
 
 /** Hasura's production checklist asks for a long admin secret; 32 matches the HS256 key minimum. */
 export const MIN_PRODUCTION_ADMIN_SECRET = 32;
@@ -54,6 +60,16 @@ export interface StackSettings {
     corsDomains: string[];
   };
   postgres: { image: string; port: number };
+  /** Kinde mode only: what `scripts/kinde.ts ensure` and the smoke test's real token need. */
+  kinde: {
+    domain: string;
+    /** Management API credentials: when set, `pulumi up` ensures the API and app authorization. */
+    managementClientId?: string;
+    /** The front-end application to authorize for the audience. */
+    appClientId?: string;
+    /** An M2M application whose Kinde token the smoke test uses for its allowed checks. */
+    smokeClientId?: string;
+  };
   /** Plain values: the caller wraps them as secrets at once and never logs them. */
   secrets: {
     hasuraAdminSecret: string;
@@ -61,6 +77,8 @@ export interface StackSettings {
     hasuraDbPassword: string;
     /** Local signing mode only. */
     devSigningKey?: string;
+    kindeManagementClientSecret?: string;
+    kindeSmokeClientSecret?: string;
   };
 }
 
@@ -188,6 +206,32 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
     }
   }
 
+  // Kinde automation: ids in plain config, their secrets encrypted; each pair complete or absent.
+  const kindeIds = {
+    managementClientId: value("kindeManagementClientId").trim(),
+    appClientId: value("kindeAppClientId").trim(),
+    smokeClientId: value("kindeSmokeClientId").trim(),
+  };
+  const kindeManagementClientSecret = get("kindeManagementClientSecret") || undefined;
+  const kindeSmokeClientSecret = get("kindeSmokeClientSecret") || undefined;
+  const setKindeKeys = [
+    ...Object.entries({ kindeManagementClientId: kindeIds.managementClientId, kindeAppClientId: kindeIds.appClientId, kindeSmokeClientId: kindeIds.smokeClientId })
+      .filter(([, v]) => v !== "")
+      .map(([k]) => k),
+    ...(kindeManagementClientSecret ? ["kindeManagementClientSecret"] : []),
+    ...(kindeSmokeClientSecret ? ["kindeSmokeClientSecret"] : []),
+  ];
+  if (localMode && setKindeKeys.length > 0) {
+    problems.push(`Kinde automation keys (${setKindeKeys.map(name).join(", ")}) need Kinde mode, but ${name("kindeDomain")} is empty; set kindeDomain or remove them`);
+  } else {
+    const pair = (idKey: string, id: string, secretKey: string, secretValue: string | undefined) => {
+      if (id !== "" && !secretValue) problems.push(`${name(secretKey)} is required when ${name(idKey)} is set; set it with \`pulumi config set --secret ${name(secretKey)} <value>\``);
+      if (id === "" && secretValue) problems.push(`${name(idKey)} is required when ${name(secretKey)} is set`);
+    };
+    pair("kindeManagementClientId", kindeIds.managementClientId, "kindeManagementClientSecret", kindeManagementClientSecret);
+    pair("kindeSmokeClientId", kindeIds.smokeClientId, "kindeSmokeClientSecret", kindeSmokeClientSecret);
+  }
+
   if (production) {
     const why = "on a production stack (production: true)";
     if (localMode) {
@@ -222,11 +266,19 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
     jwt,
     hasura: { image: hasuraImage, port: hasuraPort, console, devMode, corsDomains },
     postgres: { image: postgresImage, port: postgresPort },
+    kinde: {
+      domain: kindeDomain,
+      ...(kindeIds.managementClientId ? { managementClientId: kindeIds.managementClientId } : {}),
+      ...(kindeIds.appClientId ? { appClientId: kindeIds.appClientId } : {}),
+      ...(kindeIds.smokeClientId ? { smokeClientId: kindeIds.smokeClientId } : {}),
+    },
     secrets: {
       hasuraAdminSecret: hasuraAdminSecret as string,
       postgresPassword: postgresPassword as string,
       hasuraDbPassword: hasuraDbPassword as string,
       ...(devSigningKey !== undefined ? { devSigningKey } : {}),
+      ...(kindeManagementClientSecret ? { kindeManagementClientSecret } : {}),
+      ...(kindeSmokeClientSecret ? { kindeSmokeClientSecret } : {}),
     },
   };
 }

@@ -29,7 +29,7 @@ export async function recordedHasura(answers: RecordedAnswer[] | ((req: Received
     let data = "";
     req.on("data", (chunk) => (data += chunk));
     req.on("end", () => {
-      const request = { method: req.method ?? "", path: req.url ?? "", headers: req.headers, body: data ? JSON.parse(data) : undefined };
+      const request = { method: req.method ?? "", path: req.url ?? "", headers: req.headers, body: parseBody(data) };
       received.push(request);
       const answer = Array.isArray(answers)
         ? (queue.shift() ?? { status: 500, body: { error: "no recorded answer left", code: "unexpected" } })
@@ -45,6 +45,16 @@ export async function recordedHasura(answers: RecordedAnswer[] | ((req: Received
     received,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/** JSON bodies parsed; anything else (a form) kept as text. */
+function parseBody(data: string): unknown {
+  if (!data) return undefined;
+  try {
+    return JSON.parse(data);
+  } catch {
+    return data;
+  }
 }
 
 /** Recorded bodies, as Hasura v2 answers them. */
