@@ -110,8 +110,8 @@ describe("npm run down", () => {
 });
 
 describe("missing secrets", () => {
-  it("are read from pulumi config --json without needing their values", () => {
-    expect(missingSecrets(JSON.stringify({ "kinde-hasura:postgresPassword": { secret: true } }))).toEqual([
+  it("are read from pulumi config --json without needing their values; a bare \"\" default counts as missing", () => {
+    expect(missingSecrets(JSON.stringify({ "kinde-hasura:postgresPassword": { secret: true }, "kinde-hasura:devSigningKey": { value: "", secret: false } }))).toEqual([
       "hasuraAdminSecret",
       "hasuraDbPassword",
       "devSigningKey",

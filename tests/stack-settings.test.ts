@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ConfigError, DEFAULTS, DERIVED_DEFAULT_KEYS, KINDE_SECRET_KEYS, parseStackSettings, SECRET_KEYS } from "../scripts/lib/stack-settings.js";
+import { ConfigError, DEFAULTS, KINDE_SECRET_KEYS, OPTIONAL_SECRET_KEYS, parseStackSettings, SECRET_KEYS } from "../scripts/lib/stack-settings.js";
 import { devConfig, prodKindeConfig, rsaKeyPair } from "./support/fixtures.js";
 
 const { privateKeyPem, publicKeyPem } = rsaKeyPair();
@@ -26,13 +26,17 @@ describe("stack settings", () => {
   it("declares every key in Pulumi.yaml with the same default the code applies", () => {
     const declared = parse(readFileSync("Pulumi.yaml", "utf8")).config as Record<string, { default?: unknown; secret?: boolean; description?: string }>;
     const defaults = Object.fromEntries(
-      Object.entries(declared).filter(([, d]) => d.default !== undefined).map(([k, d]) => [k, String(d.default)]),
+      Object.entries(declared).filter(([, d]) => d.default !== undefined && !d.secret).map(([k, d]) => [k, String(d.default)]),
     );
     expect(defaults).toEqual(DEFAULTS);
     const secrets = Object.entries(declared).filter(([, d]) => d.secret).map(([k]) => k);
-    expect(secrets.sort()).toEqual([...SECRET_KEYS, ...KINDE_SECRET_KEYS].sort());
-    const withoutDefault = Object.entries(declared).filter(([, d]) => d.default === undefined && !d.secret).map(([k]) => k);
-    expect(withoutDefault).toEqual([...DERIVED_DEFAULT_KEYS]);
+    expect(secrets.sort()).toEqual([...new Set([...SECRET_KEYS, ...KINDE_SECRET_KEYS])].sort());
+    // Pulumi demands a value for every declared key without a default ("Stack 'x' is missing
+    // configuration value"): only the secrets every stack needs may lack one; optional ones default to "".
+    const required = Object.entries(declared).filter(([, d]) => d.default === undefined).map(([k]) => k);
+    expect(required.sort()).toEqual(["hasuraAdminSecret", "hasuraDbPassword", "postgresPassword"]);
+    const optionalSecrets = Object.entries(declared).filter(([, d]) => d.secret && d.default === "").map(([k]) => k);
+    expect(optionalSecrets.sort()).toEqual([...OPTIONAL_SECRET_KEYS].sort());
     for (const [key, d] of Object.entries(declared)) expect(d.description, key).toMatch(/.{20,}/);
   });
 
@@ -110,6 +114,13 @@ describe("stack settings", () => {
     expect(settings({ ...devConfig(privateKeyPem), postgresImage: digest }).postgres.image).toBe(digest);
   });
 
+  it("treats an optional secret left at its default \"\" as unset", () => {
+    expect(problems({ ...devConfig(privateKeyPem), devSigningKey: "" })).toEqual([
+      "kinde-hasura:devSigningKey is required; set it with `pulumi config set --secret kinde-hasura:devSigningKey <value>` (npm run up generates it for dev)",
+    ]);
+    expect(settings({ ...prodKindeConfig(), devSigningKey: "", kindeManagementClientSecret: "", kindeSmokeClientSecret: "" }, "prod").kinde).toEqual({ domain: "acme.kinde.com" });
+  });
+
   it("requires each secret by name, saying how to set it", () => {
     expect(problems({})).toEqual([
       "kinde-hasura:hasuraAdminSecret is required; set it with `pulumi config set --secret kinde-hasura:hasuraAdminSecret <value>` (npm run up generates it for dev)",
@@ -182,8 +193,9 @@ describe("stack settings", () => {
     expect(settings(prodKindeConfig(), "prod").smokeOnUp).toBe(false);
     expect(settings({ ...prodKindeConfig(), smokeOnUp: "true" }, "prod").smokeOnUp).toBe(true);
     expect(settings({ ...devConfig(privateKeyPem), smokeOnUp: "false" }).smokeOnUp).toBe(false);
+    expect(settings({ ...prodKindeConfig(), smokeOnUp: "auto" }, "prod").smokeOnUp).toBe(false);
     expect(problems({ ...devConfig(privateKeyPem), smokeOnUp: "always" })).toEqual([
-      'kinde-hasura:smokeOnUp must be true or false (unset: on for non-production stacks); got "always"',
+      'kinde-hasura:smokeOnUp must be "auto" (on unless production), "true" or "false"; got "always"',
     ]);
   });
 

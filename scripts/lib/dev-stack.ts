@@ -46,10 +46,16 @@ export function generateSecret(key: SecretKey): string {
   return randomBytes(36).toString("base64url");
 }
 
-/** Secrets the stack's config lacks, read from `pulumi config --json` (which never shows their values). */
+/**
+ * Secrets the stack's config lacks, read from `pulumi config --json` (which never shows secret values).
+ * A key present only through its Pulumi.yaml default ("", not secret) counts as missing.
+ */
 export function missingSecrets(configJson: string): SecretKey[] {
-  const config = JSON.parse(configJson) as Record<string, unknown>;
-  return SECRET_KEYS.filter((key) => !(`${PROJECT}:${key}` in config));
+  const config = JSON.parse(configJson) as Record<string, { value?: string; secret?: boolean } | undefined>;
+  return SECRET_KEYS.filter((key) => {
+    const entry = config[`${PROJECT}:${key}`];
+    return entry === undefined || (entry.secret !== true && !entry.value);
+  });
 }
 
 export class StackCommandError extends Error {}

@@ -15,6 +15,7 @@ import {
 /** Defaults, the same as the `config:` block of Pulumi.yaml (tests/stack-settings.test.ts keeps them equal). */
 export const DEFAULTS = {
   production: "false",
+  smokeOnUp: "auto",
   kindeDomain: "",
   kindeAudience: "hasura",
   kindeClaims: "namespace",
@@ -31,12 +32,11 @@ export const DEFAULTS = {
   kindeSmokeClientId: "",
 } as const;
 
-/** Declared in Pulumi.yaml without a default: their default depends on other keys. */
-export const DERIVED_DEFAULT_KEYS = ["smokeOnUp"] as const;
-
-/** Secrets every stack needs; `npm run up` generates the missing ones. */
+/** Secrets `npm run up` generates when missing: the three every stack needs, and the dev signing key. */
 export const SECRET_KEYS = ["hasuraAdminSecret", "postgresPassword", "hasuraDbPassword", "devSigningKey"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
+/** Secrets declared with default "" (optional): Pulumi would otherwise demand them on every stack. */
+export const OPTIONAL_SECRET_KEYS = ["devSigningKey", "kindeManagementClientSecret", "kindeSmokeClientSecret"] as const;
 /** Secrets issued by Kinde: optional, never generated. */
 export const KINDE_SECRET_KEYS = ["kindeManagementClientSecret", "kindeSmokeClientSecret"] as const;
 
@@ -139,12 +139,9 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
   };
 
   const production = bool("production");
-  const smokeRaw = get("smokeOnUp");
-  let smokeOnUp = !production;
-  if (smokeRaw !== undefined && smokeRaw !== "") {
-    if (smokeRaw === "true" || smokeRaw === "false") smokeOnUp = smokeRaw === "true";
-    else fail("smokeOnUp", "true or false (unset: on for non-production stacks)", smokeRaw);
-  }
+  const smokeRaw = value("smokeOnUp");
+  const smokeOnUp = smokeRaw === "auto" ? !production : smokeRaw === "true";
+  if (!["auto", "true", "false"].includes(smokeRaw)) fail("smokeOnUp", '"auto" (on unless production), "true" or "false"', smokeRaw);
 
   // Kinde domain: a bare host; an https:// prefix and a trailing slash are forgiven.
   const domainRaw = value("kindeDomain").trim();
