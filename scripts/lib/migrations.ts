@@ -139,14 +139,12 @@ export async function migrateUp(client: pg.Client, migrations: Migration[], opti
       // so all are durable when the run reports success, without one disk sync per migration. An
       // OS crash mid-run can lose the newest unflushed migrations whole (never half of one); the
       // next run applies them again.
-      const durable = i === pending.length - 1;
-      await inTransaction(client, m.upPath, m.upSql, durable, async () => {
-        const durationMs = Math.round(performance.now() - started);
-        await client.query(
-          `INSERT INTO ${TRACKING_TABLE} (version, name, checksum, duration_ms) VALUES ($1, $2, $3, $4)`,
-          [m.version, m.name, m.checksum, durationMs],
-        );
-        if (hasura) await writeHasuraCliState(client, options.source, m.version, "applied");
+      await inTransaction(client, m.upPath, m.upSql, {
+        durable: i === pending.length - 1,
+        ...(hasura ? { between: () => writeHasuraCliState(client, options.source, m.version, "applied") } : {}),
+        record: () =>
+          `INSERT INTO ${TRACKING_TABLE} (version, name, checksum, duration_ms) VALUES ` +
+          `(${m.version}, ${literal(m.name)}, ${literal(m.checksum)}, ${Math.round(performance.now() - started)})`,
       });
       done.push(m.id);
       log(`applied ${m.id} (${Math.round(performance.now() - started)} ms)`);
@@ -178,9 +176,10 @@ export async function migrateDown(
     for (const t of targets) {
       const m = byVersion.get(t.version) as Migration;
       const downPath = m.downPath as string;
-      await inTransaction(client, downPath, readFileSync(downPath, "utf8"), true, async () => {
-        await client.query(`DELETE FROM ${TRACKING_TABLE} WHERE version = $1`, [m.version]);
-        if (hasura) await writeHasuraCliState(client, options.source, m.version, "reverted");
+      await inTransaction(client, downPath, readFileSync(downPath, "utf8"), {
+        durable: true,
+        ...(hasura ? { between: () => writeHasuraCliState(client, options.source, m.version, "reverted") } : {}),
+        record: () => `DELETE FROM ${TRACKING_TABLE} WHERE version = ${m.version}`,
       });
       reverted.push(m.id);
       log(`reverted ${m.id}`);
@@ -267,29 +266,44 @@ async function readApplied(client: pg.Client): Promise<Map<string, AppliedMigrat
   );
 }
 
-/** Runs `sql` and `after` in one transaction; on failure rolls back and names file, line and message. */
-async function inTransaction(
-  client: pg.Client,
-  path: string,
-  sql: string,
-  durable: boolean,
-  after: () => Promise<void>,
-): Promise<void> {
-  await client.query(durable ? "BEGIN" : "BEGIN; SET LOCAL synchronous_commit = off");
+interface TransactionSteps {
+  /** Wait for the WAL flush at COMMIT (see migrateUp). */
+  durable: boolean;
+  /** Work between the migration and its bookkeeping (Hasura's cli_state). */
+  between?: () => Promise<void>;
+  /** The bookkeeping statement, built at commit time from trusted values (digits, names, hex). */
+  record: () => string;
+}
+
+/**
+ * Runs a migration's SQL and its bookkeeping in one transaction; on failure rolls back and names file,
+ * line and message. BEGIN travels with the SQL and the bookkeeping with COMMIT (simple-protocol
+ * multi-statement queries), so a migration costs two round trips.
+ */
+async function inTransaction(client: pg.Client, path: string, sql: string, steps: TransactionSteps): Promise<void> {
+  const begin = steps.durable ? "BEGIN;\n" : "BEGIN; SET LOCAL synchronous_commit = off;\n";
+  let ranMigration = false;
   try {
-    await client.query(sql);
-    await after();
-    await client.query("COMMIT");
+    await client.query(begin + sql);
+    ranMigration = true;
+    await steps.between?.();
+    await client.query(`${steps.record()};\nCOMMIT`);
   } catch (err) {
     await client.query("ROLLBACK");
-    throw new MigrationError(describeSqlError(path, sql, err));
+    // PostgreSQL's error position counts from the start of the query we sent, BEGIN included.
+    throw new MigrationError(ranMigration ? `${path}: recording it failed: ${(err as Error).message}` : describeSqlError(path, sql, err, begin.length));
   }
 }
 
+/** A SQL string literal (standard_conforming_strings: only quotes need doubling). */
+function literal(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
 /** `file:line: message (SQLSTATE)`; the line comes from PostgreSQL's character position when it gives one. */
-export function describeSqlError(path: string, sql: string, err: unknown): string {
+export function describeSqlError(path: string, sql: string, err: unknown, offset = 0): string {
   const e = err as { message?: string; position?: string; code?: string };
-  const position = Number(e.position);
+  const position = Number(e.position) - offset;
   const line = Number.isInteger(position) && position > 0 ? sql.slice(0, position - 1).split("\n").length : undefined;
   return `${path}${line === undefined ? "" : `:${line}`}: ${e.message ?? String(err)}${e.code ? ` (SQLSTATE ${e.code})` : ""}`;
 }
