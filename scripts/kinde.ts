@@ -4,6 +4,7 @@
 // KINDE_MANAGEMENT_CLIENT_SECRET (an M2M application authorized for the Kinde Management API with
 // read:apis, create:apis, update:apis and read:applications), KINDE_AUDIENCE (default hasura),
 // KINDE_APP_CLIENT_ID (the front-end application) and, optionally, KINDE_SMOKE_CLIENT_ID.
+import { runCli } from "./lib/cli.js";
 import { requireEnv, UsageError } from "./lib/env.js";
 import { connectKinde, ensureKinde, KindeSetupError, type KindeApplication } from "./lib/kinde-ensure.js";
 
@@ -22,14 +23,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-process.exitCode = await main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError) {
-    console.error(err.message);
-    return 2;
-  }
-  if (err instanceof KindeSetupError) {
-    console.error(err.message);
-    return 1;
-  }
-  throw err;
-});
+await runCli(() => main(process.argv.slice(2)), [KindeSetupError]);

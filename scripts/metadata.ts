@@ -5,7 +5,8 @@
 //   check  validate the files against the database at $DATABASE_URL (after migrations)
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { requireEnv, UsageError } from "./lib/env.js";
+import { runCli } from "./lib/cli.js";
+import { requireEnv } from "./lib/env.js";
 import { applyMetadata, exportMetadata, HasuraError } from "./lib/hasura-client.js";
 import { checkMetadata } from "./lib/metadata-check.js";
 import { diffMetadata } from "./lib/metadata-diff.js";
@@ -59,14 +60,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError) {
-    console.error(err.message);
-    return 2;
-  }
-  if (err instanceof MetadataError || err instanceof HasuraError) {
-    console.error(err.message);
-    return 1;
-  }
-  throw err;
-});
+await runCli(() => main(process.argv.slice(2)), [MetadataError, HasuraError]);

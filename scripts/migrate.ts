@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { migrateDown, migrateUp, MigrationError, migrationStatus, readMigrations, sourceOf } from "./lib/migrations.js";
 import { redactUrl } from "./lib/postgres-url.js";
+import { runCli } from "./lib/cli.js";
 
 const USAGE = "usage: npm run migrate -- up [--allow-changed] [--allow-out-of-order] | down [--steps N] | status  [--dir <path>]";
 
@@ -67,9 +68,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2)).catch((err: unknown) => {
-  // Bad input (a misnamed directory, a missing up.sql) is reported plainly; anything else is a bug.
-  if (!(err instanceof MigrationError)) throw err;
-  console.error(err.message);
-  return 1;
-});
+await runCli(() => main(process.argv.slice(2)), [MigrationError]);

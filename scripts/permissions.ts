@@ -5,7 +5,8 @@
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { BoolExpError } from "./lib/bool-exp.js";
-import { requireEnv, UsageError } from "./lib/env.js";
+import { runCli } from "./lib/cli.js";
+import { requireEnv } from "./lib/env.js";
 import { loadMetadata, MetadataError } from "./lib/metadata.js";
 import { formatProof, provePermissions } from "./lib/permission-proof.js";
 
@@ -24,14 +25,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError) {
-    console.error(err.message);
-    return 2;
-  }
-  if (err instanceof MetadataError || err instanceof BoolExpError) {
-    console.error(err.message);
-    return 1;
-  }
-  throw err;
-});
+await runCli(() => main(process.argv.slice(2)), [MetadataError, BoolExpError]);

@@ -7,6 +7,7 @@
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { UsageError } from "./lib/env.js";
+import { runCli } from "./lib/cli.js";
 import { runCommand } from "./lib/shell.js";
 import { KindeTokenError } from "./lib/kinde-token.js";
 import { realKindeToken, resolveStack, smokeTargetOf } from "./lib/smoke-target.js";
@@ -40,14 +41,4 @@ async function main(argv: string[]): Promise<number> {
   return ok ? 0 : 1;
 }
 
-process.exitCode = await main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError) {
-    console.error(err.message);
-    return 2;
-  }
-  if (err instanceof SmokeError || err instanceof StackReadError || err instanceof ConfigError || err instanceof KindeTokenError) {
-    console.error(err.message);
-    return 1;
-  }
-  throw err;
-});
+await runCli(() => main(process.argv.slice(2)), [SmokeError, StackReadError, ConfigError, KindeTokenError]);

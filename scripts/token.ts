@@ -4,6 +4,7 @@
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { UsageError } from "./lib/env.js";
+import { runCli } from "./lib/cli.js";
 import { runCommand } from "./lib/shell.js";
 import { resolveStack } from "./lib/smoke-target.js";
 import { StackReadError } from "./lib/stack-reader.js";
@@ -24,14 +25,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-process.exitCode = await main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError) {
-    console.error(err.message);
-    return 2;
-  }
-  if (err instanceof StackReadError || err instanceof ConfigError) {
-    console.error(err.message);
-    return 1;
-  }
-  throw err;
-});
+await runCli(() => main(process.argv.slice(2)), [StackReadError, ConfigError]);

@@ -1,12 +1,12 @@
 // apply and diff against recorded Hasura responses served from 127.0.0.1 (tests/support/recorded-hasura.ts):
 // what we send, and how we read what comes back. No live Hasura is involved.
 import { execFile } from "node:child_process";
-import { createServer } from "node:net";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { applyMetadata, exportMetadata, HasuraError } from "../scripts/lib/hasura-client.js";
 import { diffMetadata } from "../scripts/lib/metadata-diff.js";
 import { loadMetadata, replaceMetadataBody } from "../scripts/lib/metadata.js";
+import { freePort } from "../scripts/lib/throwaway-postgres.js";
 import { RECORDED, recordedHasura, type RecordedHasura } from "./support/recorded-hasura.js";
 
 const ADMIN_SECRET = "recorded-admin-secret-0123456789abcdef";
@@ -59,12 +59,7 @@ describe("metadata apply (recorded Hasura responses)", () => {
   });
 
   it("names the URL when nothing answers", async () => {
-    const port = await new Promise<number>((resolve) => {
-      const s = createServer().listen(0, "127.0.0.1", () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-    });
+    const port = await freePort();
     const attempt = applyMetadata({ endpoint: `http://127.0.0.1:${port}`, adminSecret: ADMIN_SECRET, timeoutMs: 2000 }, {});
     await expect(attempt).rejects.toThrow(`Cannot reach Hasura at http://127.0.0.1:${port}/v1/metadata: ECONNREFUSED. Is the stack up (npm run up)?`);
     await expect(attempt).rejects.toBeInstanceOf(HasuraError);

@@ -2,13 +2,13 @@
 // the health deadline, the path it takes per mode, and cleanup after a failing check — all against
 // recorded responses served from 127.0.0.1 (tests/support/recorded-hasura.ts), named as such.
 import { execFile } from "node:child_process";
-import { createServer } from "node:net";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { classify } from "../scripts/lib/graphql.js";
 import { resolveStack } from "../scripts/lib/smoke-target.js";
 import { runSmoke, summarize, waitForHealthy, type SmokeTarget } from "../scripts/lib/smoke.js";
 import { StackReadError } from "../scripts/lib/stack-reader.js";
+import { freePort } from "../scripts/lib/throwaway-postgres.js";
 import { signingKeyFromPem, signUserToken } from "../scripts/lib/tokens.js";
 import { rsaKeyPair } from "./support/fixtures.js";
 import { RECORDED, recordedHasura, type ReceivedRequest, type RecordedAnswer, type RecordedHasura } from "./support/recorded-hasura.js";
@@ -20,15 +20,6 @@ afterEach(async () => {
   await server?.close();
   server = undefined;
 });
-
-async function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe("classifying recorded Hasura responses", () => {
   it.each([
@@ -49,7 +40,7 @@ describe("classifying recorded Hasura responses", () => {
 
 describe("waiting for /healthz", () => {
   it("gives up at the deadline naming the URL and what it last saw", async () => {
-    const port = await closedPort();
+    const port = await freePort();
     await expect(waitForHealthy(`http://127.0.0.1:${port}`, 1500, () => {})).rejects.toThrow(
       `Hasura at http://127.0.0.1:${port}/healthz did not answer 200 within 2 s (last: ECONNREFUSED)`,
     );
@@ -125,7 +116,7 @@ describe("a smoke run (recorded Hasura responses)", () => {
 
 describe("npm run smoke", () => {
   it("fails with the unreachable URL within its --timeout", { timeout: 60_000 }, async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const result = await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/smoke.ts", "--timeout", "2"], {
       env: {
         ...process.env,

@@ -69,13 +69,13 @@ export async function provePermissions(client: pg.Client, metadata: Metadata, op
         violations.push(`role ${role} has a delete permission on ${tableName} (filter ${JSON.stringify(delPerm.permission.filter)}); users may not delete rows`);
       }
       for (const userId of [...seeded, newUser]) {
-        const session = { "x-hasura-role": role, "x-hasura-user-id": userId };
+        const ctx: SessionContext = { client, table, role, qualified, owner, columns, session: { "x-hasura-role": role, "x-hasura-user-id": userId } };
         const result: SessionResult = {
           role,
           userId,
-          canRead: await readable(client, table, role, qualified, owner, columns, session),
-          canUpdate: await updatable(client, table, role, qualified, owner, columns, session),
-          ...(await insertable(client, table, role, qualified, owner, columns, session, [...seeded, newUser])),
+          canRead: await readable(ctx),
+          canUpdate: await updatable(ctx),
+          ...(await insertable(ctx, [...seeded, newUser])),
         };
         sessions.push(result);
         const own = seeded.includes(userId) ? [userId] : [];
@@ -102,15 +102,19 @@ function hasPermission(list: Array<{ role: string }> | undefined, role: string):
   return (list ?? []).some((p) => p.role === role);
 }
 
-async function readable(
-  client: pg.Client,
-  table: TableMetadata,
-  role: string,
-  qualified: string,
-  owner: string,
-  columns: string[],
-  session: Record<string, string>,
-): Promise<string[]> {
+/** One role acting as one user on the owned table. */
+interface SessionContext {
+  client: pg.Client;
+  table: TableMetadata;
+  role: string;
+  /** `"schema"."table"` */
+  qualified: string;
+  owner: string;
+  columns: string[];
+  session: Record<string, string>;
+}
+
+async function readable({ client, table, role, qualified, owner, columns, session }: SessionContext): Promise<string[]> {
   const perm = table.select_permissions?.find((p) => p.role === role)?.permission;
   if (!perm) return [];
   const filter = boolExpToSql(perm.filter, { alias: "t", columns, session });
@@ -122,15 +126,7 @@ async function readable(
 }
 
 /** Rows the filter lets the session update and whose updated row still passes the check. */
-async function updatable(
-  client: pg.Client,
-  table: TableMetadata,
-  role: string,
-  qualified: string,
-  owner: string,
-  columns: string[],
-  session: Record<string, string>,
-): Promise<string[]> {
+async function updatable({ client, table, role, qualified, owner, columns, session }: SessionContext): Promise<string[]> {
   const perm = table.update_permissions?.find((p) => p.role === role)?.permission;
   if (!perm) return [];
   const allowed = perm.columns === "*" ? columns : perm.columns;
@@ -153,13 +149,7 @@ async function updatable(
 
 /** Whether the session may insert its own row, and rows for others it could insert. */
 async function insertable(
-  client: pg.Client,
-  table: TableMetadata,
-  role: string,
-  qualified: string,
-  owner: string,
-  columns: string[],
-  session: Record<string, string>,
+  { client, table, role, qualified, owner, columns, session }: SessionContext,
   users: string[],
 ): Promise<Pick<SessionResult, "canInsertOwn" | "canInsertForOthers">> {
   const perm = table.insert_permissions?.find((p) => p.role === role)?.permission;

@@ -42,7 +42,7 @@ async function main() {
     false,
   );
   process.env.PULUMI_NODEJS_TYPESCRIPT = "true";
-  const main = require("js-yaml").load(require("node:fs").readFileSync("Pulumi.yaml", "utf8")).main;
+  const main = require("yaml").parse(require("node:fs").readFileSync("Pulumi.yaml", "utf8")).main;
   const outputs = await run({ _: [main], pwd: root }, () => {}, () => {}, () => false);
   const plain = {};
   for (const [k, v] of Object.entries(outputs ?? {})) {
