@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { HASURA_INTERNAL_PORT, LOOPBACK } from "./naming.js";
+import { loopbackPort, publishedPort } from "./ports.js";
 
 export interface HasuraArgs {
   /** Prefix of every Docker name, e.g. `kinde-hasura-dev`. */
@@ -49,13 +50,7 @@ export class Hasura extends pulumi.ComponentResource {
         labels: args.labels,
         envs: pulumi.secret(envs),
         networksAdvanced: [{ name: args.networkName }],
-        ports: [
-          {
-            internal: HASURA_INTERNAL_PORT,
-            ...(args.hostPort === 0 ? {} : { external: args.hostPort }),
-            ip: LOOPBACK,
-          },
-        ],
+        ports: [loopbackPort(HASURA_INTERNAL_PORT, args.hostPort)],
         healthcheck: {
           // /healthz is public and cannot be disabled; it answers 500 while the catalog is unreachable.
           // The v2 image keeps curl "to support health checks" (packaging/graphql-engine-base/ubuntu.dockerfile).
@@ -78,11 +73,7 @@ export class Hasura extends pulumi.ComponentResource {
       },
     );
 
-    this.hostPort = this.container.ports.apply((ports) => {
-      const external = ports?.[0]?.external;
-      if (external === undefined) throw new Error(`${args.namePrefix}-hasura has no published port`);
-      return external;
-    });
+    this.hostPort = publishedPort(this.container, `${args.namePrefix}-hasura`);
     this.url = pulumi.interpolate`http://${LOOPBACK}:${this.hostPort}`;
     this.registerOutputs({ url: this.url, hostPort: this.hostPort });
   }

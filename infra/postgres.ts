@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { APP_DATABASE, LOOPBACK, POSTGRES_INTERNAL_PORT } from "./naming.js";
+import { APP_DATABASE, POSTGRES_INTERNAL_PORT } from "./naming.js";
+import { loopbackPort, publishedPort } from "./ports.js";
 
 export interface PostgresArgs {
   /** Prefix of every Docker name, e.g. `kinde-hasura-dev`. */
@@ -55,13 +56,7 @@ export class Postgres extends pulumi.ComponentResource {
         labels: args.labels,
         envs: pulumi.secret(envs),
         networksAdvanced: [{ name: args.networkName }],
-        ports: [
-          {
-            internal: POSTGRES_INTERNAL_PORT,
-            ...(args.hostPort === 0 ? {} : { external: args.hostPort }),
-            ip: LOOPBACK,
-          },
-        ],
+        ports: [loopbackPort(POSTGRES_INTERNAL_PORT, args.hostPort)],
         volumes: [{ volumeName: volume.name, containerPath: postgresDataPath(args.image) }],
         healthcheck: {
           // -h: over TCP. Through the socket pg_isready answers for the init-time server and reports
@@ -88,11 +83,7 @@ export class Postgres extends pulumi.ComponentResource {
     );
 
     this.internalHost = this.container.name;
-    this.hostPort = this.container.ports.apply((ports) => {
-      const external = ports?.[0]?.external;
-      if (external === undefined) throw new Error(`${args.namePrefix}-postgres has no published port`);
-      return external;
-    });
+    this.hostPort = publishedPort(this.container, `${args.namePrefix}-postgres`);
     this.volumeName = volume.name;
     this.registerOutputs({ internalHost: this.internalHost, hostPort: this.hostPort, volumeName: this.volumeName });
   }
