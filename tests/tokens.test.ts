@@ -4,6 +4,7 @@ import { createServer } from "node:http";
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, exportJWK, importSPKI, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
 import { hasuraJwtSecret } from "../scripts/lib/jwt-policy.js";
+import { devToken, type ResolvedStack } from "../scripts/lib/smoke-target.js";
 import { parseStackSettings } from "../scripts/lib/stack-settings.js";
 import { hmacWithPublicKey, signingKeyFromPem, signUserToken, strangerKey, unsignedToken } from "../scripts/lib/tokens.js";
 import { devConfig, rsaKeyPair } from "./support/fixtures.js";
@@ -65,5 +66,35 @@ describe("signed user tokens", () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+describe("npm run token", () => {
+  const local = (extra: Partial<ResolvedStack> = {}): ResolvedStack => ({
+    endpoint: "http://127.0.0.1:8080",
+    adminSecret: "x",
+    policy: { issuer: settings.jwt.issuer, audience: "hasura", claims: "namespace", mode: "local" },
+    devSigningKey: keys.privateKeyPem,
+    production: false,
+    source: "stack dev",
+    ...extra,
+  });
+
+  it("signs a token for the given user with the requested lifetime that the stack's key verifies", async () => {
+    const token = await devToken(local(), "kp_dev", "2h");
+    const { payload } = await jwtVerify(token, await importSPKI(keys.publicKeyPem, "RS256"), { issuer: settings.jwt.issuer, audience: "hasura" });
+    expect(payload.sub).toBe("kp_dev");
+    expect((payload.exp as number) - (payload.iat as number)).toBe(7200);
+  });
+
+  it("refuses production stacks, Kinde-mode stacks and a malformed --ttl", async () => {
+    await expect(devToken(local({ production: true, source: "stack prod" }), "kp", "1h")).rejects.toThrow(
+      "Refusing: stack prod is a production stack; tokens for it come from Kinde only",
+    );
+    const kinde = local({ policy: { issuer: "https://acme.kinde.com", audience: "hasura", claims: "namespace", mode: "kinde" }, source: "stack staging" });
+    await expect(devToken(kinde, "kp", "1h")).rejects.toThrow(
+      "Refusing: stack staging trusts Kinde (https://acme.kinde.com), not a dev key; get an access token from Kinde instead",
+    );
+    await expect(devToken(local(), "kp", "forever")).rejects.toThrow('--ttl must be a number with s, m, h or d, such as 1h; got "forever"');
   });
 });

@@ -4,7 +4,7 @@ import { CLAIMS_MODES, type ClaimsMode } from "./jwt-policy.js";
 import { loadMetadata } from "./metadata.js";
 import type { Runner } from "./shell.js";
 import { readDeployedStack } from "./stack-reader.js";
-import { signingKeyFromPem, type TokenPolicy } from "./tokens.js";
+import { signingKeyFromPem, signUserToken, type TokenPolicy } from "./tokens.js";
 import { UsageError } from "./env.js";
 import { fetchClientCredentialsToken, kindeTokenUrl } from "./kinde-token.js";
 import type { SmokeTarget } from "./smoke.js";
@@ -144,4 +144,14 @@ export async function smokeTargetOf(
     healthTimeoutMs: extra.healthTimeoutMs,
     log: extra.log,
   };
+}
+
+/** A dev token for `sub`, for local frontends and curl; refused for production and Kinde-mode stacks. */
+export async function devToken(resolved: ResolvedStack, sub: string, ttl: string): Promise<string> {
+  if (!/^\d+[smhd]$/.test(ttl)) throw new UsageError(`--ttl must be a number with s, m, h or d, such as 1h; got "${ttl}"`);
+  if (resolved.production) throw new UsageError(`Refusing: ${resolved.source} is a production stack; tokens for it come from Kinde only`);
+  if (resolved.policy.mode !== "local" || !resolved.devSigningKey) {
+    throw new UsageError(`Refusing: ${resolved.source} trusts Kinde (${resolved.policy.issuer}), not a dev key; get an access token from Kinde instead`);
+  }
+  return signUserToken(resolved.policy, await signingKeyFromPem(resolved.devSigningKey), sub, { expiresIn: ttl });
 }
