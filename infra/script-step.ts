@@ -15,8 +15,10 @@ export interface ScriptStepArgs {
 
 /**
  * One step of `pulumi up` run by a script of ours on the machine running Pulumi (migrations, metadata,
- * smoke test). It runs on create and again only when a watched file or a `rerunWhen` value changes;
- * a non-zero exit fails the update. Its output stays out of logs and is a secret in state.
+ * Kinde setup, smoke test). It runs on create and again only when a watched file or a `rerunWhen`
+ * value changes. A non-zero exit fails the update, and the provider puts the script's output in that
+ * error (pulumi-command local/commandOutputs.go), so the scripts print no secret; on success the
+ * output stays out of the logs and is a secret in state.
  */
 export class ScriptStep extends pulumi.ComponentResource {
   public readonly command: command.local.Command;
@@ -27,8 +29,8 @@ export class ScriptStep extends pulumi.ComponentResource {
     this.command = new command.local.Command(
       `${name}-run`,
       {
-        // Relative paths and no `dir`: commands run in the project root, and an absolute checkout path
-        // would differ between teammates' machines and replace the command on every up.
+        // Relative paths and no `dir`: the provider runs commands in its working directory, the project
+        // root; an absolute checkout path would differ between machines and replace the command each up.
         create: run,
         update: run,
         environment: args.environment,
