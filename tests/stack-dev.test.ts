@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { hashDirectory } from "../scripts/lib/content-hash.js";
 import { hasuraJwtSecret } from "../scripts/lib/jwt-policy.js";
 import { devConfig, rsaKeyPair, SECRET_KEYS } from "./support/fixtures.js";
-import { containerEnv, isSecretValue, runProgram, unwrapSecret, type ProgramRun } from "./support/pulumi-program.js";
+import { containerEnv, isSecretValue, plainStrings, runProgram, unwrapSecret, type ProgramRun } from "./support/pulumi-program.js";
 
 const CONTAINER = "docker:index/container:Container";
 const { privateKeyPem, publicKeyPem } = rsaKeyPair();
@@ -13,15 +13,6 @@ let run: ProgramRun;
 beforeAll(async () => {
   run = await runProgram("dev", config, SECRET_KEYS);
 });
-
-/** Every plain (non-secret) string anywhere in a value. */
-function plainStrings(v: unknown): string[] {
-  if (isSecretValue(v)) return [];
-  if (typeof v === "string") return [v];
-  if (Array.isArray(v)) return v.flatMap(plainStrings);
-  if (v && typeof v === "object") return Object.values(v).flatMap(plainStrings);
-  return [];
-}
 
 describe("dev stack", () => {
   it("creates exactly the network, Postgres, the Hasura role and grants, and Hasura", () => {

@@ -1,7 +1,7 @@
 // A production stack trusting Kinde, under Pulumi's mocks.
 import { beforeAll, describe, expect, it } from "vitest";
 import { prodKindeConfig, SECRET_KEYS } from "./support/fixtures.js";
-import { containerEnv, runProgram, type ProgramRun } from "./support/pulumi-program.js";
+import { containerEnv, plainStrings, runProgram, type ProgramRun } from "./support/pulumi-program.js";
 
 const CONTAINER = "docker:index/container:Container";
 let run: ProgramRun;
@@ -44,6 +44,15 @@ describe("production Kinde stack", () => {
 
   it("does not run the smoke test on up unless asked (smokeOnUp)", () => {
     expect(run.resources.filter((r) => r.name.startsWith("smoke"))).toEqual([]);
+  });
+
+  it("sends no secret value in plain text in any resource input or output", () => {
+    const config = prodKindeConfig();
+    const secrets = [config.hasuraAdminSecret, config.postgresPassword, config.hasuraDbPassword] as string[];
+    for (const r of run.resources) {
+      for (const s of plainStrings(r.inputs)) for (const secret of secrets) expect(s, `${r.type} ${r.name}`).not.toContain(secret);
+    }
+    for (const secret of secrets) expect(JSON.stringify(run.outputs)).not.toContain(secret);
   });
 
   it("exports the Kinde issuer and no console URL", () => {

@@ -41,6 +41,15 @@ export function isSecretValue(v: unknown): v is SecretEnvelope {
   return typeof v === "object" && v !== null && (v as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
 }
 
+/** Every plain (non-secret) string anywhere in a value. */
+export function plainStrings(v: unknown): string[] {
+  if (isSecretValue(v)) return [];
+  if (typeof v === "string") return [v];
+  if (Array.isArray(v)) return v.flatMap(plainStrings);
+  if (v && typeof v === "object") return Object.values(v).flatMap(plainStrings);
+  return [];
+}
+
 /** The plain value inside a secret envelope; throws if the value was not a secret. */
 export function unwrapSecret(v: unknown): unknown {
   if (!isSecretValue(v)) throw new Error(`expected a secret, got ${JSON.stringify(v)}`);
