@@ -22,18 +22,20 @@ export interface RecordedHasura {
 }
 
 /** Answers in order, or computed per request (e.g. by the GraphQL operation it carries). */
-export async function recordedHasura(answers: RecordedAnswer[] | ((req: ReceivedRequest) => RecordedAnswer)): Promise<RecordedHasura> {
+export async function recordedHasura(
+  answers: RecordedAnswer[] | ((req: ReceivedRequest) => RecordedAnswer | Promise<RecordedAnswer>),
+): Promise<RecordedHasura> {
   const received: ReceivedRequest[] = [];
   const queue = Array.isArray(answers) ? [...answers] : [];
   const server: Server = createServer((req, res) => {
     let data = "";
     req.on("data", (chunk) => (data += chunk));
-    req.on("end", () => {
+    req.on("end", async () => {
       const request = { method: req.method ?? "", path: req.url ?? "", headers: req.headers, body: parseBody(data) };
       received.push(request);
       const answer = Array.isArray(answers)
         ? (queue.shift() ?? { status: 500, body: { error: "no recorded answer left", code: "unexpected" } })
-        : answers(request);
+        : await answers(request);
       res.writeHead(answer.status, { "content-type": "application/json" });
       res.end(typeof answer.body === "string" ? answer.body : JSON.stringify(answer.body));
     });
