@@ -60,7 +60,8 @@ export function missingSecrets(configJson: string): SecretKey[] {
 
 export class StackCommandError extends Error {}
 
-function must(run: Runner, args: string[], env: NodeJS.ProcessEnv, what: string, input?: string): string {
+/** Runs `pulumi <args>` and returns its stdout; stops with pulumi's own message when it fails. */
+export function must(run: Runner, args: string[], env: NodeJS.ProcessEnv, what: string, input?: string): string {
   const result = run("pulumi", args, { env, input });
   if (result.code !== 0) {
     throw new StackCommandError(`${what} failed (pulumi ${args.join(" ")}):\n${result.stderr.trim() || result.stdout.trim()}`);

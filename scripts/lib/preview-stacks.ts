@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { devStackUp, PROJECT, pulumiEnvironment, StackCommandError, type DevStackOptions } from "./dev-stack.js";
+import { devStackUp, must, PROJECT, pulumiEnvironment, StackCommandError, type DevStackOptions } from "./dev-stack.js";
 import { missingPrerequisites, type Runner } from "./shell.js";
 
 export const PREVIEW_STACK = /^pr-[1-9]\d{0,8}$/;
@@ -78,14 +78,8 @@ export interface PreviewOptions {
   now?: Date;
 }
 
-function pulumiJson(o: PreviewOptions, env: NodeJS.ProcessEnv, args: string[]): string {
-  const result = o.run("pulumi", args, { env });
-  if (result.code !== 0) throw new StackCommandError(`pulumi ${args.join(" ")} failed: ${result.stderr.trim()}`);
-  return result.stdout;
-}
-
 function listStacks(o: PreviewOptions, env: NodeJS.ProcessEnv): StackSummary[] {
-  return parseStackList(pulumiJson(o, env, ["stack", "ls", "--json"]));
+  return parseStackList(must(o.run, ["stack", "ls", "--json"], env, "Listing stacks"));
 }
 
 /** Refuses a stack whose config says production, whatever its name. */
@@ -103,7 +97,7 @@ export function previewUp(o: PreviewOptions, nameArg: string | undefined): numbe
   const options: DevStackOptions = { ...o, stack: name, passThrough: ["--yes"], template: previewTemplate(o.repoRoot) };
   const code = devStackUp(options);
   if (code !== 0) return code;
-  const outputs = JSON.parse(pulumiJson(o, env, ["stack", "output", "--json", "--stack", name]) || "{}") as Record<string, unknown>;
+  const outputs = JSON.parse(must(o.run, ["stack", "output", "--json", "--stack", name], env, `Reading the outputs of ${name}`) || "{}") as Record<string, unknown>;
   o.log(`Preview stack ${name} is up (the smoke test ran as the last step of pulumi up):`);
   for (const key of ["graphqlUrl", "hasuraUrl", "consoleUrl", "postgresPort"]) if (outputs[key] !== undefined) o.log(`  ${key}: ${outputs[key]}`);
   return 0;
