@@ -13,7 +13,7 @@
 //   - unless smokeOnUp is false (default off in production), the smoke test as a deployment gate.
 // Configuration is validated as a whole before the first resource (infra/config.ts).
 import * as pulumi from "@pulumi/pulumi";
-import { hasuraJwtSecret } from "../scripts/lib/jwt-policy.js";
+import { hasuraJwtSecret, signingPolicy } from "../scripts/lib/jwt-policy.js";
 import { postgresUrl } from "../scripts/lib/postgres-url.js";
 import { loadStackConfig } from "./config.js";
 import { HasuraDatabase } from "./database.js";
@@ -125,7 +125,6 @@ const kindeSetup =
 // The deployment gate: sign tokens and prove against the live stack that users reach exactly their
 // own row; a wrong permission fails `pulumi up`. On by default except in production (smokeOnUp).
 if (config.smokeOnUp) {
-  const { issuer, audience, claims } = config.jwt;
   const smokeClientSecret = config.secrets.kindeSmokeClientSecret;
   new ScriptStep(
     "smoke",
@@ -134,7 +133,7 @@ if (config.smokeOnUp) {
       environment: {
         HASURA_GRAPHQL_ENDPOINT: hasura.url,
         HASURA_GRAPHQL_ADMIN_SECRET: config.secrets.hasuraAdminSecret,
-        SMOKE_JWT_POLICY: JSON.stringify({ issuer, audience, claims, mode: config.jwt.trust.kind }),
+        SMOKE_JWT_POLICY: JSON.stringify(signingPolicy(config.jwt)),
         ...(config.secrets.devSigningKey ? { DEV_SIGNING_KEY: config.secrets.devSigningKey } : {}),
         // A real Kinde M2M token for the allowed checks (the hasuraM2MClaims workflow gives it a session).
         ...(config.kinde.smokeClientId && smokeClientSecret

@@ -32,6 +32,19 @@ export interface JwtPolicy {
   trust: TokenTrust;
 }
 
+/** What a token signer needs of a policy: issuer, audience, claims, and whom the stack trusts. */
+export interface SigningPolicy {
+  issuer: string;
+  audience: string;
+  claims: ClaimsMode;
+  mode: TokenTrust["kind"];
+}
+
+/** The policy without its key material: what the deployment gate passes to the smoke test. */
+export function signingPolicy(policy: JwtPolicy): SigningPolicy {
+  return { issuer: policy.issuer, audience: policy.audience, claims: policy.claims, mode: policy.trust.kind };
+}
+
 /** Kinde's issuer is the domain with https and no trailing slash (about-access-tokens.mdx). */
 export function kindeIssuer(domain: string): string {
   return `https://${domain}`;

@@ -1,23 +1,19 @@
 // Where the smoke test and the token CLI get a stack's endpoint, secrets and JWT policy: the
 // environment first (the deployment gate passes everything that way), the Pulumi CLI for the rest.
-import { CLAIMS_MODES, type ClaimsMode } from "./jwt-policy.js";
+import { CLAIMS_MODES, signingPolicy, type ClaimsMode, type SigningPolicy } from "./jwt-policy.js";
 import { loadMetadata } from "./metadata.js";
 import type { Runner } from "./shell.js";
 import { readDeployedStack } from "./stack-reader.js";
-import { signingKeyFromPem, signUserToken, type TokenPolicy } from "./tokens.js";
+import { signingKeyFromPem, signUserToken } from "./tokens.js";
 import { UsageError } from "./env.js";
 import { fetchClientCredentialsToken, kindeTokenUrl } from "./kinde-token.js";
 import type { SmokeTarget } from "./smoke.js";
 
-/** What the deployment gate passes as SMOKE_JWT_POLICY. */
-export interface PolicyEnvelope extends TokenPolicy {
-  mode: "local" | "kinde";
-}
-
-export function parsePolicyEnvelope(raw: string): PolicyEnvelope {
-  let value: Partial<PolicyEnvelope>;
+/** SMOKE_JWT_POLICY, as the deployment gate passes it (JSON of jwt-policy's signingPolicy). */
+export function parseSigningPolicy(raw: string): SigningPolicy {
+  let value: Partial<SigningPolicy>;
   try {
-    value = JSON.parse(raw) as Partial<PolicyEnvelope>;
+    value = JSON.parse(raw) as Partial<SigningPolicy>;
   } catch {
     throw new UsageError(`SMOKE_JWT_POLICY must be JSON such as {"issuer":"…","audience":"hasura","claims":"namespace","mode":"local"}; got ${JSON.stringify(raw.slice(0, 80))}`);
   }
@@ -27,13 +23,13 @@ export function parsePolicyEnvelope(raw: string): PolicyEnvelope {
     CLAIMS_MODES.includes(value.claims as ClaimsMode) &&
     (value.mode === "local" || value.mode === "kinde");
   if (!ok) throw new UsageError(`SMOKE_JWT_POLICY needs issuer, audience, claims ("namespace" or "sub") and mode ("local" or "kinde"); got ${raw.slice(0, 200)}`);
-  return value as PolicyEnvelope;
+  return value as SigningPolicy;
 }
 
 export interface ResolvedStack {
   endpoint: string;
   adminSecret: string;
-  policy: PolicyEnvelope;
+  policy: SigningPolicy;
   devSigningKey?: string;
   /** Kinde mode: an M2M application whose real token the allowed checks use. */
   kindeSmokeClient?: { domain: string; clientId: string; clientSecret: string };
@@ -60,7 +56,7 @@ export function resolveStack(i: ResolveInputs): ResolvedStack {
   const fromEnv = {
     endpoint: i.endpoint ?? i.env.HASURA_GRAPHQL_ENDPOINT,
     adminSecret: i.env.HASURA_GRAPHQL_ADMIN_SECRET,
-    policy: i.env.SMOKE_JWT_POLICY ? parsePolicyEnvelope(i.env.SMOKE_JWT_POLICY) : undefined,
+    policy: i.env.SMOKE_JWT_POLICY ? parseSigningPolicy(i.env.SMOKE_JWT_POLICY) : undefined,
     devSigningKey: i.env.DEV_SIGNING_KEY,
   };
   if (!i.stack && fromEnv.endpoint && fromEnv.adminSecret && fromEnv.policy) {
@@ -81,7 +77,7 @@ export function resolveStack(i: ResolveInputs): ResolvedStack {
   return {
     endpoint,
     adminSecret: fromEnv.adminSecret ?? settings.secrets.hasuraAdminSecret,
-    policy: { issuer: settings.jwt.issuer, audience: settings.jwt.audience, claims: settings.jwt.claims, mode: settings.jwt.trust.kind },
+    policy: signingPolicy(settings.jwt),
     devSigningKey: fromEnv.devSigningKey ?? settings.secrets.devSigningKey,
     ...(settings.kinde.smokeClientId && settings.secrets.kindeSmokeClientSecret
       ? { kindeSmokeClient: { domain: settings.kinde.domain, clientId: settings.kinde.smokeClientId, clientSecret: settings.secrets.kindeSmokeClientSecret } }
