@@ -56,7 +56,7 @@ const database = new HasuraDatabase(
 const migrations = new ScriptStep(
   "migrations",
   {
-    script: "scripts/migrate.ts up --dir migrations/default",
+    script: "scripts/migrate.ts up",
     environment: {
       DATABASE_URL: pulumi
         .all([postgres.hostPort, config.secrets.postgresPassword])
@@ -95,7 +95,7 @@ const hasura = new Hasura(
 const metadata = new ScriptStep(
   "metadata",
   {
-    script: "scripts/metadata.ts apply --dir metadata",
+    script: "scripts/metadata.ts apply",
     environment: { HASURA_GRAPHQL_ENDPOINT: hasura.url, HASURA_GRAPHQL_ADMIN_SECRET: config.secrets.hasuraAdminSecret },
     watch: ["metadata"],
     rerunWhen: [hasura.container.id],

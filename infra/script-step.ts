@@ -1,6 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { hashDirectory } from "../scripts/lib/content-hash.js";
+import { inProject } from "../scripts/lib/project-root.js";
 
 export interface ScriptStepArgs {
   /** The script and its arguments, relative to the project root, e.g. `scripts/migrate.ts up`. */
@@ -29,12 +30,14 @@ export class ScriptStep extends pulumi.ComponentResource {
     this.command = new command.local.Command(
       `${name}-run`,
       {
-        // Relative paths and no `dir`: the provider runs commands in its working directory, the project
-        // root; an absolute checkout path would differ between machines and replace the command each up.
+        // Relative paths and no `dir`: the provider runs commands in its working directory, which is the
+        // project root because Pulumi.yaml has no `main:` (pulumi/pulumi pkg/engine/project.go
+        // getPwdMain; tests/engine-paths.test.ts). An absolute checkout path would differ between
+        // machines and replace the command on every up.
         create: run,
         update: run,
         environment: args.environment,
-        triggers: [...args.watch.map(hashDirectory), ...(args.rerunWhen ?? [])],
+        triggers: [...args.watch.map((dir) => hashDirectory(inProject(dir))), ...(args.rerunWhen ?? [])],
         logging: "none",
         addPreviousOutputInEnv: false,
       },

@@ -11,11 +11,14 @@ import { applyMetadata, exportMetadata, HasuraError } from "./lib/hasura-client.
 import { checkMetadata } from "./lib/metadata-check.js";
 import { diffMetadata } from "./lib/metadata-diff.js";
 import { loadMetadata, MetadataError, replaceMetadataBody } from "./lib/metadata.js";
+import { fromCaller, inProject } from "./lib/project-root.js";
 
 const USAGE = "usage: npm run metadata -- build | apply | diff | check  [--dir metadata]";
 
 async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { dir: { type: "string", default: "metadata" } } });
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { dir: { type: "string" } } });
+  // The default is the repository's own metadata/ wherever the command runs from.
+  const dir = values.dir === undefined ? inProject("metadata") : fromCaller(values.dir);
   const command = positionals[0];
   const hasura = () => ({
     endpoint: requireEnv("HASURA_GRAPHQL_ENDPOINT", "the Hasura base URL, e.g. http://127.0.0.1:8080 (pulumi stack output hasuraUrl)"),
@@ -23,32 +26,32 @@ async function main(argv: string[]): Promise<number> {
   });
   switch (command) {
     case "build":
-      console.log(JSON.stringify(replaceMetadataBody(loadMetadata(values.dir)), null, 2));
+      console.log(JSON.stringify(replaceMetadataBody(loadMetadata(dir)), null, 2));
       return 0;
     case "apply": {
-      const body = replaceMetadataBody(loadMetadata(values.dir));
+      const body = replaceMetadataBody(loadMetadata(dir));
       const target = hasura();
       await applyMetadata(target, body);
-      console.log(`Applied metadata from ${values.dir}/ to ${target.endpoint}; Hasura reports it consistent.`);
+      console.log(`Applied metadata from ${dir}/ to ${target.endpoint}; Hasura reports it consistent.`);
       return 0;
     }
     case "diff": {
-      const files = loadMetadata(values.dir);
+      const files = loadMetadata(dir);
       const lines = diffMetadata(await exportMetadata(hasura()), files);
       console.log(lines.length === 0 ? "No differences: the server's metadata matches the files." : lines.join("\n"));
       return 0;
     }
     case "check": {
-      const metadata = loadMetadata(values.dir);
+      const metadata = loadMetadata(dir);
       const client = new pg.Client({ connectionString: requireEnv("DATABASE_URL", "the migrated database, e.g. postgres://postgres:<password>@127.0.0.1:15432/app") });
       await client.connect();
       try {
         const problems = await checkMetadata(metadata, client);
         if (problems.length === 0) {
-          console.log(`${values.dir}/ is consistent with the database.`);
+          console.log(`${dir}/ is consistent with the database.`);
           return 0;
         }
-        console.error(`${values.dir}/ has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        console.error(`${dir}/ has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
         return 1;
       } finally {
         await client.end();

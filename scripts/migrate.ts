@@ -1,10 +1,11 @@
 // npm run migrate -- up [--allow-changed] [--allow-out-of-order] | down [--steps N] | status   [--dir <path>]
-// Applies the SQL migrations in --dir (default migrations/default) to $DATABASE_URL.
+// Applies the SQL migrations in --dir (default: the repository's migrations/default) to $DATABASE_URL.
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { migrateDown, migrateUp, MigrationError, migrationStatus, readMigrations, sourceOf } from "./lib/migrations.js";
 import { redactUrl } from "./lib/postgres-url.js";
 import { runCli } from "./lib/cli.js";
+import { fromCaller, inProject } from "./lib/project-root.js";
 
 const USAGE = "usage: npm run migrate -- up [--allow-changed] [--allow-out-of-order] | down [--steps N] | status  [--dir <path>]";
 
@@ -13,7 +14,7 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
-      dir: { type: "string", default: "migrations/default" },
+      dir: { type: "string" },
       steps: { type: "string", default: "1" },
       "allow-changed": { type: "boolean", default: false },
       "allow-out-of-order": { type: "boolean", default: false },
@@ -35,9 +36,11 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const migrations = readMigrations(values.dir);
+  // The default is the repository's own migrations wherever the command runs from.
+  const dir = values.dir === undefined ? inProject("migrations", "default") : fromCaller(values.dir);
+  const migrations = readMigrations(dir);
   const options = {
-    source: sourceOf(values.dir),
+    source: sourceOf(dir),
     allowChanged: values["allow-changed"],
     allowOutOfOrder: values["allow-out-of-order"],
     log: (line: string) => console.log(line),

@@ -9,10 +9,11 @@ import { runCli } from "./lib/cli.js";
 import { requireEnv } from "./lib/env.js";
 import { loadMetadata, MetadataError } from "./lib/metadata.js";
 import { formatProof, provePermissions } from "./lib/permission-proof.js";
+import { fromCaller, inProject } from "./lib/project-root.js";
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { dir: { type: "string", default: "metadata" } } });
-  const metadata = loadMetadata(values.dir);
+  const { values } = parseArgs({ args: argv, options: { dir: { type: "string" } } });
+  const metadata = loadMetadata(values.dir === undefined ? inProject("metadata") : fromCaller(values.dir));
   const client = new pg.Client({ connectionString: requireEnv("DATABASE_URL", "the migrated database, e.g. postgres://postgres:<password>@127.0.0.1:15432/app") });
   await client.connect();
   try {

@@ -1,7 +1,7 @@
 // npm run preview-stack -- up --name pr-42 | down --name pr-42 | list | prune [--older-than 3d]
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { StackCommandError } from "./lib/dev-stack.js";
+import { PROJECT_ROOT } from "./lib/project-root.js";
 import { previewDown, previewList, previewPrune, previewUp } from "./lib/preview-stacks.js";
 import { runCommand } from "./lib/shell.js";
 
@@ -11,7 +11,7 @@ const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: { name: { type: "string" }, "older-than": { type: "string" } },
 });
-const options = { run: runCommand, env: process.env, repoRoot: fileURLToPath(new URL("..", import.meta.url)), log: (l: string) => console.log(l) };
+const options = { run: runCommand, env: process.env, repoRoot: PROJECT_ROOT, log: (l: string) => console.log(l) };
 
 try {
   switch (positionals[0]) {

@@ -4,9 +4,9 @@
 // DEV_SIGNING_KEY (and SMOKE_JWT_POLICY), else from the stack through the Pulumi CLI. In Kinde mode the
 // allowed checks use a real Kinde token: SMOKE_TOKEN, else one fetched for the smoke M2M application
 // (KINDE_DOMAIN, SMOKE_KINDE_CLIENT_ID, SMOKE_KINDE_CLIENT_SECRET, or the stack's kindeSmokeClient*).
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { UsageError } from "./lib/env.js";
+import { PROJECT_ROOT } from "./lib/project-root.js";
 import { runCli } from "./lib/cli.js";
 import { runCommand } from "./lib/shell.js";
 import { KindeTokenError } from "./lib/kinde-token.js";
@@ -27,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
     endpoint: values.endpoint,
     env: process.env,
     run: runCommand,
-    repoRoot: fileURLToPath(new URL("..", import.meta.url)),
+    repoRoot: PROJECT_ROOT,
   });
   console.log(`Smoke test of ${resolved.endpoint} (settings from ${resolved.source}, ${resolved.policy.mode} mode)`);
   const log = (line: string) => console.log(line);

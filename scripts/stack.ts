@@ -1,14 +1,14 @@
 // npm run up [-- <pulumi up flags>] | npm run down [-- <pulumi destroy flags>]
 // Brings the dev stack up on the local Docker daemon, or tears it down. STACK=<name> picks another stack.
-import { fileURLToPath } from "node:url";
 import { devStackDown, devStackUp, StackCommandError } from "./lib/dev-stack.js";
+import { PROJECT_ROOT } from "./lib/project-root.js";
 import { runCommand } from "./lib/shell.js";
 
 const [action, ...passThrough] = process.argv.slice(2);
 const options = {
   run: runCommand,
   env: process.env,
-  repoRoot: fileURLToPath(new URL("..", import.meta.url)),
+  repoRoot: PROJECT_ROOT,
   stack: process.env.STACK ?? "dev",
   passThrough,
   log: (line: string) => console.log(line),

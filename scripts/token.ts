@@ -1,9 +1,9 @@
 // npm run token -- --sub <user id> [--stack <name>] [--ttl 1h]
 // Prints a dev access token that the stack's Hasura accepts, for local frontends and curl. Only for
 // local signing mode stacks: a Kinde-mode stack trusts Kinde alone, and production stacks are refused.
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { UsageError } from "./lib/env.js";
+import { PROJECT_ROOT } from "./lib/project-root.js";
 import { runCli } from "./lib/cli.js";
 import { runCommand } from "./lib/shell.js";
 import { devToken, resolveStack } from "./lib/smoke-target.js";
@@ -13,7 +13,7 @@ import { ConfigError } from "./lib/stack-settings.js";
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { sub: { type: "string" }, stack: { type: "string" }, ttl: { type: "string", default: "1h" } } });
   if (!values.sub) throw new UsageError("usage: npm run token -- --sub <user id> [--stack <name>] [--ttl 1h]");
-  const resolved = resolveStack({ stack: values.stack, env: process.env, run: runCommand, repoRoot: fileURLToPath(new URL("..", import.meta.url)) });
+  const resolved = resolveStack({ stack: values.stack, env: process.env, run: runCommand, repoRoot: PROJECT_ROOT });
   console.log(await devToken(resolved, values.sub, values.ttl));
   return 0;
 }

@@ -1,18 +1,29 @@
-// vitest compiles TypeScript its own way; `pulumi up` does not. This loads infra/ through Pulumi's own
-// language-host code path (ts-node, the project's tsconfig, ESM), so a program that only works under
-// vitest fails here rather than on a user's `pulumi up`.
+// vitest compiles TypeScript its own way; `pulumi up` does not. This loads the program through
+// Pulumi's own language-host code path (ts-node, the project's tsconfig, ESM) from the working
+// directory and with the entry point the engine derives from Pulumi.yaml (pulumi/pulumi
+// pkg/engine/project.go getPwdMain, ported in scripts/lib/engine-pwd.ts), so a program that only works
+// under vitest, or only from the directory a test happens to run in, fails here rather than on a
+// user's `pulumi up`.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { enginePwdMain, readProjectFile } from "../scripts/lib/engine-pwd.js";
+import { PROJECT_ROOT } from "../scripts/lib/project-root.js";
 import { devConfig, prodKindeConfig, rsaKeyPair, SECRET_KEYS } from "./support/fixtures.js";
 
 const exec = promisify(execFile);
 
 async function loadLikePulumi(stack: string, config: Record<string, string>) {
+  const { pwd, main } = enginePwdMain(PROJECT_ROOT, readProjectFile(PROJECT_ROOT).main);
   const full = Object.fromEntries(Object.entries(config).map(([k, v]) => [`kinde-hasura:${k}`, v]));
-  const { stdout } = await exec(process.execPath, ["tests/support/load-like-pulumi.cjs"], {
+  const { stdout } = await exec(process.execPath, [`${PROJECT_ROOT}/tests/support/load-like-pulumi.cjs`], {
+    // The engine starts the language host in pwd, and the host chdirs there again (run.js).
+    cwd: pwd,
     env: {
       ...process.env,
+      LOAD_TEST_ROOT: PROJECT_ROOT,
+      LOAD_TEST_PWD: pwd,
+      LOAD_TEST_MAIN: main,
       LOAD_TEST_STACK: stack,
       LOAD_TEST_CONFIG: JSON.stringify(full),
       LOAD_TEST_SECRET_KEYS: JSON.stringify(SECRET_KEYS.map((k) => `kinde-hasura:${k}`)),
@@ -27,7 +38,7 @@ async function loadLikePulumi(stack: string, config: Record<string, string>) {
 }
 
 describe("loading the program the way `pulumi up` does", () => {
-  it("type-checks and runs infra/ through Pulumi's ts-node ESM loader", { timeout: 90_000 }, async () => {
+  it("type-checks and runs the program through Pulumi's ts-node ESM loader from the engine's pwd", { timeout: 90_000 }, async () => {
     const result = await loadLikePulumi("dev", devConfig(rsaKeyPair().privateKeyPem));
     expect(result.error).toBeUndefined();
     expect(result.resources).toContain("docker:index/container:Container hasura");

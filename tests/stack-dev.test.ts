@@ -157,7 +157,7 @@ describe("dev stack", () => {
 
   it("runs the migrations as a local command that sees the database URL only through its environment", () => {
     const migrate = run.get("command:local:Command", "migrations-run");
-    expect(migrate.inputs.create).toBe("node --import tsx scripts/migrate.ts up --dir migrations/default");
+    expect(migrate.inputs.create).toBe("node --import tsx scripts/migrate.ts up");
     expect(migrate.inputs.update).toBe(migrate.inputs.create);
     const env = unwrapSecret(migrate.inputs.environment) as Record<string, unknown>;
     const password = encodeURIComponent(config.postgresPassword as string);
@@ -170,7 +170,7 @@ describe("dev stack", () => {
 
   it("applies the metadata with the admin secret only in the environment, after Hasura and the migrations", () => {
     const apply = run.get("command:local:Command", "metadata-run");
-    expect(apply.inputs.create).toBe("node --import tsx scripts/metadata.ts apply --dir metadata");
+    expect(apply.inputs.create).toBe("node --import tsx scripts/metadata.ts apply");
     expect(unwrapSecret(apply.inputs.environment)).toEqual({
       HASURA_GRAPHQL_ENDPOINT: "http://127.0.0.1:8080",
       HASURA_GRAPHQL_ADMIN_SECRET: config.hasuraAdminSecret,

@@ -23,20 +23,21 @@ function problems(config: Record<string, string>, stack = "dev"): string[] {
 }
 
 describe("stack settings", () => {
-  it("declares every key in Pulumi.yaml with the same default the code applies", () => {
+  it("declares every plain key in Pulumi.yaml with the same default the code applies", () => {
     const declared = parse(readFileSync("Pulumi.yaml", "utf8")).config as Record<string, { default?: unknown; secret?: boolean; description?: string }>;
     const defaults = Object.fromEntries(
       Object.entries(declared).filter(([, d]) => d.default !== undefined && !d.secret).map(([k, d]) => [k, String(d.default)]),
     );
     expect(defaults).toEqual(DEFAULTS);
-    const secrets = Object.entries(declared).filter(([, d]) => d.secret).map(([k]) => k);
-    expect(secrets.sort()).toEqual([...new Set([...SECRET_KEYS, ...KINDE_SECRET_KEYS])].sort());
     // Pulumi demands a value for every declared key without a default ("Stack 'x' is missing
-    // configuration value"): only the secrets every stack needs may lack one; optional ones default to "".
+    // configuration value") and refuses a secret key left on a plaintext default: only the secrets
+    // every stack needs are declared (secret, no default); optional secrets are not declared at all.
+    const secrets = Object.entries(declared).filter(([, d]) => d.secret).map(([k]) => k);
+    expect(secrets.sort()).toEqual(["hasuraAdminSecret", "hasuraDbPassword", "postgresPassword"]);
     const required = Object.entries(declared).filter(([, d]) => d.default === undefined).map(([k]) => k);
     expect(required.sort()).toEqual(["hasuraAdminSecret", "hasuraDbPassword", "postgresPassword"]);
-    const optionalSecrets = Object.entries(declared).filter(([, d]) => d.secret && d.default === "").map(([k]) => k);
-    expect(optionalSecrets.sort()).toEqual([...OPTIONAL_SECRET_KEYS].sort());
+    for (const key of OPTIONAL_SECRET_KEYS) expect(Object.keys(declared)).not.toContain(key);
+    expect([...SECRET_KEYS, ...KINDE_SECRET_KEYS].filter((k) => !secrets.includes(k)).sort()).toEqual([...OPTIONAL_SECRET_KEYS].sort());
     for (const [key, d] of Object.entries(declared)) expect(d.description, key).toMatch(/.{20,}/);
   });
 

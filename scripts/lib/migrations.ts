@@ -7,7 +7,7 @@
 // when an applied migration was edited or a pending one is older than the newest applied.
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import pg from "pg";
 
 /** Where applied migrations are recorded: a schema of its own, invisible to Hasura's `public`. */
@@ -340,5 +340,5 @@ async function writeHasuraCliState(client: pg.Client, source: string, version: s
 
 /** The Hasura source a migrations directory belongs to: `migrations/default` → `default`. */
 export function sourceOf(dir: string): string {
-  return basename(dir.replace(/\/+$/, ""));
+  return basename(resolve(dir));
 }

@@ -2,6 +2,7 @@
 // environment first (the deployment gate passes everything that way), the Pulumi CLI for the rest.
 import { CLAIMS_MODES, signingPolicy, type ClaimsMode, type SigningPolicy } from "./jwt-policy.js";
 import { loadMetadata } from "./metadata.js";
+import { inProject } from "./project-root.js";
 import type { Runner } from "./shell.js";
 import { readDeployedStack } from "./stack-reader.js";
 import { signingKeyFromPem, signUserToken } from "./tokens.js";
@@ -90,7 +91,7 @@ export function resolveStack(i: ResolveInputs): ResolvedStack {
 }
 
 /** Whether metadata/ lets role `user` insert into public.users. */
-export function userCanInsert(metadataDir = "metadata"): boolean {
+export function userCanInsert(metadataDir = inProject("metadata")): boolean {
   const users = loadMetadata(metadataDir).sources.flatMap((s) => s.tables).find((t) => t.table.schema === "public" && t.table.name === "users");
   return (users?.insert_permissions ?? []).some((p) => p.role === "user");
 }

@@ -1,11 +1,15 @@
 // Loads the program through Pulumi's own language-host entry (`cmd/run/run.js`): the same ts-node
 // registration (automatic ESM mode, the project's typescript and tsconfig, type-checking on), the same
-// ESM import of `main` from Pulumi.yaml, the same stack wrapper. Pulumi's mocks stand in for the
-// engine. Prints one JSON line: the resources registered and the stack outputs, or the error.
-// Run as a child process: the loader hooks it installs are process-wide.
+// entry point and working directory the engine passes (LOAD_TEST_PWD and LOAD_TEST_MAIN, from
+// scripts/lib/engine-pwd.ts, a port of pulumi/pulumi pkg/engine/project.go getPwdMain), the same stack
+// wrapper. Pulumi's mocks stand in for the engine. Prints one JSON line: the resources registered and
+// the stack outputs, or the error. Run as a child process: the loader hooks it installs are process-wide.
 "use strict";
 const path = require("node:path");
-const root = process.cwd();
+const root = process.env.LOAD_TEST_ROOT;
+const pwd = process.env.LOAD_TEST_PWD;
+const programArg = process.env.LOAD_TEST_MAIN;
+if (!root || !pwd || !programArg) throw new Error("LOAD_TEST_ROOT, LOAD_TEST_PWD and LOAD_TEST_MAIN are required");
 const sdk = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [root] }));
 const pulumi = require(sdk);
 // run.js requires its sibling index.js, the CLI entry, which parses argv and dials the engine as soon
@@ -42,8 +46,7 @@ async function main() {
     false,
   );
   process.env.PULUMI_NODEJS_TYPESCRIPT = "true";
-  const main = require("yaml").parse(require("node:fs").readFileSync("Pulumi.yaml", "utf8")).main;
-  const outputs = await run({ _: [main], pwd: root }, () => {}, () => {}, () => false);
+  const outputs = await run({ _: [programArg], pwd }, () => {}, () => {}, () => false);
   const plain = {};
   for (const [k, v] of Object.entries(outputs ?? {})) {
     plain[k] = pulumi.Output.isInstance(v) ? await new Promise((resolve) => v.apply(resolve)) : v;
