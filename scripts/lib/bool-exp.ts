@@ -34,8 +34,16 @@ export interface TranslatedExp {
  */
 export function boolExpToSql(
   exp: unknown,
-  options: { alias: string; columns: readonly string[]; session: Record<string, string>; paramOffset?: number },
+  options: {
+    alias: string;
+    columns: readonly string[];
+    session: Record<string, string>;
+    paramOffset?: number;
+    /** false for a client's `where` argument: there an "X-Hasura-…" string is a plain literal. */
+    sessionVariables?: boolean;
+  },
 ): TranslatedExp {
+  const isVariable = (value: unknown): value is string => options.sessionVariables !== false && isSessionVariable(value);
   const params: unknown[] = [];
   const offset = options.paramOffset ?? 0;
   const param = (value: unknown): string => {
@@ -46,7 +54,7 @@ export function boolExpToSql(
     if (value === null) {
       throw new BoolExpError(`${where}: a null operand is not supported (Hasura treats {_eq: null} specially); use _is_null`);
     }
-    if (isSessionVariable(value)) {
+    if (isVariable(value)) {
       const name = value.toLowerCase();
       if (!(name in options.session)) throw new BoolExpError(`${where}: missing session variable: "${name}"`);
       return param(options.session[name]);
@@ -96,7 +104,7 @@ export function boolExpToSql(
       }
       if (op === "_in" || op === "_nin") {
         // A session variable holds a PostgreSQL array literal, e.g. "{a,b}".
-        const list = isSessionVariable(value)
+        const list = isVariable(value)
           ? `SELECT unnest(CAST(${operand(value, here)} AS text[]))`
           : Array.isArray(value)
             ? value.map((v, i) => operand(v, `${here}[${i}]`)).join(", ")
@@ -104,7 +112,7 @@ export function boolExpToSql(
                 throw new BoolExpError(`${here}: expected a list or a session variable`);
               })();
         if (Array.isArray(value) && value.length === 0) return op === "_in" ? "FALSE" : "TRUE";
-        const test = isSessionVariable(value) ? `${col}::text IN (${list})` : `${col} IN (${list})`;
+        const test = isVariable(value) ? `${col}::text IN (${list})` : `${col} IN (${list})`;
         return op === "_in" ? test : `NOT (${test})`;
       }
       throw new BoolExpError(`${here}: unknown operator ${op} (supported: ${SUPPORTED_OPERATORS.join(" ")})`);

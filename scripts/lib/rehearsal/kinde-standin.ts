@@ -1,0 +1,73 @@
+// The rehearsal's stand-in for Kinde, for Kinde-mode stacks: a JWKS on 127.0.0.1 (Kinde cannot be
+// reached from a rehearsal) and access tokens shaped as Kinde issues them for a signed-in user
+// (iss https://<domain>, aud [audience], sub kp_…, and the Hasura claims the hasuraUserClaims
+// workflow adds), signed with the key that JWKS publishes. Its URL means nothing inside a real
+// container: a real stack trusts Kinde's own JWKS.
+import { createServer, type Server } from "node:http";
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from "jose";
+import { userTokenClaims, type ClaimsMode } from "../jwt-policy.js";
+
+export interface KindeKeys {
+  /** The private JWK (kept encrypted in the rehearsal state). */
+  privateJwk: JWK;
+  kid: string;
+}
+
+export async function newKindeKeys(): Promise<KindeKeys> {
+  const { privateKey } = await generateKeyPair("RS256", { extractable: true });
+  const kid = `rehearsal-${Date.now().toString(36)}`;
+  return { privateJwk: { ...(await exportJWK(privateKey)), kid, alg: "RS256", use: "sig" }, kid };
+}
+
+export class KindeStandIn {
+  private server: Server | undefined;
+  /** Requests served, for the report. */
+  jwksRequests = 0;
+
+  constructor(
+    private readonly keys: KindeKeys,
+    readonly port: number,
+  ) {}
+
+  get jwksUrl(): string {
+    return `http://127.0.0.1:${this.port}/.well-known/jwks`;
+  }
+
+  async start(): Promise<void> {
+    const { d, p, q, dp, dq, qi, ...publicJwk } = this.keys.privateJwk;
+    void [d, p, q, dp, dq, qi];
+    this.server = createServer((req, res) => {
+      if (req.url === "/.well-known/jwks") {
+        this.jwksRequests += 1;
+        // Kinde's own answer headers are UNVERIFIED (see README, key rotation): this one sends none,
+        // so Hasura would keep the keys until restart, the cautious assumption.
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ keys: [publicJwk] }));
+        return;
+      }
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server?.once("error", reject);
+      this.server?.listen(this.port, "127.0.0.1", () => resolve());
+    });
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** A user access token as Kinde would issue it for this stack's audience. */
+  async userToken(domain: string, audience: string, claims: ClaimsMode, userId: string): Promise<string> {
+    const key = await importJWK(this.keys.privateJwk, "RS256");
+    const body = userTokenClaims(claims, userId);
+    return new SignJWT({ ...body, azp: "rehearsal-app", scp: [] })
+      .setProtectedHeader({ alg: "RS256", kid: this.keys.kid, typ: "JWT" })
+      .setIssuer(`https://${domain}`)
+      .setAudience([audience])
+      .setSubject(userId)
+      .setIssuedAt()
+      .setExpirationTime("1h")
+      .sign(key);
+  }
+}

@@ -1,0 +1,201 @@
+// A deploy REHEARSAL: `pulumi up` without the Pulumi CLI, Docker or Hasura. The program runs exactly
+// as the engine starts it (engine.ts), every local command runs for real, and the containers are
+// stand-ins: a real PostgreSQL for Postgres, the Hasura stand-in for Hasura, a JWKS on 127.0.0.1 for
+// Kinde. It is a test double of the engine, Docker, Hasura and Kinde: its result is never a deploy.
+import { randomBytes, generateKeyPairSync } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { enginePwdMain, readProjectFile } from "../engine-pwd.js";
+import { freePort } from "../throwaway-postgres.js";
+import { criticalPath, directWaits, type GraphNode } from "./critical-path.js";
+import { runProgram, type Registration } from "./engine.js";
+import { KindeStandIn, newKindeKeys, type KindeKeys } from "./kinde-standin.js";
+import { StandInProviders, type TimelineEntry } from "./providers.js";
+import { RehearsalState } from "./state.js";
+
+export class RehearsalError extends Error {}
+
+export interface RehearsalOptions {
+  projectRoot: string;
+  stack: string;
+  /** Folder of the rehearsal state (one subfolder per stack). */
+  stateRoot: string;
+  /** The environment of the shell the rehearsal stands in for. */
+  env: NodeJS.ProcessEnv;
+  commandTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface RehearsalReport {
+  ok: boolean;
+  stack: string;
+  /** The step (logical resource name) that failed, and why (secrets masked). */
+  failure?: { step: string; message: string };
+  timeline: TimelineEntry[];
+  /** The smoke command's own table, when it ran. */
+  smokeOutput?: string;
+  criticalPath: GraphNode[];
+  waits: Array<{ step: string; waitsFor: string[] }>;
+  diagnostics: string[];
+  outputs: Record<string, unknown>;
+  notes: string[];
+  /** Resources the program no longer declares, removed from the state. */
+  removed: string[];
+}
+
+interface Declared {
+  type?: string;
+  default?: unknown;
+  secret?: boolean;
+}
+
+export async function rehearse(o: RehearsalOptions): Promise<RehearsalReport> {
+  const startedAt = Date.now();
+  const log = o.log ?? (() => {});
+  const project = readProjectFile(o.projectRoot);
+  const { pwd, main } = enginePwdMain(o.projectRoot, project.main);
+  const state = new RehearsalState(o.stateRoot, o.stack);
+  const notes: string[] = [];
+  const { config, secretKeys } = stackConfig(o.projectRoot, project.name, o.stack, state, notes);
+  const key = (k: string) => `${project.name}:${k}`;
+  if (config[key("production")] === "true") {
+    throw new RehearsalError(
+      `Stack ${o.stack} is a production stack: the rehearsal serves Kinde's JWKS over http on 127.0.0.1, which production refuses. Rehearse a non-production stack such as staging.`,
+    );
+  }
+  const secrets = new Set(secretKeys.map((k) => config[k]).filter((v): v is string => Boolean(v)));
+  const providerEnv: NodeJS.ProcessEnv = { ...o.env };
+
+  let kinde: KindeStandIn | undefined;
+  const domain = (config[key("kindeDomain")] ?? "").replace(/^https:\/\//, "").replace(/\/$/, "");
+  if (domain) {
+    const keys = state.standIn<KindeKeys>("kinde-keys") ?? (await newKindeKeys());
+    state.setStandIn("kinde-keys", keys);
+    const remembered = state.standIn<number>("kinde-port");
+    kinde = new KindeStandIn(keys, remembered ?? (await freePort()));
+    await kinde.start().catch(async () => {
+      kinde = new KindeStandIn(keys, await freePort());
+      await kinde.start();
+    });
+    state.setStandIn("kinde-port", kinde.port);
+    state.save();
+    config[key("kindeJwksUrl")] = kinde.jwksUrl;
+    const user = state.standIn<string>("kinde-user") ?? `kp_rehearsal_${randomBytes(6).toString("hex")}`;
+    state.setStandIn("kinde-user", user);
+    // What a person would export: a Kinde access token for a signed-in user, for the smoke's allowed checks.
+    providerEnv.SMOKE_TOKEN = await kinde.userToken(domain, config[key("kindeAudience")] ?? "hasura", (config[key("kindeClaims")] ?? "namespace") as "namespace" | "sub", user);
+    secrets.add(providerEnv.SMOKE_TOKEN);
+    notes.push(`Kinde mode: ${domain}'s JWKS stood in by ${kinde.jwksUrl}; the smoke got a Kinde-shaped token for ${user} in SMOKE_TOKEN.`);
+  }
+
+  const providers = new StandInProviders({ state, pwd, providerEnv, secrets, startedAt, commandTimeoutMs: o.commandTimeoutMs ?? 300_000 });
+  log(`Rehearsing stack ${o.stack} (program from ${main === "." ? "package.json main" : main}, working directory ${pwd})`);
+  let run;
+  try {
+    run = await runProgram({
+      project: project.name,
+      stack: o.stack,
+      pwd,
+      main,
+      projectRoot: o.projectRoot,
+      typescript: project.typescript,
+      config,
+      secretKeys,
+      secrets,
+      register: (r) => providers.register(r),
+    });
+  } finally {
+    await providers.stopAll();
+    await kinde?.stop();
+  }
+  const failed = providers.timeline.find((t) => !t.ok);
+  const ok = run.exitCode === 0 && !failed;
+  const removed = ok ? providers.forgetUnregistered() : [];
+  for (const [name, hasura] of providers.hasuras) {
+    if (hasura.jwt?.secret.jwk_url) {
+      notes.push(`${name}: fetched the JWKS ${hasura.jwt.jwksFetches} time(s); its answer ${hasura.jwt.jwksRefreshes ? "carries" : "carries no"} Cache-Control/Expires, so Hasura ${hasura.jwt.jwksRefreshes ? "refreshes" : "would not refresh"} the keys.`);
+    }
+  }
+  const nodes = graphOf(run.registrations, providers.timeline);
+  const waits = directWaits(nodes);
+  const steps = nodes.filter((n) => n.type === "command:local:Command" || n.type === "docker:index/container:Container");
+  return {
+    ok,
+    stack: o.stack,
+    ...(ok ? {} : { failure: failure(failed, run.diagnostics) }),
+    timeline: providers.timeline,
+    ...smokeOf(providers.timeline),
+    criticalPath: criticalPath(nodes),
+    waits: steps.map((n) => ({ step: n.name, waitsFor: (waits.get(n.urn) ?? []).map((u) => nodes.find((x) => x.urn === u)?.name ?? u) })),
+    diagnostics: run.diagnostics,
+    outputs: run.outputs,
+    notes,
+    removed,
+  };
+}
+
+/** The stack's config as the CLI assembles it: Pulumi.yaml defaults, then Pulumi.<stack>.yaml, with its checks. */
+function stackConfig(root: string, project: string, stack: string, state: RehearsalState, notes: string[]): { config: Record<string, string>; secretKeys: string[] } {
+  const projectFile = parse(readFileSync(join(root, "Pulumi.yaml"), "utf8")) as { config?: Record<string, Declared | string | number | boolean> };
+  const declared = Object.fromEntries(Object.entries(projectFile.config ?? {}).map(([k, d]) => [k, d && typeof d === "object" ? d : { default: d }])) as Record<string, Declared>;
+  const full = (k: string) => (k.includes(":") ? k : `${project}:${k}`);
+  const config: Record<string, string> = {};
+  for (const [k, d] of Object.entries(declared)) if (d.default !== undefined) config[full(k)] = String(d.default);
+  const stackPath = join(root, `Pulumi.${stack}.yaml`);
+  const fromStack = existsSync(stackPath) ? ((parse(readFileSync(stackPath, "utf8")) as { config?: Record<string, unknown> } | null)?.config ?? {}) : {};
+  const encrypted: string[] = [];
+  for (const [k, v] of Object.entries(fromStack)) {
+    if (v && typeof v === "object" && "secure" in v) encrypted.push(k);
+    else config[full(k)] = typeof v === "string" ? v : JSON.stringify(v);
+  }
+  if (encrypted.length > 0) notes.push(`Pulumi.${stack}.yaml holds encrypted values (${encrypted.join(", ")}); the rehearsal cannot read them and uses its own generated ones.`);
+  const problems: string[] = [];
+  for (const [k, d] of Object.entries(declared)) {
+    const value = config[full(k)];
+    if (d.secret && d.default !== undefined) problems.push(`Stack '${stack}' with configuration key '${k}' must be encrypted as it's secret`);
+    if (value === undefined) continue;
+    if (d.type === "integer" && !/^-?\d+$/.test(value)) problems.push(`Stack '${stack}' with configuration key '${k}' must be of type 'integer'`);
+    if (d.type === "boolean" && value !== "true" && value !== "false") problems.push(`Stack '${stack}' with configuration key '${k}' must be of type 'boolean'`);
+  }
+  if (problems.length > 0) throw new RehearsalError(problems.join("\n"));
+
+  // Secrets the stack leaves unset: generated once, kept encrypted in the rehearsal state.
+  const localMode = !config[full("kindeDomain")] && config[full("production")] !== "true";
+  const wanted = [...Object.entries(declared).filter(([, d]) => d.secret).map(([k]) => k), ...(localMode ? ["devSigningKey"] : [])];
+  for (const k of wanted) {
+    if (config[full(k)] !== undefined) continue;
+    let value = state.generatedConfig(k);
+    if (value === undefined) {
+      value = k === "devSigningKey"
+        ? generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } }).privateKey
+        : randomBytes(36).toString("base64url");
+      state.setGeneratedConfig(k, value);
+    }
+    config[full(k)] = value;
+  }
+  state.save();
+  const secretKeys = [...new Set([...Object.entries(declared).filter(([, d]) => d.secret).map(([k]) => full(k)), ...wanted.map(full), ...encrypted.map(full)])];
+  return { config, secretKeys };
+}
+
+function graphOf(registrations: Registration[], timeline: TimelineEntry[]): GraphNode[] {
+  const custom = registrations.filter((r) => r.custom);
+  return custom.map((r) => ({
+    urn: r.urn,
+    name: r.name,
+    type: r.type,
+    dependencies: r.dependencies,
+    ms: timeline.find((t) => t.urn === r.urn)?.ms ?? 0,
+  }));
+}
+
+function failure(failed: TimelineEntry | undefined, diagnostics: string[]): { step: string; message: string } {
+  const message = diagnostics.filter((d) => /error/i.test(d)).join("\n") || diagnostics.join("\n") || "the program exited with an error";
+  return { step: failed?.name ?? "the program", message };
+}
+
+function smokeOf(timeline: TimelineEntry[]): { smokeOutput?: string } {
+  const smoke = timeline.find((t) => t.name === "smoke-run" && t.output !== undefined);
+  return smoke?.output !== undefined ? { smokeOutput: smoke.output } : {};
+}
