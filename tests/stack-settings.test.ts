@@ -151,6 +151,21 @@ describe("stack settings", () => {
     ]);
   });
 
+  it("accepts an http JWKS on 127.0.0.1 only on non-production stacks (the rehearsal's), and no URL tricks", () => {
+    const staging = { ...prodKindeConfig(), production: "false" };
+    expect(settings({ ...staging, kindeJwksUrl: "http://127.0.0.1:40123/.well-known/jwks" }, "staging").jwt.trust).toEqual({
+      kind: "kinde",
+      jwksUrl: "http://127.0.0.1:40123/.well-known/jwks",
+    });
+    const localRule = "an https:// URL such as https://acme.kinde.com/.well-known/jwks (or http://127.0.0.1:<port>/…, for the rehearsal's local JWKS)";
+    for (const url of ["http://localhost:1/jwks", "http://10.0.0.1/jwks", "https://acme.kinde.com@evil.example/jwks", "https://%zz/jwks", "https://acme.kinde.com:99999/jwks", "https://acme.kinde.com/"]) {
+      expect(problems({ ...staging, kindeJwksUrl: url }, "staging"), url).toEqual([`kinde-hasura:kindeJwksUrl must be ${localRule}; got ${JSON.stringify(url)}`]);
+    }
+    expect(problems({ ...prodKindeConfig(), kindeJwksUrl: "http://127.0.0.1:40123/.well-known/jwks" }, "prod")).toEqual([
+      'kinde-hasura:kindeJwksUrl must be an https:// URL such as https://acme.kinde.com/.well-known/jwks; got "http://127.0.0.1:40123/.well-known/jwks"',
+    ]);
+  });
+
   it("refuses one host port for both containers", () => {
     expect(problems({ ...devConfig(privateKeyPem), postgresPort: "8080" })).toEqual([
       "kinde-hasura:hasuraPort and kinde-hasura:postgresPort must differ; both are 8080",

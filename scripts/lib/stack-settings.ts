@@ -161,8 +161,11 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
 
   const jwksOverride = value("kindeJwksUrl").trim();
   if (jwksOverride !== "") {
-    if (!/^https:\/\/[^\s/]+\/\S*$/.test(jwksOverride)) {
-      fail("kindeJwksUrl", "an https:// URL such as https://acme.kinde.com/.well-known/jwks", jwksOverride);
+    const rule = production
+      ? "an https:// URL such as https://acme.kinde.com/.well-known/jwks"
+      : "an https:// URL such as https://acme.kinde.com/.well-known/jwks (or http://127.0.0.1:<port>/…, for the rehearsal's local JWKS)";
+    if (!isJwksUrl(jwksOverride, !production)) {
+      fail("kindeJwksUrl", rule, jwksOverride);
     } else if (domainRaw === "") {
       problems.push(`${name("kindeJwksUrl")} is set but ${name("kindeDomain")} is empty; set kindeDomain too, or remove kindeJwksUrl`);
     }
@@ -278,6 +281,22 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
       ...(kindeSmokeClientSecret ? { kindeSmokeClientSecret } : {}),
     },
   };
+}
+
+/**
+ * An https:// URL with a host and a path; on non-production stacks also http:// on 127.0.0.1, which
+ * only the rehearsal serves (inside a real container 127.0.0.1 is the container itself).
+ */
+function isJwksUrl(raw: string, allowLoopback: boolean): boolean {
+  if (/\s/.test(raw)) return false;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return false;
+  }
+  if (url.username || url.password || url.pathname === "/" || url.hostname === "") return false;
+  return url.protocol === "https:" || (allowLoopback && url.protocol === "http:" && url.hostname === "127.0.0.1");
 }
 
 /** The SPKI PEM of a PKCS#8 RSA private key of sufficient size, or undefined for anything else. */

@@ -53,6 +53,8 @@ export interface ProgramRun {
   diagnostics: string[];
   registrations: Registration[];
   outputs: Record<string, unknown>;
+  /** The first step that failed, with its error as the engine reports it (secrets masked). */
+  failure?: { step: string; message: string };
 }
 
 export interface StartProgramOptions {
@@ -76,6 +78,7 @@ export async function runProgram(o: StartProgramOptions): Promise<ProgramRun> {
   const diagnostics: string[] = [];
   let stackOutputs: Record<string, unknown> = {};
   let rootUrn = "";
+  let failure: { step: string; message: string } | undefined;
 
   const urnOf = (parent: string, type: string, name: string): string => {
     // The engine qualifies a child's type with its parent's, except under the stack itself.
@@ -124,15 +127,24 @@ export async function runProgram(o: StartProgramOptions): Promise<ProgramRun> {
       for (const key of registration.additionalSecretOutputs) if (key in object) object[key] = secretEnvelope(reveal(object[key]).plain);
       return { id: result.id, object };
     };
+    // Once a step failed the engine cancels the update: it reports the step's error itself and answers
+    // the program's pending and later registrations UNAVAILABLE, on which the SDK stops quietly
+    // ("Resource monitor is terminating"; pulumi/pulumi pkg/resource/deploy/source_eval.go).
+    const shutDown = () => cb({ code: grpc.status.UNAVAILABLE, details: "resource monitor shut down while waiting on step's done channel" });
+    if (failure) return shutDown();
     answer().then(
       ({ id, object }) => {
+        if (failure) return shutDown();
         const res = new respb.RegisterResourceResponse();
         res.setUrn(urn);
         res.setId(id);
         res.setObject(structpb.Struct.fromJavaScript(object));
         cb(null, res);
       },
-      (err: Error) => cb({ code: grpc.status.UNKNOWN, details: maskSecrets(err.message, o.secrets) }),
+      (err: Error) => {
+        failure ??= { step: registration.name, message: maskSecrets(err.message, o.secrets) };
+        shutDown();
+      },
     );
   };
 
@@ -189,7 +201,7 @@ export async function runProgram(o: StartProgramOptions): Promise<ProgramRun> {
       child.stderr.on("data", collect);
       child.on("exit", (code) => resolve(code ?? 1));
     });
-    return { exitCode, diagnostics, registrations, outputs: stackOutputs };
+    return { exitCode, diagnostics, registrations, outputs: stackOutputs, ...(failure ? { failure } : {}) };
   } finally {
     server.forceShutdown();
   }

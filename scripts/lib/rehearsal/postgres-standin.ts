@@ -48,7 +48,14 @@ export class PostgresStandIn {
       onLog: () => {},
       onError: () => {},
     });
-    if (fresh) await this.server.initialise();
+    if (fresh) {
+      await this.server.initialise().catch((err: Error) => {
+        const hint = /Permission denied/.test(err.message)
+          ? " (the stand-in PostgreSQL runs as the postgres user: every folder above the rehearsal state must be traversable by it)"
+          : "";
+        throw new Error(`${err.message.trim()}${hint}`);
+      });
+    }
     await this.server.start();
     const database = env.POSTGRES_DB || user;
     if (fresh && database !== "postgres") {

@@ -109,8 +109,7 @@ export async function rehearse(o: RehearsalOptions): Promise<RehearsalReport> {
     await providers.stopAll();
     await kinde?.stop();
   }
-  const failed = providers.timeline.find((t) => !t.ok);
-  const ok = run.exitCode === 0 && !failed;
+  const ok = run.exitCode === 0 && !run.failure;
   const removed = ok ? providers.forgetUnregistered() : [];
   for (const [name, hasura] of providers.hasuras) {
     if (hasura.jwt?.secret.jwk_url) {
@@ -123,7 +122,7 @@ export async function rehearse(o: RehearsalOptions): Promise<RehearsalReport> {
   return {
     ok,
     stack: o.stack,
-    ...(ok ? {} : { failure: failure(failed, run.diagnostics) }),
+    ...(ok ? {} : { failure: run.failure ?? { step: "the program", message: run.diagnostics.join("\n") || `the program exited with code ${run.exitCode}` } }),
     timeline: providers.timeline,
     ...smokeOf(providers.timeline),
     criticalPath: criticalPath(nodes),
@@ -188,11 +187,6 @@ function graphOf(registrations: Registration[], timeline: TimelineEntry[]): Grap
     dependencies: r.dependencies,
     ms: timeline.find((t) => t.urn === r.urn)?.ms ?? 0,
   }));
-}
-
-function failure(failed: TimelineEntry | undefined, diagnostics: string[]): { step: string; message: string } {
-  const message = diagnostics.filter((d) => /error/i.test(d)).join("\n") || diagnostics.join("\n") || "the program exited with an error";
-  return { step: failed?.name ?? "the program", message };
 }
 
 function smokeOf(timeline: TimelineEntry[]): { smokeOutput?: string } {

@@ -133,8 +133,9 @@ export class JwtVerifier {
     try {
       response = await this.fetchUrl(url);
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new JwtConfigError(`Error fetching JWK: ConnectionFailure ${cause} (${url})`);
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const reason = cause?.code ?? cause?.message ?? (err as Error).message;
+      throw new JwtConfigError(`Error fetching JWK: ConnectionFailure ${reason} (${url})`);
     }
     if (response.status !== 200) throw new JwtConfigError(`Error fetching JWK: Non-200 response ${response.status} from ${url}`);
     let jwks: JSONWebKeySet;

@@ -1,0 +1,84 @@
+// Deploy REHEARSALS (stand-ins for the engine, Docker, Hasura and Kinde) of trees that must not
+// deploy, and of a Kinde-mode stack. Each failure must name the step, as `pulumi up` would.
+import { join } from "node:path";
+import pg from "pg";
+import { describe, expect, it } from "vitest";
+import { PostgresStandIn } from "../scripts/lib/rehearsal/postgres-standin.js";
+import { rehearse } from "../scripts/lib/rehearsal/rehearse.js";
+import { RehearsalState } from "../scripts/lib/rehearsal/state.js";
+import { freePort } from "../scripts/lib/throwaway-postgres.js";
+import { projectCopy, type ProjectCopy } from "./support/project-copy.js";
+
+const rehearseCopy = (copy: ProjectCopy, stack = "dev") => rehearse({ projectRoot: copy.root, stack, stateRoot: copy.stateRoot, env: process.env });
+
+describe("rehearsals that must fail (stand-ins for the engine, Docker and Hasura)", () => {
+  it("stops at the migrations step on a broken migration, with nothing of it applied", { timeout: 60_000 }, async () => {
+    const copy = projectCopy("rehearse-broken-migration");
+    copy.write("migrations/default/1764115300000_half/up.sql", "CREATE TABLE public.half_done (id int);\nSELECT no_such_column FROM public.users;\n");
+    copy.write("migrations/default/1764115300000_half/down.sql", "DROP TABLE public.half_done;\n");
+    const report = await rehearseCopy(copy);
+    expect(report.ok).toBe(false);
+    expect(report.failure?.step).toBe("migrations-run");
+    expect(report.failure?.message).toMatch(/^exit status 1: running "node --import tsx scripts\/migrate\.ts up":/);
+    expect(report.failure?.message).toContain("1764115300000_half/up.sql");
+    expect(report.timeline.map((t) => t.name)).not.toContain("metadata-run");
+
+    // Open the stack's volume again, as a new container would: the users table is there, half_done is not.
+    const state = new RehearsalState(copy.stateRoot, "dev");
+    const password = state.generatedConfig("postgresPassword") as string;
+    const port = await freePort();
+    const server = new PostgresStandIn({ env: [`POSTGRES_PASSWORD=${password}`, "POSTGRES_DB=app"], volumeDir: join(copy.stateRoot, "dev", "volumes", "kinde-hasura-dev-pgdata"), port });
+    await server.start();
+    const client = new pg.Client({ host: "127.0.0.1", port, user: "postgres", password, database: "app" });
+    try {
+      await client.connect();
+      const { rows } = await client.query("SELECT to_regclass('public.users') IS NOT NULL AS users, to_regclass('public.half_done') IS NOT NULL AS half");
+      expect(rows[0]).toEqual({ users: true, half: false });
+    } finally {
+      await client.end();
+      await server.stop();
+    }
+  });
+
+  it("stops at the smoke gate when the user select filter is {} in the metadata", { timeout: 60_000 }, async () => {
+    const copy = projectCopy("rehearse-open-filter");
+    copy.edit("metadata/databases/default/tables/public_users.yaml", "      filter:\n        id:\n          _eq: X-Hasura-User-Id\n      allow_aggregations: false", "      filter: {}\n      allow_aggregations: false");
+    const report = await rehearseCopy(copy);
+    expect(report.ok).toBe(false);
+    expect(report.failure?.step).toBe("smoke-run");
+    expect(report.failure?.message).toContain("FAILED list returns only the caller's row");
+    expect(report.failure?.message).toContain("FAILED users_by_pk of another user is null");
+    // The metadata step itself applied it: Hasura (and the stand-in) accept an open filter.
+    expect(report.timeline.find((t) => t.name === "metadata-run")?.ok).toBe(true);
+  });
+
+  it("stops at the step whose script path is wrong", { timeout: 60_000 }, async () => {
+    const copy = projectCopy("rehearse-wrong-script");
+    copy.edit("infra/index.ts", '"scripts/metadata.ts apply"', '"scripts/metdata.ts apply"');
+    const report = await rehearseCopy(copy);
+    expect(report.ok).toBe(false);
+    expect(report.failure?.step).toBe("metadata-run");
+    expect(report.failure?.message).toContain('running "node --import tsx scripts/metdata.ts apply"');
+    expect(report.failure?.message).toMatch(/Cannot find module .*scripts\/metdata\.ts/);
+  });
+});
+
+describe("the rehearsal of a Kinde-mode stack (Kinde's JWKS stood in on 127.0.0.1)", () => {
+  it("trusts the JWKS through jwk_url and passes the smoke gate with a Kinde-shaped user token", { timeout: 60_000 }, async () => {
+    const copy = projectCopy("rehearse-kinde");
+    const report = await rehearseCopy(copy, "staging");
+    expect(report.failure).toBeUndefined();
+    expect(report.outputs.authMode).toBe("kinde");
+    expect(report.outputs.jwtIssuer).toBe("https://acme-staging.kinde.com");
+    expect(report.smokeOutput).toContain("Allowed checks use a real Kinde token.");
+    expect(report.smokeOutput).toMatch(/15 passed, 0 failed \(allowed checks used a real Kinde token\)/);
+    expect(report.notes.join("\n")).toMatch(/fetched the JWKS 1 time\(s\); its answer carries no Cache-Control\/Expires/);
+  });
+
+  it("refuses to rehearse a production stack, naming why and what to rehearse instead", async () => {
+    const copy = projectCopy("rehearse-prod");
+    await expect(rehearseCopy(copy, "prod")).rejects.toThrow(
+      "Stack prod is a production stack: the rehearsal serves Kinde's JWKS over http on 127.0.0.1, which production refuses. Rehearse a non-production stack such as staging.",
+    );
+  });
+});
