@@ -51,8 +51,9 @@ const database = new HasuraDatabase(
   { dependsOn: [postgres] },
 );
 
-// Tables first, then Hasura: the migrations grant the `hasura` role its tables. Re-run (a no-op when
-// nothing is pending) when a migration changes or Postgres is replaced, in case its volume is new.
+// The schema. Re-run (a no-op when nothing is pending) when a migration changes or Postgres is
+// replaced, in case its volume is new. Nothing but the metadata step needs the tables, so Hasura
+// starts beside it rather than after it (the rehearsal prints the resulting critical path).
 const migrations = new ScriptStep(
   "migrations",
   {
@@ -87,7 +88,9 @@ const hasura = new Hasura(
     corsDomains: config.hasura.corsDomains,
     labels,
   },
-  { dependsOn: [database, migrations] },
+  // Hasura needs its role and catalog schema, not the tables: a Hasura started before a migration
+  // serves the stored metadata (inconsistent objects reported, not fatal) until the metadata step.
+  { dependsOn: [database] },
 );
 
 // Permissions last: replace_metadata needs the tables and a healthy Hasura. Inconsistent metadata

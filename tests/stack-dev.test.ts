@@ -183,11 +183,13 @@ describe("dev stack", () => {
     expect(apply.dependsOn).toContain(run.get("command:local:Command", "migrations-run").urn);
   });
 
-  it("migrates after the hasura role exists, and starts Hasura after the migrations", () => {
+  it("migrates after the hasura role exists, and starts Hasura beside the migrations, not after them", () => {
     const migrate = run.get("command:local:Command", "migrations-run");
     expect(migrate.dependsOn).toContain(run.get("postgresql:index/role:Role", "database-role").urn);
     expect(migrate.dependsOn).toContain(run.get("postgresql:index/grant:Grant", "database-public-schema").urn);
-    expect(run.get(CONTAINER, "hasura").dependsOn).toContain(migrate.urn);
+    const hasura = run.get(CONTAINER, "hasura");
+    expect(hasura.dependsOn).toContain(run.get("postgresql:index/schema:Schema", "database-catalog").urn);
+    expect(hasura.dependsOn).not.toContain(migrate.urn);
   });
 
   it("gates the deploy on the smoke test, with the dev key and policy only in its environment", () => {
