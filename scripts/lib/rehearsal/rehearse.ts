@@ -12,9 +12,10 @@ import { criticalPath, directWaits, type GraphNode } from "./critical-path.js";
 import { runProgram, type Registration } from "./engine.js";
 import { KindeStandIn, newKindeKeys, type KindeKeys } from "./kinde-standin.js";
 import { StandInProviders, type TimelineEntry } from "./providers.js";
+import { RehearsalError } from "./errors.js";
 import { RehearsalState } from "./state.js";
 
-export class RehearsalError extends Error {}
+export { RehearsalError };
 
 export interface RehearsalOptions {
   projectRoot: string;
@@ -53,9 +54,28 @@ interface Declared {
 export async function rehearse(o: RehearsalOptions): Promise<RehearsalReport> {
   const startedAt = Date.now();
   const log = o.log ?? (() => {});
-  const project = readProjectFile(o.projectRoot);
-  const { pwd, main } = enginePwdMain(o.projectRoot, project.main);
+  let project: ReturnType<typeof readProjectFile>;
+  let pwd: string;
+  let main: string;
+  try {
+    project = readProjectFile(o.projectRoot);
+    ({ pwd, main } = enginePwdMain(o.projectRoot, project.main));
+  } catch (err) {
+    throw new RehearsalError(`Cannot read the project at ${o.projectRoot}: ${(err as Error).message}`);
+  }
   const state = new RehearsalState(o.stateRoot, o.stack);
+  const unlock = state.lock();
+  try {
+    return await rehearseLocked(o, { project, pwd, main, state, startedAt, log });
+  } finally {
+    unlock();
+  }
+}
+
+async function rehearseLocked(
+  o: RehearsalOptions,
+  { project, pwd, main, state, startedAt, log }: { project: ReturnType<typeof readProjectFile>; pwd: string; main: string; state: RehearsalState; startedAt: number; log: (line: string) => void },
+): Promise<RehearsalReport> {
   const notes: string[] = [];
   const { config, secretKeys } = stackConfig(o.projectRoot, project.name, o.stack, state, notes);
   const key = (k: string) => `${project.name}:${k}`;

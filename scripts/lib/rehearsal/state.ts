@@ -3,8 +3,9 @@
 // not change. Secret values never reach the file in plain text: outputs and generated config are
 // encrypted (AES-256-GCM), and inputs are kept only as keyed digests, which is all a diff needs.
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, scryptSync } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { RehearsalError } from "./errors.js";
 import { isSecretEnvelope, secretEnvelope } from "./values.js";
 
 /** What the state remembers of one resource. */
@@ -50,6 +51,26 @@ export class RehearsalState {
       ? (JSON.parse(readFileSync(this.file, "utf8")) as StateFile)
       : { version: 1, generatedConfig: {}, standIns: {}, resources: {} };
     if (existsSync(this.file)) this.checkKey();
+  }
+
+  /**
+   * One rehearsal per stack at a time, as Pulumi locks a stack during an update: a second one would
+   * start a second PostgreSQL on the same volume. A lock left by a process that is gone is taken over.
+   */
+  lock(): () => void {
+    const file = join(this.dir, "lock");
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      try {
+        writeFileSync(file, String(process.pid), { flag: "wx", mode: 0o600 });
+        return () => rmSync(file, { force: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+        const holder = Number(readFileSync(file, "utf8"));
+        if (isAlive(holder)) throw new RehearsalError(`Another rehearsal of this stack is running (pid ${holder}); wait for it, or stop it`);
+        rmSync(file, { force: true });
+      }
+    }
+    throw new RehearsalError(`Cannot lock ${this.dir}`);
   }
 
   resource(urn: string): ResourceRecord | undefined {
@@ -129,11 +150,21 @@ export class RehearsalState {
     try {
       this.decrypt(this.data);
     } catch {
-      throw new Error(
+      throw new RehearsalError(
         `The rehearsal state in ${this.dir} was encrypted with another key (REHEARSAL_PASSPHRASE or the key file); ` +
           "set the same one again, or remove that folder to rehearse from scratch",
       );
     }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
