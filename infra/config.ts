@@ -4,12 +4,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseStackSettings, type StackSettings } from "../scripts/lib/stack-settings.js";
 
-/** The stack's settings, with every credential already wrapped as a Pulumi secret. */
+/** The stack's settings, with every configured credential already wrapped as a Pulumi secret. */
 export interface StackConfig extends Omit<StackSettings, "secrets"> {
+  /** Configured values only; infra/credentials.ts generates what is missing. */
   secrets: {
-    hasuraAdminSecret: pulumi.Output<string>;
-    postgresPassword: pulumi.Output<string>;
-    hasuraDbPassword: pulumi.Output<string>;
+    hasuraAdminSecret: pulumi.Output<string> | undefined;
+    postgresPassword: pulumi.Output<string> | undefined;
+    hasuraDbPassword: pulumi.Output<string> | undefined;
     /** Local signing mode only. */
     devSigningKey: pulumi.Output<string> | undefined;
     kindeManagementClientSecret: pulumi.Output<string> | undefined;
@@ -34,9 +35,9 @@ export function loadStackConfig(): StackConfig {
   return {
     ...rest,
     secrets: {
-      hasuraAdminSecret: pulumi.secret(secrets.hasuraAdminSecret),
-      postgresPassword: pulumi.secret(secrets.postgresPassword),
-      hasuraDbPassword: pulumi.secret(secrets.hasuraDbPassword),
+      hasuraAdminSecret: optionalSecret(secrets.hasuraAdminSecret),
+      postgresPassword: optionalSecret(secrets.postgresPassword),
+      hasuraDbPassword: optionalSecret(secrets.hasuraDbPassword),
       devSigningKey: optionalSecret(secrets.devSigningKey),
       kindeManagementClientSecret: optionalSecret(secrets.kindeManagementClientSecret),
       kindeSmokeClientSecret: optionalSecret(secrets.kindeSmokeClientSecret),

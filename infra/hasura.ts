@@ -15,7 +15,7 @@ export interface HasuraArgs {
   databaseUrl: pulumi.Output<string>;
   adminSecret: pulumi.Output<string>;
   /** HASURA_GRAPHQL_JWT_SECRET as JSON (scripts/lib/jwt-policy.ts builds it). */
-  jwtSecret: string;
+  jwtSecret: pulumi.Input<string>;
   /** Serve /console (and the APIs it needs). Default false. */
   console?: boolean;
   /** Internal error details in responses. Default false. */
@@ -38,8 +38,8 @@ export class Hasura extends pulumi.ComponentResource {
 
     const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: this });
 
-    const envs = pulumi.all([args.databaseUrl, args.adminSecret]).apply(([databaseUrl, adminSecret]) =>
-      hasuraEnvironment({ ...args, databaseUrl, adminSecret }),
+    const envs = pulumi.all([args.databaseUrl, args.adminSecret, args.jwtSecret]).apply(([databaseUrl, adminSecret, jwtSecret]) =>
+      hasuraEnvironment({ ...args, databaseUrl, adminSecret, jwtSecret }),
     );
 
     this.container = new docker.Container(

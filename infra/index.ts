@@ -2,6 +2,7 @@
 // DOCKER_HOST (or docker:host) names, with Hasura trusting the stack's token issuer.
 //
 // What the stack deploys:
+//   - the credentials the stack's config leaves unset, generated once and kept in its state;
 //   - a bridge network `<project>-<stack>-net`;
 //   - Postgres (pinned image, named data volume, healthy before use, published on 127.0.0.1 only);
 //   - a least-privilege `hasura` login role, its catalog schema and grants;
@@ -16,6 +17,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { hasuraJwtSecret, signingPolicy } from "../scripts/lib/jwt-policy.js";
 import { postgresUrl } from "../scripts/lib/postgres-url.js";
 import { loadStackConfig } from "./config.js";
+import { Credentials } from "./credentials.js";
 import { HasuraDatabase } from "./database.js";
 import { Hasura } from "./hasura.js";
 import { APP_DATABASE, dockerNamePrefix, HASURA_DB_ROLE, LOOPBACK, POSTGRES_INTERNAL_PORT, stackLabels } from "./naming.js";
@@ -27,6 +29,16 @@ const config = loadStackConfig();
 const namePrefix = dockerNamePrefix(config.project, config.stack);
 const labels = stackLabels(config.stack, config.production);
 
+const credentials = new Credentials("credentials", {
+  configured: config.secrets,
+  ...(config.jwt.trust.kind === "local" && config.jwt.trust.publicKeyPem ? { configuredPublicKeyPem: config.jwt.trust.publicKeyPem } : {}),
+  localSigning: config.jwt.trust.kind === "local",
+});
+// Hasura trusts the dev key's public half in local mode, Kinde's JWKS otherwise.
+const jwtSecret = credentials.devPublicKeyPem
+  ? credentials.devPublicKeyPem.apply((publicKeyPem) => JSON.stringify(hasuraJwtSecret({ ...config.jwt, trust: { kind: "local", publicKeyPem } })))
+  : pulumi.output(JSON.stringify(hasuraJwtSecret(config.jwt)));
+
 const network = new StackNetwork("network", { name: `${namePrefix}-net` });
 
 const postgres = new Postgres("postgres", {
@@ -34,7 +46,7 @@ const postgres = new Postgres("postgres", {
   image: config.postgres.image,
   networkName: network.name,
   hostPort: config.postgres.port,
-  superuserPassword: config.secrets.postgresPassword,
+  superuserPassword: credentials.postgresPassword,
   protectData: config.production,
   labels,
 });
@@ -43,8 +55,8 @@ const database = new HasuraDatabase(
   "database",
   {
     hostPort: postgres.hostPort,
-    superuserPassword: config.secrets.postgresPassword,
-    hasuraPassword: config.secrets.hasuraDbPassword,
+    superuserPassword: credentials.postgresPassword,
+    hasuraPassword: credentials.hasuraDbPassword,
     // A console that creates tables needs CREATE on `public`; the console is never on in production.
     allowSchemaChanges: config.hasura.console,
   },
@@ -60,7 +72,7 @@ const migrations = new ScriptStep(
     script: "scripts/migrate.ts up",
     environment: {
       DATABASE_URL: pulumi
-        .all([postgres.hostPort, config.secrets.postgresPassword])
+        .all([postgres.hostPort, credentials.postgresPassword])
         .apply(([port, password]) => postgresUrl({ user: "postgres", password, host: LOOPBACK, port, database: APP_DATABASE })),
     },
     watch: ["migrations"],
@@ -77,12 +89,12 @@ const hasura = new Hasura(
     networkName: network.name,
     hostPort: config.hasura.port,
     databaseUrl: pulumi
-      .all([postgres.internalHost, config.secrets.hasuraDbPassword])
+      .all([postgres.internalHost, credentials.hasuraDbPassword])
       .apply(([host, password]) =>
         postgresUrl({ user: HASURA_DB_ROLE, password, host, port: POSTGRES_INTERNAL_PORT, database: APP_DATABASE }),
       ),
-    adminSecret: config.secrets.hasuraAdminSecret,
-    jwtSecret: JSON.stringify(hasuraJwtSecret(config.jwt)),
+    adminSecret: credentials.hasuraAdminSecret,
+    jwtSecret,
     console: config.hasura.console,
     devMode: config.hasura.devMode,
     corsDomains: config.hasura.corsDomains,
@@ -99,7 +111,7 @@ const metadata = new ScriptStep(
   "metadata",
   {
     script: "scripts/metadata.ts apply",
-    environment: { HASURA_GRAPHQL_ENDPOINT: hasura.url, HASURA_GRAPHQL_ADMIN_SECRET: config.secrets.hasuraAdminSecret },
+    environment: { HASURA_GRAPHQL_ENDPOINT: hasura.url, HASURA_GRAPHQL_ADMIN_SECRET: credentials.hasuraAdminSecret },
     watch: ["metadata"],
     rerunWhen: [hasura.container.id],
   },
@@ -135,9 +147,9 @@ if (config.smokeOnUp) {
       script: "scripts/smoke.ts --timeout 120",
       environment: {
         HASURA_GRAPHQL_ENDPOINT: hasura.url,
-        HASURA_GRAPHQL_ADMIN_SECRET: config.secrets.hasuraAdminSecret,
+        HASURA_GRAPHQL_ADMIN_SECRET: credentials.hasuraAdminSecret,
         SMOKE_JWT_POLICY: JSON.stringify(signingPolicy(config.jwt)),
-        ...(config.secrets.devSigningKey ? { DEV_SIGNING_KEY: config.secrets.devSigningKey } : {}),
+        ...(credentials.devSigningKey ? { DEV_SIGNING_KEY: credentials.devSigningKey } : {}),
         // A real Kinde M2M token for the allowed checks (the hasuraM2MClaims workflow gives it a session).
         ...(config.kinde.smokeClientId && smokeClientSecret
           ? { KINDE_DOMAIN: config.kinde.domain, SMOKE_KINDE_CLIENT_ID: config.kinde.smokeClientId, SMOKE_KINDE_CLIENT_SECRET: smokeClientSecret }
@@ -157,3 +169,7 @@ export const jwtIssuer = config.jwt.issuer;
 export const jwtAudience = config.jwt.audience;
 export const authMode = config.jwt.trust.kind;
 export const postgresPort = postgres.hostPort;
+// Secret outputs: `pulumi stack output hasuraAdminSecret --show-secrets` reads it; without
+// --show-secrets Pulumi prints [secret]. The smoke test and `npm run token` read both from here.
+export const hasuraAdminSecret = pulumi.secret(credentials.hasuraAdminSecret);
+export const devSigningKey = credentials.devSigningKey ? pulumi.secret(credentials.devSigningKey) : undefined;

@@ -6,8 +6,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { rehearse, type RehearsalReport } from "../scripts/lib/rehearsal/rehearse.js";
-import { RehearsalState } from "../scripts/lib/rehearsal/state.js";
 import { projectCopy, type ProjectCopy } from "./support/project-copy.js";
+import { generatedCredentials } from "./support/rehearsal-state.js";
 
 const ops = (r: RehearsalReport) => Object.fromEntries(r.timeline.map((t) => [t.name, t.operation]));
 
@@ -67,8 +67,14 @@ describe("the rehearsal of the dev stack (stand-ins for the engine, Docker and H
 
   it("keeps no secret in plain text in its state, and keeps what it generated for the next rehearsal", () => {
     const stateText = readFileSync(join(copy.stateRoot, "dev", "state.json"), "utf8");
-    const state = new RehearsalState(copy.stateRoot, "dev");
-    const secrets = ["hasuraAdminSecret", "postgresPassword", "hasuraDbPassword", "devSigningKey"].map((k) => state.generatedConfig(k));
+    const generated = generatedCredentials(copy.stateRoot, "dev");
+    expect(Object.keys(generated).sort()).toEqual([
+      "credentials-admin-secret",
+      "credentials-dev-signing-key",
+      "credentials-hasura-db-password",
+      "credentials-postgres-password",
+    ]);
+    const secrets = Object.values(generated);
     for (const secret of secrets) {
       expect(secret).toMatch(/.{20,}/);
       expect(stateText).not.toContain(secret);
@@ -81,7 +87,9 @@ describe("the rehearsal of the dev stack (stand-ins for the engine, Docker and H
 
   it("prints the critical path of the deploy from the dependency graph", () => {
     const path = first.criticalPath.map((n) => n.name);
-    expect(path[0]).toBe("postgres-image");
+    expect(path[0]).toBe("credentials-postgres-password");
+    expect(path).toContain("database-catalog");
+    expect(path).not.toContain("migrations-run");
     expect(path.slice(-2)).toEqual(["metadata-run", "smoke-run"]);
     const waits = Object.fromEntries(first.waits.map((w) => [w.step, w.waitsFor]));
     expect(waits["metadata-run"]).toEqual(expect.arrayContaining(["hasura"]));

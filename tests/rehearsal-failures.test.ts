@@ -5,9 +5,9 @@ import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { PostgresStandIn } from "../scripts/lib/rehearsal/postgres-standin.js";
 import { rehearse } from "../scripts/lib/rehearsal/rehearse.js";
-import { RehearsalState } from "../scripts/lib/rehearsal/state.js";
 import { freePort } from "../scripts/lib/throwaway-postgres.js";
 import { projectCopy, type ProjectCopy } from "./support/project-copy.js";
+import { generatedCredentials } from "./support/rehearsal-state.js";
 
 const rehearseCopy = (copy: ProjectCopy, stack = "dev") => rehearse({ projectRoot: copy.root, stack, stateRoot: copy.stateRoot, env: process.env });
 
@@ -24,8 +24,7 @@ describe("rehearsals that must fail (stand-ins for the engine, Docker and Hasura
     expect(report.timeline.map((t) => t.name)).not.toContain("metadata-run");
 
     // Open the stack's volume again, as a new container would: the users table is there, half_done is not.
-    const state = new RehearsalState(copy.stateRoot, "dev");
-    const password = state.generatedConfig("postgresPassword") as string;
+    const password = generatedCredentials(copy.stateRoot, "dev")["credentials-postgres-password"] as string;
     const port = await freePort();
     const server = new PostgresStandIn({ env: [`POSTGRES_PASSWORD=${password}`, "POSTGRES_DB=app"], volumeDir: join(copy.stateRoot, "dev", "volumes", "kinde-hasura-dev-pgdata"), port });
     await server.start();

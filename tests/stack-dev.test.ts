@@ -18,6 +18,7 @@ describe("dev stack", () => {
   it("creates exactly the network, Postgres, the Hasura role and grants, and Hasura", () => {
     expect(run.resources.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
       [
+        "kinde-hasura:index:Credentials credentials",
         "kinde-hasura:index:StackNetwork network",
         "docker:index/network:Network network-bridge",
         "kinde-hasura:index:Postgres postgres",
@@ -206,7 +207,7 @@ describe("dev stack", () => {
     expect(smoke.additionalSecretOutputs.sort()).toEqual(["stderr", "stdout"]);
   });
 
-  it("exports URLs, issuer and port, and no credential", () => {
+  it("exports URLs, issuer and port, and credentials only as secret outputs", () => {
     expect(run.outputs).toMatchObject({
       hasuraUrl: "http://127.0.0.1:8080",
       graphqlUrl: "http://127.0.0.1:8080/v1/graphql",
@@ -216,8 +217,13 @@ describe("dev stack", () => {
       authMode: "local",
       postgresPort: 15432,
     });
-    const exported = JSON.stringify(run.outputs);
-    for (const key of SECRET_KEYS) expect(exported).not.toContain(config[key]);
+    // The configured values win over generated ones, and come back only as secret outputs.
+    expect(run.outputs.hasuraAdminSecret).toBe(config.hasuraAdminSecret);
+    expect(run.outputs.devSigningKey).toBe(config.devSigningKey);
+    expect(run.secretOutputs.sort()).toEqual(["devSigningKey", "hasuraAdminSecret"]);
+    const { hasuraAdminSecret, devSigningKey, ...plain } = run.outputs;
+    void [hasuraAdminSecret, devSigningKey];
+    for (const key of SECRET_KEYS) expect(JSON.stringify(plain)).not.toContain(config[key]);
   });
 
   it("sends no secret value in plain text in any resource input", () => {

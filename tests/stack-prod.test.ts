@@ -52,7 +52,11 @@ describe("production Kinde stack", () => {
     for (const r of run.resources) {
       for (const s of plainStrings(r.inputs)) for (const secret of secrets) expect(s, `${r.type} ${r.name}`).not.toContain(secret);
     }
-    for (const secret of secrets) expect(JSON.stringify(run.outputs)).not.toContain(secret);
+    // The admin secret is exported only as a secret output (pulumi stack output --show-secrets).
+    expect(run.secretOutputs).toEqual(["hasuraAdminSecret"]);
+    const { hasuraAdminSecret, ...plain } = run.outputs;
+    expect(hasuraAdminSecret).toBe(config.hasuraAdminSecret);
+    for (const secret of secrets) expect(JSON.stringify(plain)).not.toContain(secret);
   });
 
   it("exports the Kinde issuer and no console URL", () => {

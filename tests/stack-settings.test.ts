@@ -23,21 +23,16 @@ function problems(config: Record<string, string>, stack = "dev"): string[] {
 }
 
 describe("stack settings", () => {
-  it("declares every plain key in Pulumi.yaml with the same default the code applies", () => {
+  it("declares every plain key in Pulumi.yaml with the same default the code applies, and no secret", () => {
     const declared = parse(readFileSync("Pulumi.yaml", "utf8")).config as Record<string, { default?: unknown; secret?: boolean; description?: string }>;
-    const defaults = Object.fromEntries(
-      Object.entries(declared).filter(([, d]) => d.default !== undefined && !d.secret).map(([k, d]) => [k, String(d.default)]),
-    );
+    const defaults = Object.fromEntries(Object.entries(declared).map(([k, d]) => [k, String(d.default)]));
     expect(defaults).toEqual(DEFAULTS);
     // Pulumi demands a value for every declared key without a default ("Stack 'x' is missing
-    // configuration value") and refuses a secret key left on a plaintext default: only the secrets
-    // every stack needs are declared (secret, no default); optional secrets are not declared at all.
-    const secrets = Object.entries(declared).filter(([, d]) => d.secret).map(([k]) => k);
-    expect(secrets.sort()).toEqual(["hasuraAdminSecret", "hasuraDbPassword", "postgresPassword"]);
-    const required = Object.entries(declared).filter(([, d]) => d.default === undefined).map(([k]) => k);
-    expect(required.sort()).toEqual(["hasuraAdminSecret", "hasuraDbPassword", "postgresPassword"]);
+    // configuration value") and refuses a secret key left on a plaintext default: secrets are optional
+    // (the program generates the credentials), so none is declared.
+    expect(Object.entries(declared).filter(([, d]) => d.secret || d.default === undefined)).toEqual([]);
     for (const key of OPTIONAL_SECRET_KEYS) expect(Object.keys(declared)).not.toContain(key);
-    expect([...SECRET_KEYS, ...KINDE_SECRET_KEYS].filter((k) => !secrets.includes(k)).sort()).toEqual([...OPTIONAL_SECRET_KEYS].sort());
+    expect([...OPTIONAL_SECRET_KEYS].sort()).toEqual([...SECRET_KEYS, ...KINDE_SECRET_KEYS].sort());
     for (const [key, d] of Object.entries(declared)) expect(d.description, key).toMatch(/.{20,}/);
   });
 
@@ -115,20 +110,21 @@ describe("stack settings", () => {
     expect(settings({ ...devConfig(privateKeyPem), postgresImage: digest }).postgres.image).toBe(digest);
   });
 
-  it("treats an optional secret left at its default \"\" as unset", () => {
-    expect(problems({ ...devConfig(privateKeyPem), devSigningKey: "" })).toEqual([
-      "kinde-hasura:devSigningKey is required; set it with `pulumi config set --secret kinde-hasura:devSigningKey <value>` (npm run up generates it for dev)",
-    ]);
+  it("treats a secret left empty as unset: the program generates it", () => {
+    const s = settings({ ...devConfig(privateKeyPem), devSigningKey: "", hasuraAdminSecret: "" });
+    expect(s.secrets.devSigningKey).toBeUndefined();
+    expect(s.secrets.hasuraAdminSecret).toBeUndefined();
+    expect(s.jwt.trust).toEqual({ kind: "local" });
     expect(settings({ ...prodKindeConfig(), devSigningKey: "", kindeManagementClientSecret: "", kindeSmokeClientSecret: "" }, "prod").kinde).toEqual({ domain: "acme.kinde.com" });
   });
 
-  it("requires each secret by name, saying how to set it", () => {
-    expect(problems({})).toEqual([
-      "kinde-hasura:hasuraAdminSecret is required; set it with `pulumi config set --secret kinde-hasura:hasuraAdminSecret <value>` (npm run up generates it for dev)",
-      "kinde-hasura:postgresPassword is required; set it with `pulumi config set --secret kinde-hasura:postgresPassword <value>` (npm run up generates it for dev)",
-      "kinde-hasura:hasuraDbPassword is required; set it with `pulumi config set --secret kinde-hasura:hasuraDbPassword <value>` (npm run up generates it for dev)",
-      "kinde-hasura:devSigningKey is required; set it with `pulumi config set --secret kinde-hasura:devSigningKey <value>` (npm run up generates it for dev)",
-    ]);
+  it("accepts a stack with no secret at all (a fresh clone), and never keeps a dev key on a Kinde or production stack", () => {
+    expect(settings({}).secrets).toEqual({});
+    expect(settings({}).jwt.trust).toEqual({ kind: "local" });
+    const prod = prodKindeConfig();
+    const { hasuraAdminSecret, postgresPassword, hasuraDbPassword, ...noSecrets } = prod;
+    void [hasuraAdminSecret, postgresPassword, hasuraDbPassword];
+    expect(settings({ ...noSecrets, devSigningKey: privateKeyPem }, "prod").secrets).toEqual({});
   });
 
   it("refuses a signing key that is not a 2048-bit PKCS#8 RSA key without echoing it", () => {
@@ -232,6 +228,6 @@ describe("stack settings", () => {
   });
 
   it("says which stack is wrong in the error message", () => {
-    expect(() => settings({}, "pr-7")).toThrow(/^Stack "pr-7" has invalid configuration:\n  - kinde-hasura:hasuraAdminSecret is required/);
+    expect(() => settings({ hasuraPort: "x" }, "pr-7")).toThrow(/^Stack "pr-7" has invalid configuration:\n  - kinde-hasura:hasuraPort must be/);
   });
 });

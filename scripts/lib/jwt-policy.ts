@@ -21,7 +21,8 @@ export const CLAIMS_MODES: readonly ClaimsMode[] = ["namespace", "sub"];
 /** Where Hasura gets the keys that verify a token. */
 export type TokenTrust =
   | { kind: "kinde"; jwksUrl: string }
-  | { kind: "local"; publicKeyPem: string };
+  /** The dev signing key's public half; absent while the program is still to generate the key. */
+  | { kind: "local"; publicKeyPem?: string };
 
 export interface JwtPolicy {
   /** Compared by Hasura with the token's `iss`. */
@@ -72,10 +73,11 @@ export interface HasuraJwtSecret {
 }
 
 export function hasuraJwtSecret(policy: JwtPolicy): HasuraJwtSecret {
+  if (policy.trust.kind === "local" && !policy.trust.publicKeyPem) throw new Error("hasuraJwtSecret: local signing mode needs the public key");
   const keySource =
     policy.trust.kind === "kinde"
       ? { jwk_url: policy.trust.jwksUrl }
-      : { type: "RS256" as const, key: policy.trust.publicKeyPem };
+      : { type: "RS256" as const, key: policy.trust.publicKeyPem as string };
   // Both issuer and audience: Hasura lets a token without `aud`/`iss` through either check alone.
   const base = { ...keySource, issuer: policy.issuer, audience: policy.audience };
   if (policy.claims === "namespace") return { ...base, claims_namespace: HASURA_CLAIMS_NAMESPACE };

@@ -72,14 +72,17 @@ export function resolveStack(i: ResolveInputs): ResolvedStack {
     };
   }
   const stack = i.stack ?? "dev";
-  const { settings, outputs } = readDeployedStack(i.run, stack, i.env, i.repoRoot);
+  const { settings, outputs, credentials } = readDeployedStack(i.run, stack, i.env, i.repoRoot);
   const endpoint = fromEnv.endpoint ?? (typeof outputs.hasuraUrl === "string" ? outputs.hasuraUrl : undefined);
   if (!endpoint) throw new UsageError(`Stack ${stack} has no hasuraUrl output; run npm run up first, or set HASURA_GRAPHQL_ENDPOINT`);
+  const adminSecret = fromEnv.adminSecret ?? credentials.hasuraAdminSecret;
+  if (!adminSecret) throw new UsageError(`Stack ${stack} has no hasuraAdminSecret in its config or outputs; run npm run up first, or set HASURA_GRAPHQL_ADMIN_SECRET`);
+  const devSigningKey = fromEnv.devSigningKey ?? credentials.devSigningKey;
   return {
     endpoint,
-    adminSecret: fromEnv.adminSecret ?? settings.secrets.hasuraAdminSecret,
+    adminSecret,
     policy: signingPolicy(settings.jwt),
-    devSigningKey: fromEnv.devSigningKey ?? settings.secrets.devSigningKey,
+    ...(devSigningKey ? { devSigningKey } : {}),
     ...(settings.kinde.smokeClientId && settings.secrets.kindeSmokeClientSecret
       ? { kindeSmokeClient: { domain: settings.kinde.domain, clientId: settings.kinde.smokeClientId, clientSecret: settings.secrets.kindeSmokeClientSecret } }
       : envSmokeClient

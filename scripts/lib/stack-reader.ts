@@ -14,6 +14,11 @@ export class StackReadError extends Error {
 export interface DeployedStack {
   settings: StackSettings;
   outputs: Record<string, unknown>;
+  /**
+   * The credentials a script needs, configured or generated: the config's value when the stack sets
+   * one (it is what the program used), else the stack's secret output.
+   */
+  credentials: { hasuraAdminSecret?: string; devSigningKey?: string };
 }
 
 export function readDeployedStack(run: Runner, stack: string, env: NodeJS.ProcessEnv, repoRoot: string): DeployedStack {
@@ -29,5 +34,13 @@ export function readDeployedStack(run: Runner, stack: string, env: NodeJS.Proces
   const config = json(["config", "--json", "--show-secrets", "--stack", stack], "the config") as Record<string, { value?: string }>;
   const outputs = json(["stack", "output", "--json", "--show-secrets", "--stack", stack], "the outputs");
   const settings = parseStackSettings((key) => config[`${PROJECT}:${key}`]?.value, { project: PROJECT, stack });
-  return { settings, outputs };
+  return { settings, outputs, credentials: credentialsOf(settings, outputs) };
+}
+
+/** Config first, then the stack's outputs (where the program puts what it generated). */
+export function credentialsOf(settings: StackSettings, outputs: Record<string, unknown>): DeployedStack["credentials"] {
+  const output = (key: string) => (typeof outputs[key] === "string" && outputs[key] !== "" ? (outputs[key] as string) : undefined);
+  const hasuraAdminSecret = settings.secrets.hasuraAdminSecret ?? output("hasuraAdminSecret");
+  const devSigningKey = settings.jwt.trust.kind === "local" ? (settings.secrets.devSigningKey ?? output("devSigningKey")) : undefined;
+  return { ...(hasuraAdminSecret ? { hasuraAdminSecret } : {}), ...(devSigningKey ? { devSigningKey } : {}) };
 }

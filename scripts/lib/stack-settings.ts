@@ -32,13 +32,17 @@ export const DEFAULTS = {
   kindeSmokeClientId: "",
 } as const;
 
-/** Secrets `npm run up` generates when missing: the three every stack needs, and the dev signing key. */
+/**
+ * Credentials the program generates when the stack sets none (RandomPassword, tls PrivateKey): a
+ * configured value always wins. None is declared in Pulumi.yaml: a declared secret needs a value or a
+ * plaintext default, and the CLI refuses both for an unset secret.
+ */
 export const SECRET_KEYS = ["hasuraAdminSecret", "postgresPassword", "hasuraDbPassword", "devSigningKey"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
-/** Secrets declared with default "" (optional): Pulumi would otherwise demand them on every stack. */
-export const OPTIONAL_SECRET_KEYS = ["devSigningKey", "kindeManagementClientSecret", "kindeSmokeClientSecret"] as const;
 /** Secrets issued by Kinde: optional, never generated. */
 export const KINDE_SECRET_KEYS = ["kindeManagementClientSecret", "kindeSmokeClientSecret"] as const;
+/** Every secret the program reads; all are optional and set only with `pulumi config set --secret`. */
+export const OPTIONAL_SECRET_KEYS = [...SECRET_KEYS, ...KINDE_SECRET_KEYS] as const;
 
 /** Hasura's production checklist asks for a long admin secret; 32 matches the HS256 key minimum. */
 export const MIN_PRODUCTION_ADMIN_SECRET = 32;
@@ -70,11 +74,14 @@ export interface StackSettings {
     /** An M2M application whose Kinde token the smoke test uses for its allowed checks. */
     smokeClientId?: string;
   };
-  /** Plain values: the caller wraps them as secrets at once and never logs them. */
+  /**
+   * Configured values only (the program generates what is missing): the caller wraps them as secrets
+   * at once and never logs them.
+   */
   secrets: {
-    hasuraAdminSecret: string;
-    postgresPassword: string;
-    hasuraDbPassword: string;
+    hasuraAdminSecret?: string;
+    postgresPassword?: string;
+    hasuraDbPassword?: string;
     /** Local signing mode only. */
     devSigningKey?: string;
     kindeManagementClientSecret?: string;
@@ -125,17 +132,9 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
     else if (repoRule && !repoRule.test(`${match.groups?.repo}:${tag}`)) fail(key, `a ${example.split(":")[0]} v2 image such as ${example}`, raw);
     return raw;
   };
-  const secret = (key: SecretKey, required: boolean): string | undefined => {
+  const secret = (key: SecretKey): string | undefined => {
     const raw = get(key);
-    if (raw === undefined || raw === "") {
-      if (required) {
-        problems.push(
-          `${name(key)} is required; set it with \`pulumi config set --secret ${name(key)} <value>\` (npm run up generates it for dev)`,
-        );
-      }
-      return undefined;
-    }
-    return raw;
+    return raw === undefined || raw === "" ? undefined : raw;
   };
 
   const production = bool("production");
@@ -190,15 +189,15 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
   const hasuraImage = image("hasuraImage", "hasura/graphql-engine:v2.48.16", /(^|\/)hasura\/graphql-engine:v2\./);
 
   const localMode = kindeDomain === "" && domainRaw === "";
-  const hasuraAdminSecret = secret("hasuraAdminSecret", true);
-  const postgresPassword = secret("postgresPassword", true);
-  const hasuraDbPassword = secret("hasuraDbPassword", true);
-  const devSigningKey = localMode && !production ? secret("devSigningKey", true) : undefined;
-  let publicKeyPem = "";
+  const hasuraAdminSecret = secret("hasuraAdminSecret");
+  const postgresPassword = secret("postgresPassword");
+  const hasuraDbPassword = secret("hasuraDbPassword");
+  // A production stack never signs locally, so it never gets (or keeps) a dev signing key.
+  const devSigningKey = localMode && !production ? secret("devSigningKey") : undefined;
+  let publicKeyPem: string | undefined;
   if (devSigningKey !== undefined) {
-    const publicKey = rsaPublicKeyOf(devSigningKey);
-    if (publicKey) publicKeyPem = publicKey;
-    else {
+    publicKeyPem = rsaPublicKeyOf(devSigningKey);
+    if (publicKeyPem === undefined) {
       problems.push(
         `${name("devSigningKey")} must be a PKCS#8 PEM RSA private key of ${MIN_SIGNING_KEY_BITS} bits or more ` +
           `("-----BEGIN PRIVATE KEY-----"); got a value that is not (its contents are not shown)`,
@@ -251,7 +250,7 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
   if (problems.length > 0) throw new ConfigError(ctx.stack, problems);
 
   const jwt: JwtPolicy = localMode
-    ? { issuer: localIssuer(ctx.project, ctx.stack), audience, claims, trust: { kind: "local", publicKeyPem } }
+    ? { issuer: localIssuer(ctx.project, ctx.stack), audience, claims, trust: { kind: "local", ...(publicKeyPem ? { publicKeyPem } : {}) } }
     : {
         issuer: kindeIssuer(kindeDomain),
         audience,
@@ -273,9 +272,9 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
       ...(kindeIds.smokeClientId ? { smokeClientId: kindeIds.smokeClientId } : {}),
     },
     secrets: {
-      hasuraAdminSecret: hasuraAdminSecret as string,
-      postgresPassword: postgresPassword as string,
-      hasuraDbPassword: hasuraDbPassword as string,
+      ...(hasuraAdminSecret !== undefined ? { hasuraAdminSecret } : {}),
+      ...(postgresPassword !== undefined ? { postgresPassword } : {}),
+      ...(hasuraDbPassword !== undefined ? { hasuraDbPassword } : {}),
       ...(devSigningKey !== undefined ? { devSigningKey } : {}),
       ...(kindeManagementClientSecret ? { kindeManagementClientSecret } : {}),
       ...(kindeSmokeClientSecret ? { kindeSmokeClientSecret } : {}),

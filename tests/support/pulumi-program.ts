@@ -1,6 +1,7 @@
 // Runs infra/ under Pulumi's mocks and records every resource registration *with its options*:
 // `setMocks` alone shows type, name and inputs, but protect, deleteBeforeReplace, dependsOn, the
 // provider and the parent travel in the register request that the mock monitor receives.
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as rpc from "@pulumi/pulumi/runtime/rpc.js";
 import * as settings from "@pulumi/pulumi/runtime/settings.js";
@@ -27,7 +28,10 @@ export interface Registration {
 
 export interface ProgramRun {
   resources: Registration[];
+  /** Stack outputs, secrets unwrapped (see {@link secretOutputs}). */
   outputs: Record<string, unknown>;
+  /** Names of the outputs Pulumi would print as [secret] without --show-secrets. */
+  secretOutputs: string[];
   /** The one resource of this type and logical name; fails the test if absent. */
   get(type: string, name: string): Registration;
 }
@@ -58,8 +62,20 @@ export function unwrapSecret(v: unknown): unknown {
 
 export type MockState = (type: string, name: string, inputs: Record<string, unknown>) => Record<string, unknown>;
 
-/** Docker fills in outputs the program reads: the image id and the published host ports. */
-const dockerLikeState: MockState = (type, _name, inputs) => {
+/**
+ * Providers fill in outputs the program reads: Docker the image id and the published host ports;
+ * random a password of the asked length; tls a real RSA key (so a local-mode JWT secret is real).
+ */
+const providerLikeState: MockState = (type, _name, inputs) => {
+  if (type === "random:index/randomPassword:RandomPassword") return { result: `generated-${randomBytes(24).toString("base64url")}`.slice(0, Number(inputs.length)) };
+  if (type === "tls:index/privateKey:PrivateKey") {
+    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: Number(inputs.rsaBits) });
+    return {
+      privateKeyPem: privateKey.export({ type: "pkcs1", format: "pem" }),
+      privateKeyPemPkcs8: privateKey.export({ type: "pkcs8", format: "pem" }),
+      publicKeyPem: publicKey.export({ type: "spki", format: "pem" }),
+    };
+  }
   if (type === "docker:index/remoteImage:RemoteImage") return { imageId: `sha256:${"ab".repeat(32)}` };
   if (type === "docker:index/container:Container") {
     const ports = (inputs.ports as Array<Record<string, unknown>> | undefined)?.map((p, i) => ({
@@ -90,7 +106,7 @@ export async function runProgram(
     {
       newResource: (args) => ({
         id: `${args.name}-id`,
-        state: { ...args.inputs, ...dockerLikeState(args.type, args.name, args.inputs) },
+        state: { ...args.inputs, ...providerLikeState(args.type, args.name, args.inputs) },
       }),
       call: (args) => args.inputs,
     },
@@ -134,14 +150,17 @@ export async function runProgram(
     throw Object.assign(err as Error, { registered: resources.length });
   }
   const outputs: Record<string, unknown> = {};
+  const secretOutputs: string[] = [];
   for (const [key, value] of Object.entries(program)) {
     outputs[key] = pulumi.Output.isInstance(value) ? await outputValue(value) : value;
+    if (pulumi.Output.isInstance(value) && (await pulumi.isSecret(value))) secretOutputs.push(key);
   }
   await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
 
   return {
     resources,
     outputs,
+    secretOutputs,
     get(type, name) {
       const found = resources.filter((r) => r.type === type && r.name === name);
       if (found.length !== 1) throw new Error(`expected one ${type} named ${name}, found ${found.length}`);

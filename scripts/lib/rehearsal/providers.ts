@@ -3,7 +3,7 @@
 // and then carried out on this machine — containers by stand-ins (a real PostgreSQL, the Hasura
 // stand-in), postgresql resources by the SQL that provider issues, local commands for real.
 import { spawn } from "node:child_process";
-import { randomUUID, createHash } from "node:crypto";
+import { createHash, generateKeyPairSync, randomInt, randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import pg from "pg";
@@ -53,6 +53,9 @@ const REPLACE_ON: Record<string, "all" | string[]> = {
   "postgresql:index/extension:Extension": [],
   "postgresql:index/schema:Schema": [],
   "postgresql:index/role:Role": [],
+  // Every input of these two forces a new value (their providers' schemas).
+  "random:index/randomPassword:RandomPassword": "all",
+  "tls:index/privateKey:PrivateKey": "all",
 };
 
 export class StandInProviders {
@@ -128,6 +131,16 @@ export class StandInProviders {
       case "postgresql:index/grant:Grant":
         if (operation !== "same") await this.postgresql(r, inputs);
         return { id: operation === "same" && oldId ? oldId : postgresqlId(r.type, inputs) };
+      case "random:index/randomPassword:RandomPassword": {
+        const result = operation === "same" || operation === "update" ? String(oldOutputs?.result ?? "") : randomPassword(inputs);
+        this.ctx.secrets.add(result);
+        return { id: "none", outputs: { result, bcryptHash: "" } };
+      }
+      case "tls:index/privateKey:PrivateKey": {
+        const keys = operation === "same" && oldOutputs?.privateKeyPemPkcs8 ? pick(oldOutputs, ["privateKeyPem", "privateKeyPemPkcs8", "publicKeyPem"]) : rsaKey(Number(inputs.rsaBits ?? 2048));
+        this.ctx.secrets.add(String(keys.privateKeyPemPkcs8));
+        return { id: createHash("sha1").update(String(keys.publicKeyPem)).digest("hex"), outputs: keys };
+      }
       case "command:local:Command": {
         if (operation === "same") return { id, outputs: { stdout: oldOutputs?.stdout ?? "", stderr: oldOutputs?.stderr ?? "" } };
         const command = String((operation === "update" && inputs.update) || inputs.create || "");
@@ -261,6 +274,38 @@ export class StandInProviders {
     this.ctx.state.save();
     return gone;
   }
+}
+
+/** What random.RandomPassword returns: `length` characters from the enabled classes, each class's minimum met. */
+function randomPassword(inputs: Record<string, unknown>): string {
+  const classes = [
+    { on: inputs.lower !== false, chars: "abcdefghijklmnopqrstuvwxyz", min: Number(inputs.minLower ?? 0) },
+    { on: inputs.upper !== false, chars: "ABCDEFGHIJKLMNOPQRSTUVWXYZ", min: Number(inputs.minUpper ?? 0) },
+    { on: inputs.numeric !== false, chars: "0123456789", min: Number(inputs.minNumeric ?? 0) },
+    { on: inputs.special !== false, chars: String(inputs.overrideSpecial ?? "!@#$%&*()-_=+[]{}<>:?"), min: Number(inputs.minSpecial ?? 0) },
+  ].filter((c) => c.on);
+  const pickFrom = (chars: string) => chars[randomInt(chars.length)] as string;
+  const out = classes.flatMap((c) => Array.from({ length: c.min }, () => pickFrom(c.chars)));
+  const all = classes.map((c) => c.chars).join("");
+  while (out.length < Number(inputs.length)) out.push(pickFrom(all));
+  for (let i = out.length - 1; i > 0; i -= 1) {
+    const j = randomInt(i + 1);
+    [out[i], out[j]] = [out[j] as string, out[i] as string];
+  }
+  return out.join("");
+}
+
+function rsaKey(bits: number): Record<string, string> {
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: bits });
+  return {
+    privateKeyPem: privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
+    privateKeyPemPkcs8: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+    publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(),
+  };
+}
+
+function pick(o: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.map((k) => [k, o[k]]));
 }
 
 function decide(type: string, old: Record<string, string> | undefined, now: Record<string, string>): Operation {

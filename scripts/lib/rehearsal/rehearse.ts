@@ -2,7 +2,7 @@
 // as the engine starts it (engine.ts), every local command runs for real, and the containers are
 // stand-ins: a real PostgreSQL for Postgres, the Hasura stand-in for Hasura, a JWKS on 127.0.0.1 for
 // Kinde. It is a test double of the engine, Docker, Hasura and Kinde: its result is never a deploy.
-import { randomBytes, generateKeyPairSync } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -77,7 +77,7 @@ async function rehearseLocked(
   { project, pwd, main, state, startedAt, log }: { project: ReturnType<typeof readProjectFile>; pwd: string; main: string; state: RehearsalState; startedAt: number; log: (line: string) => void },
 ): Promise<RehearsalReport> {
   const notes: string[] = [];
-  const { config, secretKeys } = stackConfig(o.projectRoot, project.name, o.stack, state, notes);
+  const { config, secretKeys } = stackConfig(o.projectRoot, project.name, o.stack, notes);
   const key = (k: string) => `${project.name}:${k}`;
   if (config[key("production")] === "true") {
     throw new RehearsalError(
@@ -155,7 +155,7 @@ async function rehearseLocked(
 }
 
 /** The stack's config as the CLI assembles it: Pulumi.yaml defaults, then Pulumi.<stack>.yaml, with its checks. */
-function stackConfig(root: string, project: string, stack: string, state: RehearsalState, notes: string[]): { config: Record<string, string>; secretKeys: string[] } {
+function stackConfig(root: string, project: string, stack: string, notes: string[]): { config: Record<string, string>; secretKeys: string[] } {
   const projectFile = parse(readFileSync(join(root, "Pulumi.yaml"), "utf8")) as { config?: Record<string, Declared | string | number | boolean> };
   const declared = Object.fromEntries(Object.entries(projectFile.config ?? {}).map(([k, d]) => [k, d && typeof d === "object" ? d : { default: d }])) as Record<string, Declared>;
   const full = (k: string) => (k.includes(":") ? k : `${project}:${k}`);
@@ -168,33 +168,23 @@ function stackConfig(root: string, project: string, stack: string, state: Rehear
     if (v && typeof v === "object" && "secure" in v) encrypted.push(k);
     else config[full(k)] = typeof v === "string" ? v : JSON.stringify(v);
   }
-  if (encrypted.length > 0) notes.push(`Pulumi.${stack}.yaml holds encrypted values (${encrypted.join(", ")}); the rehearsal cannot read them and uses its own generated ones.`);
+  if (encrypted.length > 0) notes.push(`Pulumi.${stack}.yaml holds encrypted values (${encrypted.join(", ")}); the rehearsal cannot read them and leaves them unset, so the program generates its own.`);
   const problems: string[] = [];
   for (const [k, d] of Object.entries(declared)) {
     const value = config[full(k)];
     if (d.secret && d.default !== undefined) problems.push(`Stack '${stack}' with configuration key '${k}' must be encrypted as it's secret`);
-    if (value === undefined) continue;
+    if (value === undefined) {
+      problems.push(`Stack '${stack}' is missing configuration value '${k}'`);
+      continue;
+    }
     if (d.type === "integer" && !/^-?\d+$/.test(value)) problems.push(`Stack '${stack}' with configuration key '${k}' must be of type 'integer'`);
     if (d.type === "boolean" && value !== "true" && value !== "false") problems.push(`Stack '${stack}' with configuration key '${k}' must be of type 'boolean'`);
   }
   if (problems.length > 0) throw new RehearsalError(problems.join("\n"));
 
-  // Secrets the stack leaves unset: generated once, kept encrypted in the rehearsal state.
-  const localMode = !config[full("kindeDomain")] && config[full("production")] !== "true";
-  const wanted = [...Object.entries(declared).filter(([, d]) => d.secret).map(([k]) => k), ...(localMode ? ["devSigningKey"] : [])];
-  for (const k of wanted) {
-    if (config[full(k)] !== undefined) continue;
-    let value = state.generatedConfig(k);
-    if (value === undefined) {
-      value = k === "devSigningKey"
-        ? generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } }).privateKey
-        : randomBytes(36).toString("base64url");
-      state.setGeneratedConfig(k, value);
-    }
-    config[full(k)] = value;
-  }
-  state.save();
-  const secretKeys = [...new Set([...Object.entries(declared).filter(([, d]) => d.secret).map(([k]) => full(k)), ...wanted.map(full), ...encrypted.map(full)])];
+  // The program generates the credentials a stack leaves unset (infra/credentials.ts), as on a fresh
+  // clone: the rehearsal adds none.
+  const secretKeys = encrypted.map(full);
   return { config, secretKeys };
 }
 

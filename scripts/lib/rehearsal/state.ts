@@ -20,8 +20,6 @@ export interface ResourceRecord {
 
 interface StateFile {
   version: 1;
-  /** Config values the rehearsal generated for this stack (secrets, encrypted). */
-  generatedConfig: Record<string, unknown>;
   /** Ports and keys of the stand-ins, so their URLs do not change between rehearsals. */
   standIns: Record<string, unknown>;
   resources: Record<string, ResourceRecord>;
@@ -49,7 +47,7 @@ export class RehearsalState {
     this.key = passphrase ? scryptSync(passphrase, "kinde-hasura-rehearsal", 32) : keyFile(join(root, "key"));
     this.data = existsSync(this.file)
       ? (JSON.parse(readFileSync(this.file, "utf8")) as StateFile)
-      : { version: 1, generatedConfig: {}, standIns: {}, resources: {} };
+      : { version: 1, standIns: {}, resources: {} };
     if (existsSync(this.file)) this.checkKey();
   }
 
@@ -88,16 +86,6 @@ export class RehearsalState {
 
   resourceUrns(): string[] {
     return Object.keys(this.data.resources);
-  }
-
-  generatedConfig(key: string): string | undefined {
-    const value = this.decrypt(this.data.generatedConfig[key]);
-    const plain = isSecretEnvelope(value) ? value.value : value;
-    return typeof plain === "string" ? plain : undefined;
-  }
-
-  setGeneratedConfig(key: string, value: string): void {
-    this.data.generatedConfig[key] = this.encrypt(secretEnvelope(value));
   }
 
   standIn<T>(name: string): T | undefined {

@@ -1,0 +1,62 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import * as tls from "@pulumi/tls";
+
+export interface CredentialsArgs {
+  /** Values the stack's config sets (as secrets); each one wins over a generated one. */
+  configured: {
+    hasuraAdminSecret?: pulumi.Output<string>;
+    postgresPassword?: pulumi.Output<string>;
+    hasuraDbPassword?: pulumi.Output<string>;
+    devSigningKey?: pulumi.Output<string>;
+  };
+  /** The public half of a configured dev signing key (validated with the config). */
+  configuredPublicKeyPem?: string;
+  /** Whether the stack signs its own tokens (local mode): only then is there a dev signing key. */
+  localSigning: boolean;
+}
+
+/**
+ * The stack's credentials: the configured ones, and for each one the stack leaves unset a generated
+ * one that lives, encrypted, in the stack's state and survives every later `up` unchanged. Replace one
+ * only on purpose (`pulumi up --replace <urn>`; README, "Credentials").
+ */
+export class Credentials extends pulumi.ComponentResource {
+  public readonly hasuraAdminSecret: pulumi.Output<string>;
+  public readonly postgresPassword: pulumi.Output<string>;
+  public readonly hasuraDbPassword: pulumi.Output<string>;
+  /** Local signing mode only: the PKCS#8 PEM private key the smoke test and `npm run token` sign with. */
+  public readonly devSigningKey: pulumi.Output<string> | undefined;
+  /** Local signing mode only: the SPKI PEM public key Hasura trusts. */
+  public readonly devPublicKeyPem: pulumi.Output<string> | undefined;
+
+  constructor(name: string, args: CredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kinde-hasura:index:Credentials", name, {}, opts);
+    const child = { parent: this };
+    // URL-, header- and shell-safe characters only, with every class present (40 characters, about
+    // 235 bits): the values travel in connection URLs and HTTP headers.
+    const password = (suffix: string) =>
+      pulumi.secret(
+        new random.RandomPassword(
+          `${name}-${suffix}`,
+          { length: 40, special: true, overrideSpecial: "-_.~", minLower: 2, minUpper: 2, minNumeric: 2, minSpecial: 1 },
+          child,
+        ).result,
+      );
+    const c = args.configured;
+    this.hasuraAdminSecret = c.hasuraAdminSecret ?? password("admin-secret");
+    this.postgresPassword = c.postgresPassword ?? password("postgres-password");
+    this.hasuraDbPassword = c.hasuraDbPassword ?? password("hasura-db-password");
+
+    if (args.localSigning && c.devSigningKey && args.configuredPublicKeyPem) {
+      this.devSigningKey = c.devSigningKey;
+      this.devPublicKeyPem = pulumi.output(args.configuredPublicKeyPem);
+    } else if (args.localSigning) {
+      const key = new tls.PrivateKey(`${name}-dev-signing-key`, { algorithm: "RSA", rsaBits: 2048 }, child);
+      // PKCS#8, which the smoke test and token CLI read; privateKeyPem is PKCS#1 for RSA.
+      this.devSigningKey = pulumi.secret(key.privateKeyPemPkcs8);
+      this.devPublicKeyPem = key.publicKeyPem;
+    }
+    this.registerOutputs({});
+  }
+}
