@@ -5,10 +5,9 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { devStackDown, devStackUp, missingSecrets, pulumiEnvironment, StackCommandError } from "../scripts/lib/dev-stack.js";
+import { DEV_PASSPHRASE, devStackDown, devStackUp, pulumiEnvironment, StackCommandError } from "../scripts/lib/dev-stack.js";
 import type { Runner } from "../scripts/lib/shell.js";
-import { parseStackSettings } from "../scripts/lib/stack-settings.js";
-import { recordingRunner, type Call } from "./support/recording-runner.js";
+import { pulumiLines, recordingRunner, type Call } from "./support/recording-runner.js";
 
 function options(run: Runner, env: NodeJS.ProcessEnv = {}) {
   const repoRoot = mkdtempSync(join(tmpdir(), "kh-up-"));
@@ -31,58 +30,56 @@ describe("npm run up", () => {
     expect(() => devStackUp(options(run))).toThrow(/^Docker is installed but its daemon does not answer/);
   });
 
-  it("creates the stack, generates only the missing secrets through stdin, then runs pulumi up", () => {
-    const { run, calls } = recordingRunner({
-      "pulumi config --json": { stdout: JSON.stringify({ "kinde-hasura:hasuraAdminSecret": { secret: true }, "kinde-hasura:hasuraPort": { value: "8080" } }) },
-    });
+  it("selects or creates the stack and runs pulumi up, setting no config at all", () => {
+    const { run, calls } = recordingRunner({});
     const o = options(run);
     expect(devStackUp(o)).toBe(0);
-    const pulumiCalls = calls.filter((c) => c.command === "pulumi" && c.args[0] !== "version");
-    expect(pulumiCalls.map((c) => c.args.join(" "))).toEqual([
-      "stack select dev --create --non-interactive",
-      "config --json --stack dev",
-      "config set --secret kinde-hasura:postgresPassword --stack dev",
-      "config set --secret kinde-hasura:hasuraDbPassword --stack dev",
-      "config set --secret kinde-hasura:devSigningKey --stack dev",
-      "up --stack dev --yes",
-    ]);
-    const generated = Object.fromEntries(pulumiCalls.filter((c) => c.args[1] === "set").map((c) => [c.args[3]?.split(":")[1], c.options.input]));
-    // The generated values make a valid dev stack: the config checks accept them.
-    const settings = parseStackSettings((k) => (k === "hasuraAdminSecret" ? "x".repeat(48) : generated[k]), { project: "kinde-hasura", stack: "dev" });
-    expect(settings.jwt.trust.kind).toBe("local");
-    expect(generated.postgresPassword).toMatch(/^[A-Za-z0-9_-]{48}$/);
-    expect(generated.postgresPassword).not.toBe(generated.hasuraDbPassword);
-    for (const c of pulumiCalls) for (const value of Object.values(generated)) expect(c.args.join(" ")).not.toContain(value);
-    expect(pulumiCalls.at(-1)?.options.interactive).toBe(true);
-    expect(o.logged).toContain("Generated devSigningKey into the encrypted config of stack dev.");
+    expect(pulumiLines(calls)).toEqual(["stack select dev --create --non-interactive", "up --stack dev --yes"]);
+    expect(calls.at(-1)?.options.interactive).toBe(true);
   });
 
-  it("uses a local file backend and a generated passphrase file when none is configured", () => {
-    const { run, calls } = recordingRunner({ "pulumi config --json": { stdout: "{}" } });
+  it("uses the published dev passphrase for dev, and a generated passphrase file for other stacks", () => {
+    const { run, calls } = recordingRunner({});
     const o = options(run);
     devStackUp(o);
     const env = calls.at(-1)?.options.env ?? {};
     expect(env.PULUMI_BACKEND_URL).toBe(`file://${join(o.repoRoot, ".pulumi")}`);
-    expect(env.PULUMI_CONFIG_PASSPHRASE_FILE).toBe(join(o.repoRoot, ".pulumi", "passphrase"));
-    const file = env.PULUMI_CONFIG_PASSPHRASE_FILE as string;
+    expect(env.PULUMI_CONFIG_PASSPHRASE).toBe(DEV_PASSPHRASE);
+    expect(env.PULUMI_CONFIG_PASSPHRASE_FILE).toBeUndefined();
+
+    const other = recordingRunner({});
+    const o2 = { ...options(other.run), stack: "pr-42" };
+    devStackUp(o2);
+    const env2 = other.calls.at(-1)?.options.env ?? {};
+    expect(env2.PULUMI_CONFIG_PASSPHRASE).toBeUndefined();
+    const file = env2.PULUMI_CONFIG_PASSPHRASE_FILE as string;
+    expect(file).toBe(join(o2.repoRoot, ".pulumi", "passphrase"));
     expect(readFileSync(file, "utf8")).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 
   it("keeps the user's own backend and passphrase", () => {
-    const { env, notes } = pulumiEnvironment({ PULUMI_BACKEND_URL: "s3://bucket", PULUMI_CONFIG_PASSPHRASE: "" }, "/nowhere");
+    const { env, notes } = pulumiEnvironment({ PULUMI_BACKEND_URL: "s3://bucket", PULUMI_CONFIG_PASSPHRASE: "" }, "/nowhere", "dev");
     expect(env.PULUMI_BACKEND_URL).toBe("s3://bucket");
     expect(env.PULUMI_CONFIG_PASSPHRASE).toBe("");
     expect(env.PULUMI_CONFIG_PASSPHRASE_FILE).toBeUndefined();
     expect(notes).toEqual([]);
   });
 
-  it("refuses to generate secrets for a production stack", () => {
-    const { run, calls } = recordingRunner({ "pulumi config --json": { stdout: "{}" } });
-    const o = { ...options(run), stack: "prod" };
-    writeFileSync(join(o.repoRoot, "Pulumi.prod.yaml"), "config:\n  kinde-hasura:production: true\n");
-    expect(() => devStackUp(o)).toThrow(/^Stack prod is a production stack and lacks hasuraAdminSecret, postgresPassword, hasuraDbPassword, devSigningKey/);
-    expect(calls.some((c) => c.args[0] === "up" || c.args[1] === "set")).toBe(false);
+  it("refuses a production stack however its stack file spells production: true", () => {
+    for (const spelling of ["true", "true # the real one", "'true'", "True", '"TRUE"']) {
+      const { run, calls } = recordingRunner({});
+      const o = { ...options(run), stack: "prod" };
+      writeFileSync(join(o.repoRoot, "Pulumi.prod.yaml"), `config:\n  kinde-hasura:production: ${spelling}\n`);
+      expect(() => devStackUp(o), spelling).toThrow(
+        "Stack prod is a production stack (production: true in Pulumi.prod.yaml); npm run up is for dev and preview stacks. Deploy production with `pulumi up --stack prod` (README, Environments).",
+      );
+      expect(pulumiLines(calls)).toEqual([]);
+    }
+    const { run } = recordingRunner({});
+    const o = { ...options(run), stack: "staging" };
+    writeFileSync(join(o.repoRoot, "Pulumi.staging.yaml"), "config:\n  kinde-hasura:production: false # not yet\n");
+    expect(devStackUp(o)).toBe(0);
   });
 
   it("stops with pulumi's message when the stack cannot be selected", () => {
@@ -106,15 +103,5 @@ describe("npm run down", () => {
     const last = calls.at(-1) as Call;
     expect([last.command, ...last.args]).toEqual(["pulumi", "destroy", "--stack", "dev", "--yes"]);
     expect(last.options.env?.PULUMI_BACKEND_URL).toBe(`file://${join(o.repoRoot, ".pulumi")}`);
-  });
-});
-
-describe("missing secrets", () => {
-  it("are read from pulumi config --json without needing their values; a bare \"\" default counts as missing", () => {
-    expect(missingSecrets(JSON.stringify({ "kinde-hasura:postgresPassword": { secret: true }, "kinde-hasura:devSigningKey": { value: "", secret: false } }))).toEqual([
-      "hasuraAdminSecret",
-      "hasuraDbPassword",
-      "devSigningKey",
-    ]);
   });
 });

@@ -1,18 +1,29 @@
-// `npm run up` / `npm run down` for the dev stack: pick a backend, create the stack, generate its
-// secrets into the stack's encrypted config, then hand over to `pulumi up` / `pulumi destroy`.
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+// `npm run up` / `npm run down`: check the prerequisites, pick a backend and a passphrase, then hand
+// over to `pulumi up` / `pulumi destroy`. It writes no value into any stack file: the program
+// generates the credentials a stack lacks (infra/credentials.ts), and they live in the stack's state.
+import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parse } from "yaml";
 import { missingPrerequisites, type Runner } from "./shell.js";
-import { SECRET_KEYS, type SecretKey } from "./stack-settings.js";
 
 export const PROJECT = "kinde-hasura";
 
 /**
- * The Pulumi environment for this repo: the user's own backend and passphrase when they set one,
- * otherwise a file backend and a generated passphrase file under `<repo>/.pulumi/` (git-ignored).
+ * The dev stack's passphrase, published on purpose: Pulumi.dev.yaml commits the `encryptionsalt`
+ * made with it, so `pulumi stack init dev` writes nothing into the tracked file (the passphrase
+ * provider stores a new salt in Pulumi.<stack>.yaml only when the file has none; pulumi/pulumi
+ * pkg/secrets/passphrase/manager.go). It guards only a dev stack's local state: loopback-only
+ * containers and their generated passwords. Every other stack gets a passphrase of its own.
  */
-export function pulumiEnvironment(env: NodeJS.ProcessEnv, repoRoot: string): { env: NodeJS.ProcessEnv; notes: string[] } {
+export const DEV_PASSPHRASE = "kinde-hasura-dev";
+
+/**
+ * The Pulumi environment for this repo: the user's own backend and passphrase when they set one;
+ * otherwise a file backend under `<repo>/.pulumi/` (git-ignored), the published dev passphrase for
+ * `dev`, and a generated passphrase file for any other stack.
+ */
+export function pulumiEnvironment(env: NodeJS.ProcessEnv, repoRoot: string, stack?: string): { env: NodeJS.ProcessEnv; notes: string[] } {
   const notes: string[] = [];
   const out: NodeJS.ProcessEnv = { ...env };
   const stateDir = join(repoRoot, ".pulumi");
@@ -21,6 +32,10 @@ export function pulumiEnvironment(env: NodeJS.ProcessEnv, repoRoot: string): { e
     notes.push(`State: local file backend in ${stateDir} (set PULUMI_BACKEND_URL to use another backend).`);
   }
   if (env.PULUMI_CONFIG_PASSPHRASE === undefined && !env.PULUMI_CONFIG_PASSPHRASE_FILE) {
+    if (stack === "dev") {
+      out.PULUMI_CONFIG_PASSPHRASE = DEV_PASSPHRASE;
+      return { env: out, notes };
+    }
     const file = join(stateDir, "passphrase");
     if (!existsSync(file)) {
       mkdirSync(stateDir, { recursive: true });
@@ -31,31 +46,6 @@ export function pulumiEnvironment(env: NodeJS.ProcessEnv, repoRoot: string): { e
     out.PULUMI_CONFIG_PASSPHRASE_FILE = file;
   }
   return { env: out, notes };
-}
-
-/** A fresh value for a secret the stack lacks: long random strings, and an RSA key for local signing. */
-export function generateSecret(key: SecretKey): string {
-  if (key === "devSigningKey") {
-    return generateKeyPairSync("rsa", {
-      modulusLength: 2048,
-      privateKeyEncoding: { type: "pkcs8", format: "pem" },
-      publicKeyEncoding: { type: "spki", format: "pem" },
-    }).privateKey;
-  }
-  // base64url: no character that needs quoting in a URL, a shell or YAML.
-  return randomBytes(36).toString("base64url");
-}
-
-/**
- * Secrets the stack's config lacks, read from `pulumi config --json` (which never shows secret values).
- * A key present only through its Pulumi.yaml default ("", not secret) counts as missing.
- */
-export function missingSecrets(configJson: string): SecretKey[] {
-  const config = JSON.parse(configJson) as Record<string, { value?: string; secret?: boolean } | undefined>;
-  return SECRET_KEYS.filter((key) => {
-    const entry = config[`${PROJECT}:${key}`];
-    return entry === undefined || (entry.secret !== true && !entry.value);
-  });
 }
 
 export class StackCommandError extends Error {}
@@ -85,23 +75,19 @@ export interface DevStackOptions {
 export function devStackUp(o: DevStackOptions): number {
   const problems = missingPrerequisites(o.run, ["pulumi", "docker"]);
   if (problems.length > 0) throw new StackCommandError(problems.join("\n"));
-  const { env, notes } = pulumiEnvironment(o.env, o.repoRoot);
+  if (isProductionStack(o.repoRoot, o.stack)) {
+    throw new StackCommandError(
+      `Stack ${o.stack} is a production stack (production: true in Pulumi.${o.stack}.yaml); npm run up is for dev and preview stacks. ` +
+        `Deploy production with \`pulumi up --stack ${o.stack}\` (README, Environments).`,
+    );
+  }
+  const { env, notes } = pulumiEnvironment(o.env, o.repoRoot, o.stack);
   notes.forEach(o.log);
 
   must(o.run, ["stack", "select", o.stack, "--create", "--non-interactive"], env, `Selecting stack ${o.stack}`);
+  // Preview stacks only: their Pulumi.pr-<N>.yaml is git-ignored.
   for (const [key, value] of Object.entries(o.template ?? {})) {
     must(o.run, ["config", "set", `${PROJECT}:${key}`, value, "--stack", o.stack], env, `Setting ${key}`);
-  }
-  const missing = missingSecrets(must(o.run, ["config", "--json", "--stack", o.stack], env, "Reading stack config"));
-  if (missing.length > 0 && isProductionTemplate(o.repoRoot, o.stack)) {
-    throw new StackCommandError(
-      `Stack ${o.stack} is a production stack and lacks ${missing.join(", ")}; set them yourself with \`pulumi config set --secret\`, npm run up only generates secrets for non-production stacks.`,
-    );
-  }
-  for (const key of missing) {
-    // The value goes on stdin: never in argv, never printed.
-    must(o.run, ["config", "set", "--secret", `${PROJECT}:${key}`, "--stack", o.stack], env, `Storing ${key}`, generateSecret(key));
-    o.log(`Generated ${key} into the encrypted config of stack ${o.stack}.`);
   }
   return o.run("pulumi", ["up", "--stack", o.stack, ...o.passThrough], { env, interactive: true }).code;
 }
@@ -111,12 +97,14 @@ export function devStackDown(o: DevStackOptions): number {
   // Docker too: destroy removes containers and the volume through the daemon.
   const problems = missingPrerequisites(o.run, ["pulumi", "docker"]);
   if (problems.length > 0) throw new StackCommandError(problems.join("\n"));
-  const { env } = pulumiEnvironment(o.env, o.repoRoot);
+  const { env } = pulumiEnvironment(o.env, o.repoRoot, o.stack);
   return o.run("pulumi", ["destroy", "--stack", o.stack, ...o.passThrough], { env, interactive: true }).code;
 }
 
-/** Whether the committed Pulumi.<stack>.yaml marks the stack as production. */
-function isProductionTemplate(repoRoot: string, stack: string): boolean {
+/** Whether Pulumi.<stack>.yaml marks the stack as production, read as YAML (so `True`, `"true"`, comments all count). */
+export function isProductionStack(repoRoot: string, stack: string): boolean {
   const file = join(repoRoot, `Pulumi.${stack}.yaml`);
-  return existsSync(file) && /^\s*kinde-hasura:production:\s*"?true"?\s*$/m.test(readFileSync(file, "utf8"));
+  if (!existsSync(file)) return false;
+  const value = (parse(readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null)?.config?.[`${PROJECT}:production`];
+  return value === true || (typeof value === "string" && value.trim().toLowerCase() === "true");
 }

@@ -24,7 +24,7 @@ export interface DeployedStack {
 export function readDeployedStack(run: Runner, stack: string, env: NodeJS.ProcessEnv, repoRoot: string): DeployedStack {
   const problems = missingPrerequisites(run, ["pulumi"]);
   if (problems.length > 0) throw new StackReadError(`${problems.join("\n")}\n(or pass the endpoint and secrets through the environment instead of --stack)`);
-  const { env: pulumiEnv } = pulumiEnvironment(env, repoRoot);
+  const { env: pulumiEnv } = pulumiEnvironment(env, repoRoot, stack);
   const json = (args: string[], what: string): Record<string, unknown> => {
     const result = run("pulumi", args, { env: pulumiEnv });
     if (result.code !== 0) throw new StackReadError(`Reading ${what} of stack ${stack} failed (pulumi ${args.join(" ")}): ${result.stderr.trim()}`);
