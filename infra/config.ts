@@ -25,7 +25,7 @@ export function loadStackConfig(): StackConfig {
   // before it leaves this function.
   let settings: StackSettings;
   try {
-    settings = parseStackSettings((key) => pulumi.runtime.getConfig(`${project}:${key}`), { project, stack });
+    settings = parseStackSettings((key) => pulumi.runtime.getConfig(`${project}:${key}`), { project, stack }, isStoredSecret(project));
   } catch (err) {
     // RunError: Pulumi prints the message alone, without a stack trace that buries it.
     if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
@@ -43,6 +43,16 @@ export function loadStackConfig(): StackConfig {
       kindeSmokeClientSecret: optionalSecret(secrets.kindeSmokeClientSecret),
     },
   };
+}
+
+/**
+ * Whether the engine passed a key as secret (PULUMI_CONFIG_SECRET_KEYS), through the SDK's
+ * `runtime.isConfigSecret` (@pulumi/pulumi runtime/config.js; marked @internal, so not in its types).
+ * Undefined where an SDK lacks it: the check is then skipped, never guessed.
+ */
+function isStoredSecret(project: string): ((key: string) => boolean) | undefined {
+  const check = (pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
+  return typeof check === "function" ? (key) => check(`${project}:${key}`) : undefined;
 }
 
 function optionalSecret(value: string | undefined): pulumi.Output<string> | undefined {

@@ -77,6 +77,12 @@ describe("credentials a stack's config already holds", () => {
     expect(unwrapSecret(run.get("postgresql:index/role:Role", "database-role").inputs.password)).toBe(config.hasuraDbPassword);
   });
 
+  it("refuses a credential set without --secret (it would sit in plain text in the stack file), before any resource", async () => {
+    const attempt = runProgram("dev", { ...freshDev, hasuraAdminSecret: "set-in-plain-text-0123456789abcdef" }, []);
+    await expect(attempt).rejects.toThrow("kinde-hasura:hasuraAdminSecret is stored in plain text in Pulumi.dev.yaml");
+    await expect(attempt).rejects.toMatchObject({ registered: 0 });
+  });
+
   it("generates only what is missing", async () => {
     const run = await runProgram("dev", { ...freshDev, postgresPassword: "configured-postgres-password" }, ["postgresPassword"]);
     expect(generated(run)).toEqual([

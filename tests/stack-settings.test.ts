@@ -162,6 +162,25 @@ describe("stack settings", () => {
     ]);
   });
 
+  it("refuses a secret stored in plain text, without showing it, and accepts it stored encrypted", () => {
+    const config = { ...devConfig(privateKeyPem) };
+    const encrypted = new Set(["postgresPassword", "hasuraDbPassword", "devSigningKey"]);
+    const refused = (() => {
+      try {
+        parseStackSettings((k) => config[k], ctx, (k) => encrypted.has(k));
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+      return [];
+    })();
+    expect(refused).toEqual([
+      "kinde-hasura:hasuraAdminSecret is stored in plain text in Pulumi.dev.yaml; remove it (`pulumi config rm kinde-hasura:hasuraAdminSecret`) and set it with `pulumi config set --secret kinde-hasura:hasuraAdminSecret <value>`",
+    ]);
+    expect(refused.join()).not.toContain(config.hasuraAdminSecret);
+    encrypted.add("hasuraAdminSecret");
+    expect(parseStackSettings((k) => config[k], ctx, (k) => encrypted.has(k)).secrets.hasuraAdminSecret).toBe(config.hasuraAdminSecret);
+  });
+
   it("refuses one host port for both containers", () => {
     expect(problems({ ...devConfig(privateKeyPem), postgresPort: "8080" })).toEqual([
       "kinde-hasura:hasuraPort and kinde-hasura:postgresPort must differ; both are 8080",

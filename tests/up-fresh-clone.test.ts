@@ -61,7 +61,7 @@ describe("npm run up on a fresh clone (stand-in pulumi and docker CLIs that reco
     standIn("pulumi");
     standIn("docker");
     const tracked = ["Pulumi.yaml", "Pulumi.dev.yaml", "package.json"].map((f) => readFileSync(join(copy.root, f), "utf8"));
-    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
     delete env.PULUMI_CONFIG_PASSPHRASE;
     delete env.PULUMI_CONFIG_PASSPHRASE_FILE;
     delete env.PULUMI_BACKEND_URL;

@@ -31,9 +31,9 @@ export function readDeployedStack(run: Runner, stack: string, env: NodeJS.Proces
     return JSON.parse(result.stdout || "{}") as Record<string, unknown>;
   };
   // --show-secrets: the values stay in this process, which prints none of them.
-  const config = json(["config", "--json", "--show-secrets", "--stack", stack], "the config") as Record<string, { value?: string }>;
+  const config = json(["config", "--json", "--show-secrets", "--stack", stack], "the config") as Record<string, { value?: string; secret?: boolean }>;
   const outputs = json(["stack", "output", "--json", "--show-secrets", "--stack", stack], "the outputs");
-  const settings = parseStackSettings((key) => config[`${PROJECT}:${key}`]?.value, { project: PROJECT, stack });
+  const settings = parseStackSettings((key) => config[`${PROJECT}:${key}`]?.value, { project: PROJECT, stack }, (key) => config[`${PROJECT}:${key}`]?.secret === true);
   return { settings, outputs, credentials: credentialsOf(settings, outputs) };
 }
 

@@ -102,7 +102,11 @@ export class ConfigError extends Error {
 /** `get(key)` returns the stored value of `<project>:<key>` or undefined. */
 export type ConfigLookup = (key: string) => string | undefined;
 
-export function parseStackSettings(get: ConfigLookup, ctx: { project: string; stack: string }): StackSettings {
+/**
+ * `isSecret(key)`, when the caller can tell, says whether the stack stores `<project>:<key>` encrypted:
+ * a secret set without `--secret` sits in plain text in Pulumi.<stack>.yaml and is refused.
+ */
+export function parseStackSettings(get: ConfigLookup, ctx: { project: string; stack: string }, isSecret?: (key: string) => boolean): StackSettings {
   const problems: string[] = [];
   const name = (key: string) => `${ctx.project}:${key}`;
   const value = (key: keyof typeof DEFAULTS) => get(key) ?? DEFAULTS[key];
@@ -136,6 +140,13 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
     const raw = get(key);
     return raw === undefined || raw === "" ? undefined : raw;
   };
+  for (const key of OPTIONAL_SECRET_KEYS) {
+    if (isSecret && get(key) && !isSecret(key)) {
+      problems.push(
+        `${name(key)} is stored in plain text in Pulumi.${ctx.stack}.yaml; remove it (\`pulumi config rm ${name(key)}\`) and set it with \`pulumi config set --secret ${name(key)} <value>\``,
+      );
+    }
+  }
 
   const production = bool("production");
   const smokeRaw = value("smokeOnUp");
