@@ -1,10 +1,13 @@
 // Deploy REHEARSALS (stand-ins for the engine, Docker, Hasura and Kinde) of trees that must not
 // deploy, and of a Kinde-mode stack. Each failure must name the step, as `pulumi up` would.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { PostgresStandIn } from "../scripts/lib/rehearsal/postgres-standin.js";
 import { rehearse } from "../scripts/lib/rehearsal/rehearse.js";
+import { RehearsalState } from "../scripts/lib/rehearsal/state.js";
+import { reveal } from "../scripts/lib/rehearsal/values.js";
 import { freePort } from "../scripts/lib/throwaway-postgres.js";
 import { projectCopy, type ProjectCopy } from "./support/project-copy.js";
 import { generatedCredentials } from "./support/rehearsal-state.js";
@@ -72,6 +75,11 @@ describe("the rehearsal of a Kinde-mode stack (Kinde's JWKS stood in on 127.0.0.
     expect(report.smokeOutput).toContain("Allowed checks use a real Kinde token.");
     expect(report.smokeOutput).toMatch(/15 passed, 0 failed \(allowed checks used a real Kinde token\)/);
     expect(report.notes.join("\n")).toMatch(/fetched the JWKS 1 time\(s\); its answer carries no Cache-Control\/Expires/);
+    // The stand-in Kinde's private key is kept encrypted, like every other secret of the state.
+    const stored = new RehearsalState(copy.stateRoot, "staging").standIn<unknown>("kinde-keys");
+    const d = (reveal(stored).plain as { privateJwk: { d: string } }).privateJwk.d;
+    expect(d).toMatch(/^[\w-]{100,}$/);
+    expect(readFileSync(join(copy.stateRoot, "staging", "state.json"), "utf8")).not.toContain(d);
   });
 
   it("refuses to rehearse a production stack, naming why and what to rehearse instead", async () => {

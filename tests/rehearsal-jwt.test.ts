@@ -52,6 +52,9 @@ describe("the Hasura stand-in's JWT rules (as JWT.hs)", () => {
     const future = await new SignJWT(userClaims).setProtectedHeader({ alg: "RS256" }).setIssuedAt(now + 20).setExpirationTime(now + 300).sign(await importPKCS8(privateKey, "RS256"));
     expect(await refusal(keyed().session(`Bearer ${future}`, undefined, now))).toBe("invalid-jwt: Could not verify JWT: JWTIssuedAtFuture");
     expect(await refusal(keyed({ allowed_skew: 30 }).session(`Bearer ${future}`, undefined, now))).toBe("accepted");
+    expect(await refusal(keyed({ allowed_skew: 10 }).session(`Bearer ${future}`, undefined, now))).toBe("invalid-jwt: Could not verify JWT: JWTIssuedAtFuture");
+    const notYet = await new SignJWT(userClaims).setProtectedHeader({ alg: "RS256" }).setIssuedAt(now).setNotBefore(now + 60).setExpirationTime(now + 300).sign(await importPKCS8(privateKey, "RS256"));
+    expect(await refusal(keyed().session(`Bearer ${notYet}`, undefined, now))).toBe("invalid-jwt: Could not verify JWT: JWTNotYetValid");
     const expired = await new SignJWT(userClaims).setProtectedHeader({ alg: "RS256" }).setIssuedAt(now - 600).setExpirationTime(now - 10).sign(await importPKCS8(privateKey, "RS256"));
     expect(await refusal(keyed().session(`Bearer ${expired}`, undefined, now))).toBe("invalid-jwt: Could not verify JWT: JWTExpired");
     expect(await refusal(keyed({ allowed_skew: 30 }).session(`Bearer ${expired}`, undefined, now))).toBe("accepted");

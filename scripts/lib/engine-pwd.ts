@@ -30,15 +30,26 @@ export function enginePwdMain(projectRoot: string, main: string | undefined): En
   return isDir ? { pwd: full, main: "." } : { pwd: dirname(full), main: basename(full) };
 }
 
+/** A key declared in Pulumi.yaml's `config:` block. */
+export interface DeclaredKey {
+  type?: string;
+  default?: unknown;
+  secret?: boolean;
+  description?: string;
+}
+
 /** The project's Pulumi.yaml as the engine reads the parts that matter here. */
-export function readProjectFile(projectRoot: string): { name: string; main?: string; typescript: boolean } {
+export function readProjectFile(projectRoot: string): { name: string; main?: string; typescript: boolean; config: Record<string, DeclaredKey> } {
   const project = parse(readFileSync(join(projectRoot, "Pulumi.yaml"), "utf8")) as {
     name: string;
     main?: string;
     runtime?: { options?: { typescript?: boolean } } | string;
+    config?: Record<string, DeclaredKey | string | number | boolean>;
   };
   const options = typeof project.runtime === "object" ? project.runtime.options : undefined;
-  return { name: project.name, ...(project.main ? { main: project.main } : {}), typescript: options?.typescript !== false };
+  // A shorthand `key: value` declares a default.
+  const config = Object.fromEntries(Object.entries(project.config ?? {}).map(([k, d]) => [k, d && typeof d === "object" ? d : { default: d }]));
+  return { name: project.name, ...(project.main ? { main: project.main } : {}), typescript: options?.typescript !== false, config };
 }
 
 /** Path-like words of a shell command (a `/` inside, no scheme), e.g. `scripts/migrate.ts`. */

@@ -4,7 +4,8 @@
 import { isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+// Without the trailing separator a directory URL gives, so messages read as paths.
+export const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/[\\/]+$/, "");
 
 /** A path inside the repository, e.g. `inProject("migrations", "default")`. */
 export function inProject(...segments: string[]): string {

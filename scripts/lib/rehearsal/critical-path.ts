@@ -1,6 +1,6 @@
 // Which steps of a deploy wait for which, and the longest chain through them: the deploy's critical
 // path. Stand-ins start in milliseconds where Docker takes seconds, so the chain is read from the
-// dependency graph the program declared, not from a stopwatch; measured times are shown beside it.
+// dependency graph the program declared (steps in sequence), not from a stopwatch.
 
 export interface GraphNode {
   urn: string;
@@ -8,8 +8,6 @@ export interface GraphNode {
   type: string;
   /** URNs this node waits for (already expanded past components by the SDK). */
   dependencies: string[];
-  /** Measured time of its operation in this rehearsal. */
-  ms: number;
 }
 
 /** Each node's direct waits with the transitive ones removed: "metadata waits for hasura, migrations". */
@@ -39,28 +37,35 @@ export function directWaits(nodes: GraphNode[]): Map<string, string[]> {
 }
 
 /**
- * The longest chain of waits, counting `weight(node)` per node (default 1: steps in sequence, which is
- * what the graph alone can say). Ties go to the chain registered first.
+ * The longest chain of waits, in steps. Of equally long chains the one ending first in `nodes` wins,
+ * and of equally long ways into a node, its first listed dependency.
  */
-export function criticalPath(nodes: GraphNode[], weight: (n: GraphNode) => number = () => 1): GraphNode[] {
+export function criticalPath(nodes: GraphNode[]): GraphNode[] {
   const byUrn = new Map(nodes.map((n) => [n.urn, n]));
-  const best = new Map<string, { total: number; prev?: string }>();
+  const best = new Map<string, { length: number; prev?: string }>();
   const visit = (urn: string, stack: Set<string>): number => {
     const known = best.get(urn);
-    if (known) return known.total;
+    if (known) return known.length;
     const node = byUrn.get(urn) as GraphNode;
-    let top: { total: number; prev?: string } = { total: 0 };
+    let top: { length: number; prev?: string } = { length: 0 };
     for (const d of node.dependencies) {
       if (!byUrn.has(d) || stack.has(d)) continue;
-      const t = visit(d, new Set([...stack, urn]));
-      if (t > top.total) top = { total: t, prev: d };
+      const length = visit(d, new Set([...stack, urn]));
+      if (length > top.length) top = { length, prev: d };
     }
-    const entry = { total: top.total + weight(node), ...(top.prev ? { prev: top.prev } : {}) };
+    const entry = { length: top.length + 1, ...(top.prev ? { prev: top.prev } : {}) };
     best.set(urn, entry);
-    return entry.total;
+    return entry.length;
   };
   let end: string | undefined;
-  for (const n of nodes) if (end === undefined || visit(n.urn, new Set()) > (best.get(end)?.total ?? 0)) end = n.urn;
+  let endLength = 0;
+  for (const n of nodes) {
+    const length = visit(n.urn, new Set());
+    if (length > endLength) {
+      end = n.urn;
+      endLength = length;
+    }
+  }
   const chain: GraphNode[] = [];
   for (let at = end; at; at = best.get(at)?.prev) chain.unshift(byUrn.get(at) as GraphNode);
   return chain;

@@ -193,13 +193,16 @@ export async function runProgram(o: StartProgramOptions): Promise<ProgramRun> {
           },
         },
       );
-      const collect = (chunk: Buffer) => {
-        const text = maskSecrets(chunk.toString("utf8"), o.secrets).trim();
-        if (text) diagnostics.push(text);
-      };
+      // Masked only once whole: a secret split across two chunks would slip through chunk by chunk.
+      let output = "";
+      const collect = (chunk: Buffer) => (output += chunk.toString("utf8"));
       child.stdout.on("data", collect);
       child.stderr.on("data", collect);
-      child.on("exit", (code) => resolve(code ?? 1));
+      child.on("close", (code) => {
+        const text = maskSecrets(output, o.secrets).trim();
+        if (text) diagnostics.push(text);
+        resolve(code ?? 1);
+      });
     });
     return { exitCode, diagnostics, registrations, outputs: stackOutputs, ...(failure ? { failure } : {}) };
   } finally {

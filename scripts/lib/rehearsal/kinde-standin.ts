@@ -21,8 +21,6 @@ export async function newKindeKeys(): Promise<KindeKeys> {
 
 export class KindeStandIn {
   private server: Server | undefined;
-  /** Requests served, for the report. */
-  jwksRequests = 0;
 
   constructor(
     private readonly keys: KindeKeys,
@@ -38,7 +36,6 @@ export class KindeStandIn {
     void [d, p, q, dp, dq, qi];
     this.server = createServer((req, res) => {
       if (req.url === "/.well-known/jwks") {
-        this.jwksRequests += 1;
         // Kinde's own answer headers are UNVERIFIED (see README, key rotation): this one sends none,
         // so Hasura would keep the keys until restart, the cautious assumption.
         res.writeHead(200, { "content-type": "application/json" });

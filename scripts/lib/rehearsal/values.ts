@@ -39,11 +39,17 @@ export function reveal(value: unknown): { plain: unknown; secrets: string[] } {
 export function maskSecrets(text: string, secrets: Iterable<string>): string {
   const parts = new Set<string>();
   for (const s of secrets) {
-    if (s.length < 4) continue;
+    // Even a short secret is masked (non-production stacks allow them): mangled output beats a leak.
+    if (s.length === 0) continue;
     parts.add(s);
     // A secret also shows percent-encoded inside URLs and line by line in multi-line values.
     parts.add(encodeURIComponent(s));
     for (const line of s.split("\n")) if (line.trim().length >= 8) parts.add(line.trim());
   }
   return [...parts].sort((a, b) => b.length - a.length).reduce((t, s) => t.split(s).join("[secret]"), text);
+}
+
+/** A container's `KEY=VALUE` environment list as a map (the first `=` splits). */
+export function envMap(envs: readonly string[]): Record<string, string> {
+  return Object.fromEntries(envs.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
 }

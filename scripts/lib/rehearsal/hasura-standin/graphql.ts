@@ -37,19 +37,22 @@ export async function tableInfos(client: pg.ClientBase, metadata: Metadata): Pro
   const infos: TableInfo[] = [];
   for (const table of metadata.sources.flatMap((s) => s.tables)) {
     const { schema, name } = table.table;
+    // From pg_catalog, as Hasura introspects: information_schema would hide a table the role has no
+    // grant on, and a missing grant must show when a query runs, not as a missing table.
     const cols = await client.query<{ column_name: string }>(
-      "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
+      `SELECT a.attname AS column_name FROM pg_attribute a
+        WHERE a.attrelid = to_regclass(format('%I.%I', $1::text, $2::text)) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
       [schema, name],
     );
     const pk = await client.query<{ attname: string }>(
       `SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-        WHERE i.indrelid = to_regclass($1) AND i.indisprimary`,
-      [`"${schema}"."${name}"`],
+        WHERE i.indrelid = to_regclass(format('%I.%I', $1::text, $2::text)) AND i.indisprimary`,
+      [schema, name],
     );
     infos.push({
       metadata: table,
       rootName: schema === "public" ? name : `${schema}_${name}`,
-      qualified: `"${schema}"."${name}"`,
+      qualified: `"${schema.replace(/"/g, '""')}"."${name.replace(/"/g, '""')}"`,
       columns: cols.rows.map((r) => r.column_name),
       primaryKey: pk.rows.map((r) => r.attname),
     });

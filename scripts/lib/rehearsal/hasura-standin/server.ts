@@ -9,6 +9,7 @@ import pg from "pg";
 import { BoolExpError, boolExpToSql, sessionVariablesIn } from "../../bool-exp.js";
 import type { Metadata } from "../../metadata.js";
 import { executeGraphql, tableInfos, type TableInfo } from "./graphql.js";
+import { envMap } from "../values.js";
 import { AuthError, JwtConfigError, JwtVerifier, parseJwtSecret, type Session } from "./jwt.js";
 
 export class StandInStartError extends Error {}
@@ -44,7 +45,7 @@ export class HasuraStandIn {
   readonly url: string;
 
   constructor(private readonly options: HasuraStandInOptions) {
-    this.env = Object.fromEntries(options.env.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+    this.env = envMap(options.env);
     this.url = `http://127.0.0.1:${options.port}`;
     const jwtSecret = this.env.HASURA_GRAPHQL_JWT_SECRET;
     try {

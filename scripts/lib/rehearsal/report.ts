@@ -1,0 +1,20 @@
+// What `npm run rehearse` prints: timeline, the smoke's table, the critical path, and the verdict.
+import type { RehearsalReport } from "./rehearse.js";
+
+export function formatReport(r: RehearsalReport): string[] {
+  const lines = [`REHEARSAL of stack ${r.stack} (a test double of the engine, Docker and Hasura: not a deploy)`, ""];
+  lines.push("Timeline (ms since start; stand-ins start in milliseconds where Docker takes seconds):");
+  lines.push(`  ${"step".padEnd(22)} ${"operation".padEnd(9)} ${"start".padStart(7)} ${"ms".padStart(7)}`);
+  for (const t of r.timeline) lines.push(`  ${t.name.padEnd(22)} ${t.operation.padEnd(9)} ${String(t.start).padStart(7)} ${String(t.ms).padStart(7)}${t.ok ? "" : "  FAILED"}`);
+  if (r.smokeOutput !== undefined) lines.push("", "Smoke test (the deployment gate's own output):", ...r.smokeOutput.trim().split("\n").map((l) => `  ${l}`));
+  lines.push("", `Critical path (${r.criticalPath.length} steps in sequence): ${r.criticalPath.map((n) => n.name).join(" -> ")}`);
+  lines.push("Who waits for whom:", ...r.waits.map((w) => `  ${w.step} waits for ${w.waitsFor.join(", ") || "nothing"}`));
+  if (r.notes.length > 0) lines.push("", ...r.notes.map((n) => `Note: ${n}`));
+  const warnings = r.diagnostics.filter((d) => d.startsWith("warning:"));
+  if (warnings.length > 0) lines.push("", "The program's warnings:", ...warnings.map((w) => `  ${w}`));
+  if (r.removed.length > 0) lines.push("", `Removed from the state (no longer declared): ${r.removed.join(", ")}`);
+  const counts = ["create", "update", "replace", "same"].map((op) => `${r.timeline.filter((t) => t.operation === op).length} ${op}`).join(", ");
+  lines.push("", r.ok ? `Rehearsal passed: ${r.timeline.length} resources (${counts}).` : `Rehearsal FAILED at step ${r.failure?.step}:\n${r.failure?.message}`);
+  return lines;
+}
+
