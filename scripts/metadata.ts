@@ -22,7 +22,7 @@ async function main(argv: string[]): Promise<number> {
   const command = positionals[0];
   const hasura = () => ({
     endpoint: requireEnv("HASURA_GRAPHQL_ENDPOINT", "the Hasura base URL, e.g. http://127.0.0.1:8080 (pulumi stack output hasuraUrl)"),
-    adminSecret: requireEnv("HASURA_GRAPHQL_ADMIN_SECRET", "the stack's admin secret (pulumi config get hasuraAdminSecret)"),
+    adminSecret: requireEnv("HASURA_GRAPHQL_ADMIN_SECRET", "the stack's admin secret (pulumi stack output hasuraAdminSecret --show-secrets)"),
   });
   switch (command) {
     case "build":
