@@ -1,5 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { majorVersion, parseImageReference } from "../scripts/lib/config-values.js";
 import { APP_DATABASE, POSTGRES_INTERNAL_PORT } from "./naming.js";
 import { loopbackPort, publishedPort } from "./ports.js";
 
@@ -94,6 +95,7 @@ export class Postgres extends pulumi.ComponentResource {
  * and refuse to start with data in the old place (docker-library/docs#2582).
  */
 export function postgresDataPath(image: string): string {
-  const major = Number(/:(\d+)/.exec(image)?.[1] ?? "0");
+  // From the parsed tag: a registry port (`registry.local:5000/postgres:17.6`) is not a version.
+  const major = majorVersion(parseImageReference(image)?.tag) ?? 0;
   return major >= 18 ? "/var/lib/postgresql" : "/var/lib/postgresql/data";
 }

@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { UsageError } from "./lib/env.js";
 import { PROJECT_ROOT } from "./lib/project-root.js";
 import { runCli } from "./lib/cli.js";
+import { HeaderValueError } from "./lib/graphql.js";
 import { runCommand } from "./lib/shell.js";
 import { KindeTokenError } from "./lib/kinde-token.js";
 import { realKindeToken, resolveStack, smokeTargetOf } from "./lib/smoke-target.js";
@@ -41,4 +42,4 @@ async function main(argv: string[]): Promise<number> {
   return ok ? 0 : 1;
 }
 
-await runCli(() => main(process.argv.slice(2)), [SmokeError, StackReadError, ConfigError, KindeTokenError]);
+await runCli(() => main(process.argv.slice(2)), [SmokeError, StackReadError, ConfigError, KindeTokenError, HeaderValueError]);

@@ -7,9 +7,9 @@ import { DEFAULTS, parseStackSettings } from "../scripts/lib/stack-settings.js";
 import { rsaKeyPair } from "./support/fixtures.js";
 
 const secrets = {
-  hasuraAdminSecret: "x".repeat(40),
-  postgresPassword: "p".repeat(24),
-  hasuraDbPassword: "h".repeat(24),
+  hasuraAdminSecret: "Staging-Admin-Secret-0123456789-abcdefghij",
+  postgresPassword: "Staging-Postgres-Password-0123456789-xyz",
+  hasuraDbPassword: "Staging-Hasura-Db-Password-0123456789-xyz",
   devSigningKey: rsaKeyPair().privateKeyPem,
 };
 

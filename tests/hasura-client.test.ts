@@ -3,7 +3,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { applyMetadata, exportMetadata, HasuraError } from "../scripts/lib/hasura-client.js";
+import { applyMetadata, exportMetadata, HasuraError, metadataRequest } from "../scripts/lib/hasura-client.js";
 import { diffMetadata } from "../scripts/lib/metadata-diff.js";
 import { loadMetadata, replaceMetadataBody } from "../scripts/lib/metadata.js";
 import { freePort } from "../scripts/lib/throwaway-postgres.js";
@@ -103,5 +103,19 @@ describe("metadata diff (recorded Hasura responses)", () => {
       '- sources[default].tables[public.users].select_permissions[editor] = {"permission":{"columns":["id"],"filter":{}},"role":"editor"}',
       '+ sources[default].tables[public.users].select_permissions[user].permission.filter.id = {"_eq":"X-Hasura-User-Id"}',
     ]);
+  });
+});
+
+describe("a secret that cannot travel in a header (no server needed: refused before sending)", () => {
+  it("is refused naming the header and the variable, never the value", async () => {
+    const secret = "first-line-of-a-secret\nsecond-line-of-a-secret";
+    const attempt = metadataRequest({ endpoint: "http://127.0.0.1:9", adminSecret: secret }, { type: "export_metadata", args: {} });
+    await expect(attempt).rejects.toThrow(
+      "The x-hasura-admin-secret header would hold characters an HTTP header cannot carry (a newline, another control character or non-ASCII); check the value it comes from (HASURA_GRAPHQL_ADMIN_SECRET)",
+    );
+    await attempt.catch((err: Error) => {
+      expect(err.message).not.toContain("first-line");
+      expect(err.message).not.toContain("second-line");
+    });
   });
 });

@@ -1,6 +1,7 @@
 // Preview stacks on one daemon: own names, free ports, and refusals before any resource exists.
 import { describe, expect, it } from "vitest";
 import { devConfig, prodKindeConfig, rsaKeyPair, SECRET_KEYS } from "./support/fixtures.js";
+import { postgresDataPath } from "../infra/postgres.js";
 import { runProgram } from "./support/pulumi-program.js";
 
 const CONTAINER = "docker:index/container:Container";
@@ -37,5 +38,17 @@ describe("stack isolation", () => {
       'Stack "prod" has invalid configuration:\n  - kinde-hasura:hasuraConsole must be false on a production stack (production: true); got "true"',
     );
     await expect(attempt).rejects.toMatchObject({ registered: 0 });
+  });
+});
+
+describe("where Postgres keeps its data on the named volume", () => {
+  it("follows the image's major version from the parsed tag, never a registry port", () => {
+    // 18+ images moved PGDATA under /var/lib/postgresql (docker-library/docs#2582); a wrong path
+    // leaves the data in an anonymous volume that a replaced container loses.
+    expect(postgresDataPath("postgres:17.6")).toBe("/var/lib/postgresql/data");
+    expect(postgresDataPath("registry.local:5000/postgres:17.6")).toBe("/var/lib/postgresql/data");
+    expect(postgresDataPath("registry.local:18000/postgres:17.6@sha256:" + "a".repeat(64))).toBe("/var/lib/postgresql/data");
+    expect(postgresDataPath("postgres:18.1")).toBe("/var/lib/postgresql");
+    expect(postgresDataPath("registry.local:5000/library/postgres:18.1-bookworm")).toBe("/var/lib/postgresql");
   });
 });

@@ -89,7 +89,7 @@ describe("stack settings", () => {
     ).toEqual([
       'kinde-hasura:production must be true or false; got "yes"',
       'kinde-hasura:kindeDomain must be a host such as acme.kinde.com; got "http://x"',
-      'kinde-hasura:kindeAudience must be a non-empty audience without spaces such as hasura; got "has ura"',
+      'kinde-hasura:kindeAudience must be a non-empty audience of printable characters without spaces such as hasura; got "has ura"',
       'kinde-hasura:kindeClaims must be one of "namespace", "sub"; got "roles"',
       'kinde-hasura:hasuraPort must be 0 (Docker picks a free port) or a port from 1 to 65535; got "80000"',
       'kinde-hasura:postgresPort must be 0 (Docker picks a free port) or a port from 1 to 65535; got "-1"',
@@ -209,14 +209,65 @@ describe("stack settings", () => {
       ]);
     });
 
-    it("refuses an admin secret shorter than 32 characters, naming its length and never its value", () => {
-      const found = problems({ ...prodKindeConfig(), hasuraAdminSecret: "short-secret-value" }, "prod");
-      expect(found).toEqual([
-        "kinde-hasura:hasuraAdminSecret must be at least 32 characters on a production stack (production: true); got 18 characters",
-      ]);
-      expect(found.join()).not.toContain("short-secret-value");
-      expect(settings({ ...prodKindeConfig(), hasuraAdminSecret: "x".repeat(32) }, "prod").production).toBe(true);
+    it("refuses weak production secrets by the strength rule, naming the length and never the value", () => {
+      const rule = "at least 32 characters, with at least 3 of lower case, upper case, digits and symbols, and no character more than 4 times in a row";
+      const weak = ["short-secret-value", " ".repeat(32), "x".repeat(40), "abcdefghijklmnopqrstuvwxyzabcdefgh", "Aaaaaa1-Bbbbbbbb2-Ccccccccc3-Ddddddd"];
+      for (const value of weak) {
+        const found = problems({ ...prodKindeConfig(), hasuraAdminSecret: value }, "prod");
+        expect(found, JSON.stringify(value)).toHaveLength(1);
+        expect(found[0]).toMatch(new RegExp(`^kinde-hasura:hasuraAdminSecret must be (${rule.replace(/[()]/g, "\\$&")} on a production stack \\(production: true\\); got a value that is not \\(${value.length} characters; its contents are not shown\\)|printable ASCII)`));
+        if (value.trim() !== "") expect(found.join()).not.toContain(value);
+      }
+      expect(settings({ ...prodKindeConfig(), hasuraAdminSecret: "Strong-Admin-Secret-4-Production-2026!" }, "prod").production).toBe(true);
     });
+
+    it("refuses production origins that are not https://", () => {
+      expect(problems({ ...prodKindeConfig(), hasuraCorsDomains: "https://app.acme.com,http://app.acme.com" }, "prod")).toEqual([
+        'kinde-hasura:hasuraCorsDomains must be https:// origins only on a production stack (production: true); got "https://app.acme.com,http://app.acme.com"',
+      ]);
+    });
+  });
+
+  it("refuses passwords and secrets with control characters, whitespace or non-ASCII, without showing them", () => {
+    for (const value of ["a-secret\nwith-a-newline-0123456789", "tab\tin-it-0123456789", "non-ascii-é-0123456789", "nul\u0000-0123456789"]) {
+      for (const key of ["hasuraAdminSecret", "postgresPassword", "hasuraDbPassword", "kindeSmokeClientSecret"] as const) {
+        const found = problems({ ...devConfig(privateKeyPem), [key]: value });
+        expect(found, `${key} ${JSON.stringify(value)}`).toContain(
+          `kinde-hasura:${key} must be printable ASCII without spaces, newlines or other control characters (it travels in HTTP headers and URLs); got a value that is not (its contents are not shown)`,
+        );
+        expect(found.join()).not.toContain(value.slice(0, 8));
+      }
+    }
+  });
+
+  it("parses image references: the expected repository from any registry, at an exact version", () => {
+    const pinned = "an image pinned to an exact version such as postgres:17.6 (optionally @sha256:<digest>)";
+    const refused: Array<[string, string]> = [
+      ["mysql:8.0.36", "the postgres image (from any registry) such as postgres:17.6"],
+      ["postgres", pinned],
+      ["postgres:17", pinned],
+      ["postgres:latest", pinned],
+      ["Postgres:17.6", pinned],
+      ["postgres:17.6@sha256:short", pinned],
+    ];
+    for (const [image, rule] of refused) expect(problems({ ...devConfig(privateKeyPem), postgresImage: image }), image).toEqual([`kinde-hasura:postgresImage must be ${rule}; got ${JSON.stringify(image)}`]);
+    for (const image of ["registry.local:5000/postgres:17.6", "docker.io/library/postgres:17.6-bookworm", "library/postgres:18.1"]) {
+      expect(settings({ ...devConfig(privateKeyPem), postgresImage: image }).postgres.image, image).toBe(image);
+    }
+    expect(problems({ ...devConfig(privateKeyPem), hasuraImage: "evil/hasura/graphql-engine:v2.48.16" })).toEqual([
+      'kinde-hasura:hasuraImage must be the hasura/graphql-engine image (from any registry) such as hasura/graphql-engine:v2.48.16; got "evil/hasura/graphql-engine:v2.48.16"',
+    ]);
+    expect(settings({ ...devConfig(privateKeyPem), hasuraImage: "registry.local:5000/hasura/graphql-engine:v2.48.16" }).hasura.image).toBe("registry.local:5000/hasura/graphql-engine:v2.48.16");
+  });
+
+  it("parses origins: ports in range, no paths or credentials, a NUL-free audience", () => {
+    for (const origin of ["http://localhost:99999", "https://app.example.com/path", "https://user@app.example.com", "ftp://app.example.com", "https://"]) {
+      expect(problems({ ...devConfig(privateKeyPem), hasuraCorsDomains: origin }), origin).toEqual([
+        `kinde-hasura:hasuraCorsDomains must be comma-separated origins with scheme such as https://app.example.com,http://localhost:3000; got ${JSON.stringify(origin)}`,
+      ]);
+    }
+    expect(settings({ ...devConfig(privateKeyPem), hasuraCorsDomains: "http://localhost:3000,https://*.example.com" }).hasura.corsDomains).toEqual(["http://localhost:3000", "https://*.example.com"]);
+    expect(problems({ ...devConfig(privateKeyPem), kindeAudience: "hasura\u0000" })).toHaveLength(1);
   });
 
   it("runs the smoke test on up by default except on production stacks, unless told", () => {

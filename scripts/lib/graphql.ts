@@ -38,7 +38,23 @@ export interface GraphqlResponse {
   ms: number;
 }
 
+/** A header value fetch would refuse; its message names the header, never the value (it may be a secret). */
+export class HeaderValueError extends Error {
+  constructor(header: string) {
+    super(`The ${header} header would hold characters an HTTP header cannot carry (a newline, another control character or non-ASCII); check the value it comes from`);
+    this.name = "HeaderValueError";
+  }
+}
+
+/** Refuses before sending: fetch's own error would quote the value, and a header may carry a secret. */
+export function assertHeaderValues(headers: Record<string, string>): void {
+  for (const [name, value] of Object.entries(headers)) {
+    if (!/^[\t\x20-\x7e]*$/.test(value)) throw new HeaderValueError(name);
+  }
+}
+
 export async function graphql(endpoint: string, request: GraphqlRequest, timeoutMs = 10_000): Promise<GraphqlResponse> {
+  assertHeaderValues(request.headers ?? {});
   const started = performance.now();
   const response = await fetch(`${endpoint.replace(/\/+$/, "")}/v1/graphql`, {
     method: "POST",

@@ -1,5 +1,6 @@
 // The few Hasura metadata API calls the scripts make (POST /v1/metadata, admin secret header), with
 // errors that say what was expected and what came back. The admin secret is sent, never shown.
+import { assertHeaderValues } from "./graphql.js";
 import type { Metadata } from "./metadata.js";
 
 export interface HasuraTarget {
@@ -27,6 +28,11 @@ interface InconsistentObject {
 /** Sends one metadata API request; returns the JSON body of a 2xx answer, throws HasuraError otherwise. */
 export async function metadataRequest(target: HasuraTarget, body: Record<string, unknown>): Promise<Record<string, unknown>> {
   const url = `${target.endpoint.replace(/\/+$/, "")}/v1/metadata`;
+  try {
+    assertHeaderValues({ "x-hasura-admin-secret": target.adminSecret });
+  } catch (err) {
+    throw new HasuraError(`${(err as Error).message} (HASURA_GRAPHQL_ADMIN_SECRET)`);
+  }
   let response: Response;
   try {
     response = await fetch(url, {

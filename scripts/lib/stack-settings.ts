@@ -3,6 +3,7 @@
 // problem. Each message names the key, the rule and the bad value (a secret's value never: only its
 // length or its kind). infra/config.ts feeds it from Pulumi; scripts feed it from `pulumi config`.
 import { createPrivateKey, createPublicKey } from "node:crypto";
+import { isHeaderSafeSecret, isStrongSecret, majorVersion, parseImageReference, parseOrigin, STRONG_SECRET_RULE } from "./config-values.js";
 import {
   CLAIMS_MODES,
   defaultKindeJwksUrl,
@@ -44,8 +45,6 @@ export const KINDE_SECRET_KEYS = ["kindeManagementClientSecret", "kindeSmokeClie
 /** Every secret the program reads; all are optional and set only with `pulumi config set --secret`. */
 export const OPTIONAL_SECRET_KEYS = [...SECRET_KEYS, ...KINDE_SECRET_KEYS] as const;
 
-/** Hasura's production checklist asks for a long admin secret; 32 matches the HS256 key minimum. */
-export const MIN_PRODUCTION_ADMIN_SECRET = 32;
 const MIN_SIGNING_KEY_BITS = 2048;
 
 export interface StackSettings {
@@ -127,13 +126,19 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
     fail(key, "0 (Docker picks a free port) or a port from 1 to 65535", raw);
     return 0;
   };
-  const image = (key: "postgresImage" | "hasuraImage", example: string, repoRule?: RegExp): string => {
+  // The expected repository from any registry (a mirror such as registry.local:5000/postgres), at an
+  // exact version: `latest`, a bare major or no tag would change under a running stack.
+  const image = (key: "postgresImage" | "hasuraImage", repository: string, example: string, major?: number): string => {
     const raw = value(key);
-    const match = /^(?<repo>[a-z0-9][a-z0-9._\/-]*):(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]*)(@sha256:[a-f0-9]{64})?$/.exec(raw);
-    const tag = match?.groups?.tag ?? "";
-    const exact = match && tag !== "latest" && /\d+\.\d+/.test(tag);
-    if (!exact) fail(key, `an image pinned to an exact version such as ${example} (optionally @sha256:<digest>)`, raw);
-    else if (repoRule && !repoRule.test(`${match.groups?.repo}:${tag}`)) fail(key, `a ${example.split(":")[0]} v2 image such as ${example}`, raw);
+    const ref = parseImageReference(raw);
+    const version = majorVersion(ref?.tag);
+    if (!ref || version === undefined) {
+      fail(key, `an image pinned to an exact version such as ${example} (optionally @sha256:<digest>)`, raw);
+    } else if (ref.repository !== repository) {
+      fail(key, `the ${repository} image (from any registry) such as ${example}`, raw);
+    } else if (major !== undefined && version !== major) {
+      fail(key, `a ${repository} v${major} image such as ${example}`, raw);
+    }
     return raw;
   };
   const secret = (key: SecretKey): string | undefined => {
@@ -141,7 +146,14 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
     return raw === undefined || raw === "" ? undefined : raw;
   };
   for (const key of OPTIONAL_SECRET_KEYS) {
-    if (isSecret && get(key) && !isSecret(key)) {
+    const raw = get(key);
+    // The PEM key is multi-line by nature; it is validated as PEM below.
+    if (raw && key !== "devSigningKey" && !isHeaderSafeSecret(raw)) {
+      problems.push(
+        `${name(key)} must be printable ASCII without spaces, newlines or other control characters (it travels in HTTP headers and URLs); got a value that is not (its contents are not shown)`,
+      );
+    }
+    if (isSecret && raw && !isSecret(key)) {
       problems.push(
         `${name(key)} is stored in plain text in Pulumi.${ctx.stack}.yaml; remove it (\`pulumi config rm ${name(key)}\`) and set it with \`pulumi config set --secret ${name(key)} <value>\``,
       );
@@ -163,7 +175,7 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
   }
 
   const audience = value("kindeAudience");
-  if (!/^\S+$/.test(audience)) fail("kindeAudience", "a non-empty audience without spaces such as hasura", audience);
+  if (!/^[\x21-\x7e]+$/.test(audience)) fail("kindeAudience", "a non-empty audience of printable characters without spaces such as hasura", audience);
 
   const claimsRaw = value("kindeClaims");
   const claims: ClaimsMode = CLAIMS_MODES.includes(claimsRaw as ClaimsMode) ? (claimsRaw as ClaimsMode) : "namespace";
@@ -191,13 +203,13 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
   const devMode = bool("hasuraDevMode");
   const corsRaw = value("hasuraCorsDomains");
   const corsDomains = corsRaw.split(",").map((d) => d.trim()).filter((d) => d !== "");
-  const originRule = /^(\*|https?:\/\/[A-Za-z0-9*.-]+(:\d{1,5})?)$/;
-  if (corsDomains.length === 0 || !corsDomains.every((d) => originRule.test(d))) {
+  const origins = corsDomains.map((d) => (d === "*" ? "*" : parseOrigin(d)));
+  if (corsDomains.length === 0 || origins.some((o) => o === undefined)) {
     fail("hasuraCorsDomains", "comma-separated origins with scheme such as https://app.example.com,http://localhost:3000", corsRaw);
   }
 
-  const postgresImage = image("postgresImage", "postgres:17.6");
-  const hasuraImage = image("hasuraImage", "hasura/graphql-engine:v2.48.16", /(^|\/)hasura\/graphql-engine:v2\./);
+  const postgresImage = image("postgresImage", "postgres", "postgres:17.6");
+  const hasuraImage = image("hasuraImage", "hasura/graphql-engine", "hasura/graphql-engine:v2.48.16", 2);
 
   const localMode = kindeDomain === "" && domainRaw === "";
   const hasuraAdminSecret = secret("hasuraAdminSecret");
@@ -250,11 +262,12 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
     if (console) fail("hasuraConsole", `false ${why}`, "true");
     if (devMode) fail("hasuraDevMode", `false ${why}`, "true");
     if (corsDomains.some((d) => d.includes("*"))) fail("hasuraCorsDomains", `exact origins without "*" ${why}`, corsRaw);
-    if (hasuraAdminSecret !== undefined && hasuraAdminSecret.length < MIN_PRODUCTION_ADMIN_SECRET) {
-      problems.push(
-        `${name("hasuraAdminSecret")} must be at least ${MIN_PRODUCTION_ADMIN_SECRET} characters ${why}; ` +
-          `got ${hasuraAdminSecret.length} characters`,
-      );
+    else if (origins.some((o) => o !== undefined && o !== "*" && o.scheme !== "https")) fail("hasuraCorsDomains", `https:// origins only ${why}`, corsRaw);
+    // Only what the stack sets is judged here; generated credentials meet the rule by construction.
+    for (const [key, secretValue] of [["hasuraAdminSecret", hasuraAdminSecret], ["postgresPassword", postgresPassword], ["hasuraDbPassword", hasuraDbPassword]] as const) {
+      if (secretValue !== undefined && isHeaderSafeSecret(secretValue) && !isStrongSecret(secretValue)) {
+        problems.push(`${name(key)} must be ${STRONG_SECRET_RULE} ${why}; got a value that is not (${secretValue.length} characters; its contents are not shown)`);
+      }
     }
   }
 

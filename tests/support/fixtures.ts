@@ -21,7 +21,7 @@ export function devConfig(signingKeyPem: string): Record<string, string> {
     hasuraConsole: "true",
     hasuraDevMode: "true",
     hasuraAdminSecret: "dev-admin-secret-0123456789abcdef",
-    postgresPassword: "pg p@ss/word:with?odd#chars",
+    postgresPassword: "pg-p@ss/word:with?odd#chars%",
     hasuraDbPassword: "hasura-db-password-123",
     devSigningKey: signingKeyPem,
   };
@@ -37,8 +37,8 @@ export function prodKindeConfig(): Record<string, string> {
     hasuraPort: "8443",
     postgresPort: "25432",
     hasuraCorsDomains: "https://app.acme.com",
-    hasuraAdminSecret: "prod-admin-secret-that-is-long-enough-0123456789",
-    postgresPassword: "prod-postgres-password",
-    hasuraDbPassword: "prod-hasura-db-password",
+    hasuraAdminSecret: "Prod-Admin-Secret-That-Is-Long-Enough-0123456789",
+    postgresPassword: "Prod-Postgres-Password-0123456789-abcdef",
+    hasuraDbPassword: "Prod-Hasura-Db-Password-0123456789-abcdef",
   };
 }
