@@ -9,7 +9,7 @@ import { requireEnv, UsageError } from "./lib/env.js";
 import { connectKinde, ensureKinde, KindeSetupError, type KindeApplication } from "./lib/kinde-ensure.js";
 
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] !== "ensure") throw new UsageError("usage: npm run kinde -- ensure");
+  if (argv[0] !== "ensure" || argv.length > 1) throw new UsageError(`expected one command, ensure; got ${JSON.stringify(argv.join(" "))}`);
   connectKinde({
     domain: requireEnv("KINDE_DOMAIN", "your Kinde domain, e.g. acme.kinde.com"),
     clientId: requireEnv("KINDE_MANAGEMENT_CLIENT_ID", "the client id of an M2M application authorized for the Kinde Management API"),
@@ -23,4 +23,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-await runCli(() => main(process.argv.slice(2)), [KindeSetupError]);
+await runCli(() => main(process.argv.slice(2)), { expected: [KindeSetupError], usage: "usage: npm run kinde -- ensure" });

@@ -4,7 +4,7 @@
 //   diff   show how the live server's metadata differs from the files
 //   check  validate the files against the database at $DATABASE_URL (after migrations)
 import { parseArgs } from "node:util";
-import pg from "pg";
+import { connectDatabase, DatabaseConnectError } from "./lib/db-connect.js";
 import { runCli } from "./lib/cli.js";
 import { requireEnv } from "./lib/env.js";
 import { applyMetadata, exportMetadata, HasuraError } from "./lib/hasura-client.js";
@@ -43,8 +43,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case "check": {
       const metadata = loadMetadata(dir);
-      const client = new pg.Client({ connectionString: requireEnv("DATABASE_URL", "the migrated database, e.g. postgres://postgres:<password>@127.0.0.1:15432/app") });
-      await client.connect();
+      const client = await connectDatabase(requireEnv("DATABASE_URL", "the migrated database, e.g. postgres://postgres:<password>@127.0.0.1:15432/app"));
       try {
         const problems = await checkMetadata(metadata, client);
         if (problems.length === 0) {
@@ -63,4 +62,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-await runCli(() => main(process.argv.slice(2)), [MetadataError, HasuraError]);
+await runCli(() => main(process.argv.slice(2)), { expected: [MetadataError, HasuraError, DatabaseConnectError], usage: USAGE });

@@ -3,19 +3,19 @@
 // own row of public.users: seeds rows in a transaction, evaluates the select/update/insert rules for
 // several sessions, prints who can read and update which row, rolls everything back. Exit 1 on a violation.
 import { parseArgs } from "node:util";
-import pg from "pg";
+import { connectDatabase, DatabaseConnectError } from "./lib/db-connect.js";
 import { BoolExpError } from "./lib/bool-exp.js";
 import { runCli } from "./lib/cli.js";
 import { requireEnv } from "./lib/env.js";
 import { loadMetadata, MetadataError } from "./lib/metadata.js";
-import { formatProof, provePermissions } from "./lib/permission-proof.js";
+import { formatProof, ProofError, provePermissions } from "./lib/permission-proof.js";
 import { fromCaller, inProject } from "./lib/project-root.js";
 
 async function main(argv: string[]): Promise<number> {
+  // No positionals: parseArgs refuses them (exit 2), e.g. `npm run permissions extra`.
   const { values } = parseArgs({ args: argv, options: { dir: { type: "string" } } });
   const metadata = loadMetadata(values.dir === undefined ? inProject("metadata") : fromCaller(values.dir));
-  const client = new pg.Client({ connectionString: requireEnv("DATABASE_URL", "the migrated database, e.g. postgres://postgres:<password>@127.0.0.1:15432/app") });
-  await client.connect();
+  const client = await connectDatabase(requireEnv("DATABASE_URL", "the migrated database, e.g. postgres://postgres:<password>@127.0.0.1:15432/app"));
   try {
     const result = await provePermissions(client, metadata);
     const lines = formatProof(result);
@@ -26,4 +26,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-await runCli(() => main(process.argv.slice(2)), [MetadataError, BoolExpError]);
+await runCli(() => main(process.argv.slice(2)), { expected: [MetadataError, BoolExpError, DatabaseConnectError, ProofError], usage: "usage: npm run permissions [-- --dir <metadata dir>]" });

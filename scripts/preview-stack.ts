@@ -1,38 +1,31 @@
 // npm run preview-stack -- up --name pr-42 | down --name pr-42 | list | prune [--older-than 3d]
 import { parseArgs } from "node:util";
+import { runCli } from "./lib/cli.js";
 import { StackCommandError } from "./lib/dev-stack.js";
+import { UsageError } from "./lib/env.js";
 import { PROJECT_ROOT } from "./lib/project-root.js";
 import { previewDown, previewList, previewPrune, previewUp } from "./lib/preview-stacks.js";
 import { runCommand } from "./lib/shell.js";
 
 const USAGE = "usage: npm run preview-stack -- up --name pr-<N> | down --name pr-<N> | list | prune [--older-than 3d]";
-const { positionals, values } = parseArgs({
-  args: process.argv.slice(2),
-  allowPositionals: true,
-  options: { name: { type: "string" }, "older-than": { type: "string" } },
-});
-const options = { run: runCommand, env: process.env, repoRoot: PROJECT_ROOT, log: (l: string) => console.log(l) };
 
-try {
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { name: { type: "string" }, "older-than": { type: "string" } } });
+  const options = { run: runCommand, env: process.env, repoRoot: PROJECT_ROOT, log: (l: string) => console.log(l) };
+  if (positionals.length !== 1) throw new UsageError(`expected one command; got ${JSON.stringify(positionals.join(" "))}`);
   switch (positionals[0]) {
     case "up":
-      process.exitCode = previewUp(options, values.name);
-      break;
+      return previewUp(options, values.name);
     case "down":
-      process.exitCode = previewDown(options, values.name);
-      break;
+      return previewDown(options, values.name);
     case "list":
       previewList(options);
-      break;
+      return 0;
     case "prune":
-      process.exitCode = previewPrune(options, values["older-than"]);
-      break;
+      return previewPrune(options, values["older-than"]);
     default:
-      console.error(USAGE);
-      process.exitCode = 2;
+      throw new UsageError(`unknown command ${JSON.stringify(positionals[0])}`);
   }
-} catch (err) {
-  if (!(err instanceof StackCommandError)) throw err;
-  console.error(err.message);
-  process.exitCode = 1;
 }
+
+await runCli(() => main(process.argv.slice(2)), { expected: [StackCommandError], usage: USAGE });

@@ -15,14 +15,9 @@ import { RehearsalError, rehearse } from "./lib/rehearsal/rehearse.js";
 const USAGE = "usage: npm run rehearse [-- --stack <name>] [--state-dir <path>]";
 
 async function main(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: { stack: { type: "string", default: "dev" }, "state-dir": { type: "string" } } }));
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n${USAGE}`);
-  }
+  const { values } = parseArgs({ args: argv, options: { stack: { type: "string", default: "dev" }, "state-dir": { type: "string" } } });
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(values.stack)) throw new UsageError(`--stack must be a stack name such as dev or pr-42; got ${JSON.stringify(values.stack)}`);
-  if (values["state-dir"] !== undefined && values["state-dir"].trim() === "") throw new UsageError(`--state-dir must name a folder; got ""\n${USAGE}`);
+  if (values["state-dir"] !== undefined && values["state-dir"].trim() === "") throw new UsageError('--state-dir must name a folder; got ""');
   const report = await rehearse({
     projectRoot: PROJECT_ROOT,
     stack: values.stack,
@@ -34,4 +29,4 @@ async function main(argv: string[]): Promise<number> {
   return report.ok ? 0 : 1;
 }
 
-await runCli(() => main(process.argv.slice(2)), [RehearsalError]);
+await runCli(() => main(process.argv.slice(2)), { expected: [RehearsalError], usage: USAGE });

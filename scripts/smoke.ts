@@ -22,7 +22,9 @@ async function main(argv: string[]): Promise<number> {
     options: { stack: { type: "string" }, endpoint: { type: "string" }, timeout: { type: "string", default: "60" } },
   });
   const timeoutSeconds = Number(values.timeout);
-  if (!(timeoutSeconds > 0)) throw new UsageError(`--timeout must be a number of seconds above 0; got "${values.timeout}"`);
+  if (!/^\d+$/.test(values.timeout) || timeoutSeconds < 1 || timeoutSeconds > 3600) {
+    throw new UsageError(`--timeout must be a whole number of seconds from 1 to 3600; got ${JSON.stringify(values.timeout)}`);
+  }
   const resolved = resolveStack({
     stack: values.stack,
     endpoint: values.endpoint,
@@ -42,4 +44,7 @@ async function main(argv: string[]): Promise<number> {
   return ok ? 0 : 1;
 }
 
-await runCli(() => main(process.argv.slice(2)), [SmokeError, StackReadError, ConfigError, KindeTokenError, HeaderValueError]);
+await runCli(() => main(process.argv.slice(2)), {
+  expected: [SmokeError, StackReadError, ConfigError, KindeTokenError, HeaderValueError],
+  usage: "usage: npm run smoke [-- --stack <name>] [--endpoint <url>] [--timeout <seconds>]",
+});

@@ -1,28 +1,18 @@
 // npm run up [-- <pulumi up flags>] | npm run down [-- <pulumi destroy flags>]
 // Brings the dev stack up on the local Docker daemon, or tears it down. STACK=<name> picks another stack.
+import { runCli } from "./lib/cli.js";
 import { devStackDown, devStackUp, StackCommandError } from "./lib/dev-stack.js";
+import { UsageError } from "./lib/env.js";
 import { PROJECT_ROOT } from "./lib/project-root.js";
 import { runCommand } from "./lib/shell.js";
 
-const [action, ...passThrough] = process.argv.slice(2);
-const options = {
-  run: runCommand,
-  env: process.env,
-  repoRoot: PROJECT_ROOT,
-  stack: process.env.STACK ?? "dev",
-  passThrough,
-  log: (line: string) => console.log(line),
-};
-
-try {
-  if (action === "up") process.exitCode = devStackUp(options);
-  else if (action === "down") process.exitCode = devStackDown(options);
-  else {
-    console.error("usage: tsx scripts/stack.ts up|down [pulumi flags]");
-    process.exitCode = 2;
-  }
-} catch (err) {
-  if (!(err instanceof StackCommandError)) throw err;
-  console.error(err.message);
-  process.exitCode = 1;
+async function main([action, ...passThrough]: string[]): Promise<number> {
+  const stack = process.env.STACK ?? "dev";
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(stack)) throw new UsageError(`STACK must be a stack name such as dev or pr-42; got ${JSON.stringify(stack)}`);
+  const options = { run: runCommand, env: process.env, repoRoot: PROJECT_ROOT, stack, passThrough, log: (line: string) => console.log(line) };
+  if (action === "up") return devStackUp(options);
+  if (action === "down") return devStackDown(options);
+  throw new UsageError(`expected up or down; got ${JSON.stringify(action ?? "")}`);
 }
+
+await runCli(() => main(process.argv.slice(2)), { expected: [StackCommandError], usage: "usage: npm run up [-- <pulumi up flags>] | npm run down [-- <pulumi destroy flags>]" });

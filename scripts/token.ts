@@ -12,10 +12,10 @@ import { ConfigError } from "./lib/stack-settings.js";
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { sub: { type: "string" }, stack: { type: "string" }, ttl: { type: "string", default: "1h" } } });
-  if (!values.sub) throw new UsageError("usage: npm run token -- --sub <user id> [--stack <name>] [--ttl 1h]");
+  if (values.sub === undefined) throw new UsageError("--sub is required: the user id the token speaks for");
   const resolved = resolveStack({ stack: values.stack, env: process.env, run: runCommand, repoRoot: PROJECT_ROOT });
   console.log(await devToken(resolved, values.sub, values.ttl));
   return 0;
 }
 
-await runCli(() => main(process.argv.slice(2)), [StackReadError, ConfigError]);
+await runCli(() => main(process.argv.slice(2)), { expected: [StackReadError, ConfigError], usage: "usage: npm run token -- --sub <user id> [--stack <name>] [--ttl 1h]" });

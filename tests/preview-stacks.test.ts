@@ -1,6 +1,6 @@
 // npm run preview-stack: naming and refusal rules, prune's selection, and the command lines it builds
 // (a recording runner stands in for the Pulumi CLI, which these machines do not have).
-import { mkdtempSync, copyFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -122,5 +122,21 @@ describe("npm run preview-stack", () => {
     expect(previewPrune(o, "3d")).toBe(0);
     expect(pulumiLines(calls).filter((l) => l.startsWith("destroy"))).toEqual(["destroy --yes --remove --stack pr-7"]);
     expect(log[0]).toBe("Leaving pr-11: never deployed, so it has no age (npm run preview-stack -- down --name pr-11 removes it).");
+  });
+
+  it("prune: goes on past a refused stack, reports it, and exits non-zero", () => {
+    const { o, calls, log } = options({ "pulumi config get kinde-hasura:production --stack pr-7": { stdout: "true\n" }, "pulumi config get": { code: 255 } });
+    expect(previewPrune(o, "1h")).toBe(1);
+    expect(pulumiLines(calls).filter((l) => l.startsWith("destroy"))).toEqual(["destroy --yes --remove --stack pr-9"]);
+    expect(log.at(-1)).toBe("Not torn down:\n  pr-7: Stack pr-7 is a production stack (production: true); preview-stack never touches it");
+  });
+
+  it("checks for the Pulumi CLI before writing anything, with the install hint", () => {
+    for (const run of [(o: ReturnType<typeof options>["o"]) => previewUp(o, "pr-42"), (o: ReturnType<typeof options>["o"]) => previewList(o), (o: ReturnType<typeof options>["o"]) => previewPrune(o, "3d")]) {
+      const { o, calls } = options({ pulumi: { code: 127 } });
+      expect(() => run(o)).toThrow(/^The Pulumi CLI is not installed \(no `pulumi` on PATH\)\. Install it: https:\/\/www\.pulumi\.com/);
+      expect(existsSync(join(o.repoRoot, ".pulumi"))).toBe(false);
+      expect(pulumiLines(calls)).toEqual([]);
+    }
   });
 });

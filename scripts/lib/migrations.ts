@@ -6,7 +6,7 @@
 // session advisory lock so concurrent runners apply each migration once; refusal, before any change,
 // when an applied migration was edited or a pending one is older than the newest applied.
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import pg from "pg";
 
@@ -39,18 +39,25 @@ const MIGRATION_DIR = /^(\d{13})_([A-Za-z0-9_-]+)$/;
 /** The migrations in `dir`, oldest first. Anything that looks wrong is an error, not skipped. */
 export function readMigrations(dir: string): Migration[] {
   if (!existsSync(dir)) throw new MigrationError(`Migrations directory ${dir} does not exist; pass --dir <path>`);
+  if (!statSync(dir).isDirectory()) throw new MigrationError(`${dir} is not a directory; pass --dir <the directory holding <version>_<name>/up.sql>`);
   const migrations: Migration[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (!entry.isDirectory()) continue;
+    const path = join(dir, entry.name);
+    // Dot files (.gitkeep) are not migrations; anything else that is not a real directory is a mistake.
+    if (entry.name.startsWith(".")) continue;
+    if (entry.isSymbolicLink()) throw new MigrationError(`${path} is a symbolic link; a migration must be a directory of its own (copy it in)`);
+    if (!entry.isDirectory()) throw new MigrationError(`${path} is not a migration directory; migrations live in <13-digit version>_<name>/up.sql`);
     const match = MIGRATION_DIR.exec(entry.name);
     if (!match) {
-      throw new MigrationError(
-        `${join(dir, entry.name)} is not named <13-digit millisecond version>_<name>, e.g. 1732600000000_create_users`,
-      );
+      throw new MigrationError(`${path} is not named <13-digit millisecond version>_<name>, e.g. 1732600000000_create_users`);
     }
-    const upPath = join(dir, entry.name, "up.sql");
-    if (!existsSync(upPath)) throw new MigrationError(`${join(dir, entry.name)} has no up.sql`);
-    const downPath = join(dir, entry.name, "down.sql");
+    const files = readdirSync(path).filter((f) => !f.startsWith("."));
+    const stray = files.filter((f) => f !== "up.sql" && f !== "down.sql");
+    if (stray.length > 0) throw new MigrationError(`${path} has ${stray.join(", ")}; only up.sql and down.sql are read (SQL migrations, Hasura CLI layout)`);
+    const upPath = join(path, "up.sql");
+    if (!existsSync(upPath)) throw new MigrationError(`${path} has no up.sql`);
+    if (!lstatSync(upPath).isFile()) throw new MigrationError(`${upPath} is not a regular file`);
+    const downPath = join(path, "down.sql");
     const upSql = readFileSync(upPath, "utf8");
     migrations.push({
       version: match[1] as string,
@@ -59,7 +66,7 @@ export function readMigrations(dir: string): Migration[] {
       upPath,
       downPath: existsSync(downPath) ? downPath : undefined,
       upSql,
-      checksum: sha256(upSql),
+      checksum: checksumOf(upSql),
     });
   }
   const versions = new Set<string>();
@@ -70,8 +77,12 @@ export function readMigrations(dir: string): Migration[] {
   return migrations.sort((a, b) => a.version.localeCompare(b.version));
 }
 
-function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
+/**
+ * The checksum of a migration's SQL, line endings normalised first: a checkout with CRLF endings
+ * (git's autocrlf on Windows) is the same migration, not an edit.
+ */
+export function checksumOf(sql: string): string {
+  return createHash("sha256").update(sql.replace(/\r\n/g, "\n")).digest("hex");
 }
 
 export interface AppliedMigration {
@@ -127,8 +138,17 @@ export async function migrateUp(client: pg.Client, migrations: Migration[], opti
     if (adopted.length > 0) applied = await readApplied(client);
 
     checkHistory(migrations, applied, options);
+    // An accepted edit is recorded, so the next plain `up` (and every `pulumi up`) accepts it too.
+    for (const m of migrations) {
+      const a = applied.get(m.version);
+      if (options.allowChanged && a && a.checksum !== m.checksum) {
+        await client.query(`UPDATE ${TRACKING_TABLE} SET checksum = $1 WHERE version = $2`, [m.checksum, m.version]);
+        log(`accepted the edit of ${m.id} (its new checksum is recorded)`);
+      }
+    }
     const pending = migrations.filter((m) => !applied.has(m.version));
     if (pending.length === 0) {
+      await syncHasuraCliState(client, options.source, log);
       log(`Nothing to apply: ${applied.size} migration(s) already applied.`);
       return { applied: [], adopted };
     }
@@ -140,6 +160,7 @@ export async function migrateUp(client: pg.Client, migrations: Migration[], opti
       // OS crash mid-run can lose the newest unflushed migrations whole (never half of one); the
       // next run applies them again.
       await inTransaction(client, m.upPath, m.upSql, {
+        version: m.version,
         durable: i === pending.length - 1,
         ...(hasura ? { between: () => writeHasuraCliState(client, options.source, m.version, "applied") } : {}),
         record: () =>
@@ -149,6 +170,7 @@ export async function migrateUp(client: pg.Client, migrations: Migration[], opti
       done.push(m.id);
       log(`applied ${m.id} (${Math.round(performance.now() - started)} ms)`);
     }
+    await syncHasuraCliState(client, options.source, log);
     return { applied: done, adopted };
   });
 }
@@ -177,6 +199,7 @@ export async function migrateDown(
       const m = byVersion.get(t.version) as Migration;
       const downPath = m.downPath as string;
       await inTransaction(client, downPath, readFileSync(downPath, "utf8"), {
+        version: m.version,
         durable: true,
         ...(hasura ? { between: () => writeHasuraCliState(client, options.source, m.version, "reverted") } : {}),
         record: () => `DELETE FROM ${TRACKING_TABLE} WHERE version = ${m.version}`,
@@ -185,6 +208,7 @@ export async function migrateDown(
       log(`reverted ${m.id}`);
     }
     if (reverted.length === 0) log("Nothing to revert.");
+    await syncHasuraCliState(client, options.source, log);
     return reverted;
   });
 }
@@ -197,8 +221,11 @@ export interface StatusLine {
 
 /** Applied, pending, changed (applied but edited since) and missing (applied, file gone) migrations. */
 export async function migrationStatus(client: pg.Client, migrations: Migration[]): Promise<StatusLine[]> {
-  await ensureTrackingTable(client);
-  const applied = await readApplied(client);
+  // Under the lock: a status racing a first `up` would otherwise collide creating the tracking table.
+  const applied = await withLock(client, async () => {
+    await ensureTrackingTable(client);
+    return readApplied(client);
+  });
   const lines: StatusLine[] = migrations.map((m) => {
     const a = applied.get(m.version);
     if (!a) return { id: m.id, state: "pending" };
@@ -267,6 +294,8 @@ async function readApplied(client: pg.Client): Promise<Map<string, AppliedMigrat
 }
 
 interface TransactionSteps {
+  /** The migration's version, set as a transaction-local marker to see whether the SQL ended the transaction. */
+  version: string;
   /** Wait for the WAL flush at COMMIT (see migrateUp). */
   durable: boolean;
   /** Work between the migration and its bookkeeping (Hasura's cli_state). */
@@ -281,17 +310,54 @@ interface TransactionSteps {
  * multi-statement queries), so a migration costs two round trips.
  */
 async function inTransaction(client: pg.Client, path: string, sql: string, steps: TransactionSteps): Promise<void> {
-  const begin = steps.durable ? "BEGIN;\n" : "BEGIN; SET LOCAL synchronous_commit = off;\n";
+  // The marker lives only as long as our transaction: a COMMIT, ROLLBACK or END inside the migration
+  // ends it, and what follows would run outside it (and a failure could no longer be rolled back).
+  const marker = `SET LOCAL ${MARKER} = '${steps.version}';\n`;
+  const begin = (steps.durable ? "BEGIN;\n" : "BEGIN; SET LOCAL synchronous_commit = off;\n") + marker;
   let ranMigration = false;
   try {
     await client.query(begin + sql);
     ranMigration = true;
+    if (!(await stillOurs(client, steps.version))) {
+      throw new MigrationError(
+        `${path} ends the runner's transaction (a COMMIT, ROLLBACK or END in the file); it was not recorded. ` +
+          "Remove the transaction control (each migration already runs in one transaction), check what of it was committed, then run again.",
+      );
+    }
     await steps.between?.();
     await client.query(`${steps.record()};\nCOMMIT`);
   } catch (err) {
+    if (err instanceof MigrationError) {
+      await client.query("ROLLBACK");
+      throw err;
+    }
+    // A failure after the migration ended our transaction: what ran before its COMMIT stays committed.
+    const ours = ranMigration || (await stillOurs(client, steps.version).catch(() => true));
     await client.query("ROLLBACK");
+    if (!ours) {
+      throw new MigrationError(
+        `${path} ends the runner's transaction (a COMMIT, ROLLBACK or END in the file) and then failed: ${(err as Error).message}. ` +
+          "What ran before that COMMIT stayed committed and is not recorded: repair the database by hand, remove the transaction control, then run again.",
+      );
+    }
     // PostgreSQL's error position counts from the start of the query we sent, BEGIN included.
     throw new MigrationError(ranMigration ? `${path}: recording it failed: ${(err as Error).message}` : describeSqlError(path, sql, err, begin.length));
+  }
+}
+
+const MARKER = "kinde_hasura.migration";
+
+/**
+ * Whether our transaction is still open: the marker reads back. In a transaction aborted by an error
+ * the query itself fails, which also means the transaction is still ours.
+ */
+async function stillOurs(client: pg.Client, version: string): Promise<boolean> {
+  try {
+    const { rows } = await client.query<{ marker: string | null }>(`SELECT current_setting('${MARKER}', true) AS marker`);
+    return rows[0]?.marker === version;
+  } catch (err) {
+    if ((err as { code?: string }).code === "25P02") return true;
+    throw err;
   }
 }
 
@@ -336,6 +402,49 @@ async function writeHasuraCliState(client: pg.Client, source: string, version: s
   migrations[source] = versions;
   const next = { ...state, migrations, settings: state.settings ?? { migration_mode: "true" }, isStateCopyCompleted: true };
   await client.query("UPDATE hdb_catalog.hdb_version SET cli_state = $1::jsonb", [JSON.stringify(next)]);
+}
+
+/**
+ * Brings Hasura's cli_state for `source` in step with the runner's bookkeeping: every applied version
+ * listed (not dirty), versions no longer applied removed, dirty entries left for the Hasura CLI. On a
+ * first deploy Hasura has not made its catalog yet; it is synced again once Hasura runs (`migrate sync`).
+ * Returns what it found; a catalog table without its row is reported, never skipped silently.
+ */
+export async function syncHasuraCliState(client: pg.Client, source: string, log: (line: string) => void): Promise<"synced" | "no-catalog" | "no-row"> {
+  const { rows: exists } = await client.query<{ exists: boolean }>("SELECT to_regclass('hdb_catalog.hdb_version') IS NOT NULL AS exists");
+  if (!exists[0]?.exists) return "no-catalog";
+  const { rows } = await client.query<{ cli_state: Record<string, unknown> | null }>("SELECT cli_state FROM hdb_catalog.hdb_version LIMIT 1");
+  if (rows.length === 0) {
+    log("WARNING: hdb_catalog.hdb_version has no row, so Hasura's cli_state cannot be kept in step; start Hasura against this database (it writes the row)");
+    return "no-row";
+  }
+  const state = (rows[0]?.cli_state ?? {}) as { migrations?: Record<string, Record<string, boolean>>; settings?: unknown };
+  const current = state.migrations?.[source] ?? {};
+  const applied = await readApplied(client);
+  const versions: Record<string, boolean> = {};
+  for (const [version, dirty] of Object.entries(current)) if (dirty === true) versions[version] = true;
+  for (const version of applied.keys()) versions[version] ??= false;
+  if (JSON.stringify(sortedEntries(versions)) === JSON.stringify(sortedEntries(current))) return "synced";
+  const next = { ...state, migrations: { ...(state.migrations ?? {}), [source]: versions }, settings: state.settings ?? { migration_mode: "true" }, isStateCopyCompleted: true };
+  await client.query("UPDATE hdb_catalog.hdb_version SET cli_state = $1::jsonb", [JSON.stringify(next)]);
+  log(`Hasura's cli_state for ${source} now lists ${Object.keys(versions).length} migration(s)`);
+  return "synced";
+}
+
+/** `migrate sync`: the catalog must exist by now (Hasura runs); returns its outcome for the CLI. */
+export async function migrateSync(client: pg.Client, options: RunOptions): Promise<void> {
+  const log = options.log ?? (() => {});
+  await withLock(client, async () => {
+    await ensureTrackingTable(client);
+    const outcome = await syncHasuraCliState(client, options.source, log);
+    if (outcome === "no-catalog") throw new MigrationError("hdb_catalog.hdb_version does not exist: is Hasura running against this database? (migrate sync runs after Hasura is healthy)");
+    if (outcome === "no-row") throw new MigrationError("hdb_catalog.hdb_version has no row: Hasura writes it on start; is Hasura running against this database?");
+    log(`Hasura's cli_state is in step with the applied migrations of ${options.source}.`);
+  });
+}
+
+function sortedEntries(o: Record<string, boolean>): Array<[string, boolean]> {
+  return Object.entries(o).sort(([a], [b]) => a.localeCompare(b));
 }
 
 /** The Hasura source a migrations directory belongs to: `migrations/default` → `default`. */

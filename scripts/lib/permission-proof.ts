@@ -7,6 +7,14 @@ import { boolExpToSql, isSessionVariable } from "./bool-exp.js";
 import type { Metadata, TableMetadata } from "./metadata.js";
 import { tablesOf } from "./metadata.js";
 
+/** The proof cannot run: the table is not in the metadata, or the database is not migrated. */
+export class ProofError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ProofError";
+  }
+}
+
 export interface ProofOptions {
   /** `schema.table` of the owned table. Default `public.users`. */
   table?: string;
@@ -41,7 +49,7 @@ export async function provePermissions(client: pg.Client, metadata: Metadata, op
   const seeded = options.seededUsers ?? ["proof-user-alice", "proof-user-bob"];
   const newUser = options.newUser ?? "proof-user-carol";
   const entry = tablesOf(metadata).find(({ table }) => `${table.table.schema}.${table.table.name}` === tableName);
-  if (!entry) throw new Error(`metadata has no table ${tableName}`);
+  if (!entry) throw new ProofError(`The metadata has no table ${tableName}; track it in metadata/databases/default/tables/`);
   const table = entry.table;
   const qualified = `"${table.table.schema}"."${table.table.name}"`;
 
@@ -52,7 +60,8 @@ export async function provePermissions(client: pg.Client, metadata: Metadata, op
       [table.table.schema, table.table.name],
     );
     const columns = cols.map((c) => c.column_name);
-    if (!columns.includes(owner)) throw new Error(`${tableName} has no column ${owner}; run the migrations first`);
+    if (columns.length === 0) throw new ProofError(`${tableName} does not exist in this database; run the migrations first (npm run migrate -- up)`);
+    if (!columns.includes(owner)) throw new ProofError(`${tableName} has no column ${owner}; run the migrations first (npm run migrate -- up)`);
     // Only the owner column is seeded; the other columns take their defaults (or null).
     for (const user of seeded) await client.query(`INSERT INTO ${qualified} ("${owner}") VALUES ($1)`, [user]);
 

@@ -90,8 +90,15 @@ function refuseProduction(o: PreviewOptions, env: NodeJS.ProcessEnv, name: strin
   }
 }
 
+/** The tools a command needs, checked before anything is written (a passphrase file included). */
+function requireTools(o: PreviewOptions, tools: Array<"pulumi" | "docker">): void {
+  const problems = missingPrerequisites(o.run, tools);
+  if (problems.length > 0) throw new StackCommandError(problems.join("\n"));
+}
+
 export function previewUp(o: PreviewOptions, nameArg: string | undefined): number {
   const name = checkPreviewName(nameArg);
+  requireTools(o, ["pulumi", "docker"]);
   const { env } = pulumiEnvironment(o.env, o.repoRoot);
   if (listStacks(o, env).some((s) => s.name === name)) refuseProduction(o, env, name);
   const options: DevStackOptions = { ...o, stack: name, passThrough: ["--yes"], template: previewTemplate(o.repoRoot) };
@@ -105,8 +112,7 @@ export function previewUp(o: PreviewOptions, nameArg: string | undefined): numbe
 
 export function previewDown(o: PreviewOptions, nameArg: string | undefined): number {
   const name = checkPreviewName(nameArg);
-  const problems = missingPrerequisites(o.run, ["pulumi", "docker"]);
-  if (problems.length > 0) throw new StackCommandError(problems.join("\n"));
+  requireTools(o, ["pulumi", "docker"]);
   const { env } = pulumiEnvironment(o.env, o.repoRoot);
   refuseProduction(o, env, name);
   // --remove: the stack and its Pulumi.<name>.yaml go too. Preview volumes are not protected.
@@ -114,6 +120,7 @@ export function previewDown(o: PreviewOptions, nameArg: string | undefined): num
 }
 
 export function previewList(o: PreviewOptions): StackSummary[] {
+  requireTools(o, ["pulumi"]);
   const { env } = pulumiEnvironment(o.env, o.repoRoot);
   const now = o.now ?? new Date();
   const previews = listStacks(o, env).filter((s) => PREVIEW_STACK.test(s.name));
@@ -127,14 +134,22 @@ export function previewList(o: PreviewOptions): StackSummary[] {
 
 export function previewPrune(o: PreviewOptions, olderThan: string | undefined): number {
   const olderThanMs = parseAge(olderThan ?? "3d");
+  requireTools(o, ["pulumi", "docker"]);
   const { env } = pulumiEnvironment(o.env, o.repoRoot);
   const { stale, skipped } = staleStacks(listStacks(o, env), o.now ?? new Date(), olderThanMs);
   for (const name of skipped) o.log(`Leaving ${name}: never deployed, so it has no age (npm run preview-stack -- down --name ${name} removes it).`);
   if (stale.length === 0) o.log(`No preview stack is older than ${olderThan ?? "3d"}.`);
-  let failures = 0;
+  // One refused or failed stack does not stop the others; each is reported and the exit is non-zero.
+  const failed: string[] = [];
   for (const s of stale) {
     o.log(`Tearing down ${s.name} (last updated ${s.lastUpdate?.toISOString()})`);
-    if (previewDown(o, s.name) !== 0) failures++;
+    try {
+      if (previewDown(o, s.name) !== 0) failed.push(`${s.name}: pulumi destroy failed`);
+    } catch (err) {
+      if (!(err instanceof StackCommandError)) throw err;
+      failed.push(`${s.name}: ${err.message}`);
+    }
   }
-  return failures === 0 ? 0 : 1;
+  if (failed.length > 0) o.log(`Not torn down:\n${failed.map((f) => `  ${f}`).join("\n")}`);
+  return failed.length === 0 ? 0 : 1;
 }

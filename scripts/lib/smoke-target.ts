@@ -147,8 +147,18 @@ export async function smokeTargetOf(
 }
 
 /** A dev token for `sub`, for local frontends and curl; refused for production and Kinde-mode stacks. */
+/** The longest a dev token may live: a day, so a leaked one does not work for long. */
+export const MAX_DEV_TOKEN_SECONDS = 24 * 3600;
+
 export async function devToken(resolved: ResolvedStack, sub: string, ttl: string): Promise<string> {
-  if (!/^\d+[smhd]$/.test(ttl)) throw new UsageError(`--ttl must be a number with s, m, h or d, such as 1h; got "${ttl}"`);
+  const match = /^(\d{1,7})([smhd])$/.exec(ttl);
+  const seconds = match ? Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[match[2] as "s" | "m" | "h" | "d"] : NaN;
+  if (!(seconds >= 1 && seconds <= MAX_DEV_TOKEN_SECONDS)) {
+    throw new UsageError(`--ttl must be from 1s to 24h, a number with s, m, h or d such as 1h; got ${JSON.stringify(ttl)}`);
+  }
+  if (!/^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$/.test(sub)) {
+    throw new UsageError(`--sub must be a user id such as kp_1234 (printable, no leading or trailing spaces, at most 255 characters); got ${JSON.stringify(sub.slice(0, 80))}`);
+  }
   if (resolved.production) throw new UsageError(`Refusing: ${resolved.source} is a production stack; tokens for it come from Kinde only`);
   if (resolved.policy.mode !== "local" || !resolved.devSigningKey) {
     throw new UsageError(`Refusing: ${resolved.source} trusts Kinde (${resolved.policy.issuer}), not a dev key; get an access token from Kinde instead`);

@@ -3,6 +3,7 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { calculateJwkThumbprint, exportJWK, SignJWT, UnsecuredJWT } from "jose";
 import { userTokenClaims, type ClaimsMode } from "./jwt-policy.js";
+import { UsageError } from "./env.js";
 
 export interface TokenPolicy {
   issuer: string;
@@ -19,7 +20,13 @@ export interface SigningKey {
 
 export async function signingKeyFromPem(privateKeyPem: string): Promise<SigningKey> {
   const { createPrivateKey } = await import("node:crypto");
-  const privateKey = createPrivateKey(privateKeyPem);
+  let privateKey;
+  try {
+    privateKey = createPrivateKey(privateKeyPem);
+  } catch {
+    // Never the key's text: it is the secret.
+    throw new UsageError("The dev signing key (DEV_SIGNING_KEY or the stack's devSigningKey) is not a PEM private key; its contents are not shown");
+  }
   const publicKey = createPublicKey(privateKey);
   return { privateKey, publicKey, kid: await calculateJwkThumbprint(await exportJWK(publicKey)) };
 }
