@@ -66,15 +66,16 @@ const database = new HasuraDatabase(
 // The schema. Re-run (a no-op when nothing is pending) when a migration changes or Postgres is
 // replaced, in case its volume is new. Nothing but the metadata step needs the tables, so Hasura
 // starts beside it rather than after it (the rehearsal prints the resulting critical path).
+// The migrations' own connection (superuser, on the host's loopback port): the `hasura` role cannot
+// read the runner's bookkeeping.
+const migrationsDatabaseUrl = pulumi
+  .all([postgres.hostPort, credentials.postgresPassword])
+  .apply(([port, password]) => postgresUrl({ user: "postgres", password, host: LOOPBACK, port, database: APP_DATABASE }));
 const migrations = new ScriptStep(
   "migrations",
   {
     script: "scripts/migrate.ts up",
-    environment: {
-      DATABASE_URL: pulumi
-        .all([postgres.hostPort, credentials.postgresPassword])
-        .apply(([port, password]) => postgresUrl({ user: "postgres", password, host: LOOPBACK, port, database: APP_DATABASE })),
-    },
+    environment: { DATABASE_URL: migrationsDatabaseUrl },
     watch: ["migrations"],
     rerunWhen: [postgres.container.id],
   },
@@ -103,6 +104,20 @@ const hasura = new Hasura(
   // Hasura needs its role and catalog schema, not the tables: a Hasura started before a migration
   // serves the stored metadata (inconsistent objects reported, not fatal) until the metadata step.
   { dependsOn: [database] },
+);
+
+// Hasura writes its catalog row (hdb_catalog.hdb_version) on start, after a first deploy's
+// migrations ran: record them there so `hasura migrate status` and the console agree with what is
+// applied instead of running CREATE TABLE again.
+new ScriptStep(
+  "migrations-sync",
+  {
+    script: "scripts/migrate.ts sync",
+    environment: { DATABASE_URL: migrationsDatabaseUrl },
+    watch: ["migrations"],
+    rerunWhen: [hasura.container.id, postgres.container.id],
+  },
+  { dependsOn: [hasura, migrations] },
 );
 
 // Permissions last: replace_metadata needs the tables and a healthy Hasura. Inconsistent metadata

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
-import { migrateDown, migrateUp, migrationStatus, readMigrations, TRACKING_TABLE } from "../scripts/lib/migrations.js";
+import { migrateDown, migrateSync, migrateUp, migrationStatus, readMigrations, sourceOf, TRACKING_TABLE } from "../scripts/lib/migrations.js";
 import { freshDatabase, type TestDatabase } from "./support/database.js";
 
 const PROJECT_MIGRATIONS = "migrations/default";
@@ -132,6 +132,29 @@ describe("a failing migration", () => {
   });
 });
 
+describe("a migration that ends the runner's transaction", () => {
+  it("with COMMIT and then a failure is named, not recorded, and the next run refuses it again", async () => {
+    const { client } = await database();
+    const dir = migrationsDir({ "1700000000001_commits": { up: "CREATE TABLE public.first (id int);\nCOMMIT;\nCREATE TABLE public.second (id nope);" } });
+    await expect(migrateUp(client, readMigrations(dir), opts)).rejects.toThrow(
+      `${join(dir, "1700000000001_commits", "up.sql")} ends the runner's transaction (a COMMIT, ROLLBACK or END in the file) and then failed`,
+    );
+    // What ran before the COMMIT stayed, and the migration is not recorded as applied.
+    expect(await tables(client)).toEqual(["public.first"]);
+    expect((await migrationStatus(client, readMigrations(dir))).map((l) => l.state)).toEqual(["pending"]);
+  });
+
+  it("with ROLLBACK is refused before it is recorded as applied", async () => {
+    const { client } = await database();
+    const dir = migrationsDir({ "1700000000001_rolls_back": { up: "CREATE TABLE public.gone (id int);\nROLLBACK;" } });
+    await expect(migrateUp(client, readMigrations(dir), opts)).rejects.toThrow(
+      `${join(dir, "1700000000001_rolls_back", "up.sql")} ends the runner's transaction (a COMMIT, ROLLBACK or END in the file); it was not recorded.`,
+    );
+    expect(await tables(client)).toEqual([]);
+    expect((await migrationStatus(client, readMigrations(dir))).map((l) => l.state)).toEqual(["pending"]);
+  });
+});
+
 describe("two runners started together", () => {
   it("apply each migration exactly once", async () => {
     const { url, client } = await database();
@@ -146,6 +169,28 @@ describe("two runners started together", () => {
     await Promise.all(runners.map((r) => r.end()));
     expect(results.flatMap((r) => r.applied).sort()).toEqual(["1700000000001_counter", "1700000000002_count", "1700000000003_count_again"]);
     expect((await client.query("SELECT n FROM public.runs ORDER BY n")).rows).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+});
+
+describe("status beside a first up", () => {
+  it("never collides creating the tracking table (10 clients, 3 rounds)", { timeout: 60_000 }, async () => {
+    for (let round = 0; round < 3; round += 1) {
+      const { url } = await database();
+      const clients = await Promise.all(Array.from({ length: 10 }, async () => {
+        const c = new pg.Client({ connectionString: url });
+        await c.connect();
+        return c;
+      }));
+      try {
+        const migrations = readMigrations(PROJECT_MIGRATIONS);
+        const results = await Promise.allSettled(clients.map((c, i) => (i === 0 ? migrateUp(c, migrations, opts) : migrationStatus(c, migrations))));
+        expect(results.filter((r) => r.status === "rejected").map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+      } finally {
+        await Promise.all(clients.map((c) => c.end()));
+        await db?.drop();
+        db = undefined;
+      }
+    }
   });
 });
 
@@ -168,6 +213,17 @@ describe("history checks", () => {
     ]);
     await migrateUp(client, readMigrations(dir), { ...opts, allowChanged: true });
     expect(await tables(client)).toEqual(["public.a", "public.b"]);
+    // The accepted edit is recorded: the next plain up (every pulumi up) accepts it too.
+    await expect(migrateUp(client, readMigrations(dir), opts)).resolves.toEqual({ applied: [], adopted: [] });
+    expect((await migrationStatus(client, readMigrations(dir))).map((l) => l.state)).toEqual(["applied", "applied"]);
+  });
+
+  it("do not count CRLF line endings as an edit", async () => {
+    const { client } = await database();
+    const dir = migrationsDir({ "1700000000001_a": { up: "CREATE TABLE public.a (\n  id int\n);\n" } });
+    await migrateUp(client, readMigrations(dir), opts);
+    writeFileSync(join(dir, "1700000000001_a", "up.sql"), "CREATE TABLE public.a (\r\n  id int\r\n);\r\n");
+    await expect(migrateUp(client, readMigrations(dir), opts)).resolves.toEqual({ applied: [], adopted: [] });
   });
 
   it("refuse a pending migration older than the newest applied unless asked", async () => {
@@ -198,6 +254,20 @@ describe("history checks", () => {
       "1700000000001_a has no down.sql; cannot revert it",
     );
     expect(await tables(client)).toEqual(["public.a", "public.b"]);
+  });
+
+  it("reject anything that looks wrong instead of skipping it: a symlinked migration, a stray file, a file as --dir", async () => {
+    const { symlinkSync } = await import("node:fs");
+    const linked = migrationsDir({ "1700000000001_a": { up: "SELECT 1;" } });
+    symlinkSync(join(linked, "1700000000001_a"), join(linked, "1700000000002_b"));
+    expect(() => readMigrations(linked)).toThrow(`${join(linked, "1700000000002_b")} is a symbolic link; a migration must be a directory of its own (copy it in)`);
+    const stray = migrationsDir({ "1700000000001_a": { up: "SELECT 1;" } });
+    writeFileSync(join(stray, "1700000000002_b.sql"), "SELECT 1;");
+    expect(() => readMigrations(stray)).toThrow(`${join(stray, "1700000000002_b.sql")} is not a migration directory; migrations live in <13-digit version>_<name>/up.sql`);
+    const extra = migrationsDir({ "1700000000001_a": { up: "SELECT 1;" } });
+    writeFileSync(join(extra, "1700000000001_a", "up.yaml"), "- type: run_sql");
+    expect(() => readMigrations(extra)).toThrow("has up.yaml; only up.sql and down.sql are read");
+    expect(() => readMigrations("package.json")).toThrow("package.json is not a directory; pass --dir");
   });
 
   it("reject a directory that is not in the Hasura layout", () => {
@@ -250,6 +320,36 @@ describe("Hasura CLI interop", () => {
       settings: { migration_mode: "true" },
       isStateCopyCompleted: true,
     });
+  });
+
+  it("brings cli_state in step on every run: missing versions added, reverted ones removed", async () => {
+    const { client } = await database();
+    const dir = migrationsDir({ "1700000000001_a": { up: "CREATE TABLE public.a (id int);", down: "DROP TABLE public.a;" } });
+    // The first deploy: migrations run before Hasura made its catalog, so nothing reached cli_state.
+    await migrateUp(client, readMigrations(dir), opts);
+    await withHasuraCatalog(client, {});
+    // Hasura now runs; a later up with nothing to apply (or `migrate sync`) backfills cli_state.
+    await migrateUp(client, readMigrations(dir), opts);
+    expect(await cliState(client)).toMatchObject({ migrations: { default: { "1700000000001": false } } });
+    // A version reverted behind the CLI's back disappears from it.
+    await client.query("UPDATE hdb_catalog.hdb_version SET cli_state = $1", [JSON.stringify({ migrations: { default: { "1700000000001": false, "1700000000009": false } } })]);
+    await migrateSync(client, opts);
+    expect(await cliState(client)).toMatchObject({ migrations: { default: { "1700000000001": false } } });
+    expect(Object.keys((await cliState(client) as { migrations: { default: object } }).migrations.default)).toEqual(["1700000000001"]);
+  });
+
+  it("sync refuses a catalog without its row instead of skipping it", async () => {
+    const { client } = await database();
+    await client.query("CREATE SCHEMA hdb_catalog; CREATE TABLE hdb_catalog.hdb_version (hasura_uuid uuid, version text, cli_state jsonb, console_state jsonb)");
+    await expect(migrateSync(client, opts)).rejects.toThrow("hdb_catalog.hdb_version has no row: Hasura writes it on start; is Hasura running against this database?");
+    const lines: string[] = [];
+    await migrateUp(client, readMigrations(PROJECT_MIGRATIONS), { ...opts, log: (l) => lines.push(l) });
+    expect(lines).toContain("WARNING: hdb_catalog.hdb_version has no row, so Hasura's cli_state cannot be kept in step; start Hasura against this database (it writes the row)");
+  });
+
+  it("records the source of --dir migrations/default/. as default", () => {
+    expect(sourceOf("migrations/default/.")).toBe("default");
+    expect(sourceOf("migrations/default/")).toBe("default");
   });
 
   it("refuses a migration the Hasura CLI left dirty", async () => {

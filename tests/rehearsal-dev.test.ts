@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { rehearse, type RehearsalReport } from "../scripts/lib/rehearsal/rehearse.js";
 import { projectCopy, type ProjectCopy } from "./support/project-copy.js";
-import { generatedCredentials } from "./support/rehearsal-state.js";
+import { generatedCredentials, openRehearsedDatabase } from "./support/rehearsal-state.js";
 
 const ops = (r: RehearsalReport) => Object.fromEntries(r.timeline.map((t) => [t.name, t.operation]));
 
@@ -60,7 +60,7 @@ describe("the rehearsal of the dev stack (stand-ins for the engine, Docker and H
   it("after a new migration runs again only the steps that watch migrations/", () => {
     expect(third.ok).toBe(true);
     const changed = Object.entries(ops(third)).filter(([, op]) => op !== "same").map(([name, op]) => `${name}:${op}`);
-    expect(changed.sort()).toEqual(["migrations-run:replace", "smoke-run:replace"]);
+    expect(changed.sort()).toEqual(["migrations-run:replace", "migrations-sync-run:replace", "smoke-run:replace"]);
     expect(third.timeline.find((t) => t.name === "migrations-run")?.output).toContain("applied 1764115300000_add_users_email");
     expect(third.smokeOutput).toContain("16 passed, 0 failed");
   });
@@ -83,6 +83,20 @@ describe("the rehearsal of the dev stack (stand-ins for the engine, Docker and H
     expect(stateText).not.toContain("BEGIN PRIVATE KEY");
     // The smoke's output is not shown with secrets either.
     for (const secret of secrets) expect(first.smokeOutput).not.toContain(secret);
+  });
+
+  it("leaves Hasura's cli_state in step with the applied migrations (the Hasura CLI would agree)", async () => {
+    const db = await openRehearsedDatabase(copy.stateRoot, "dev");
+    try {
+      const { rows } = await db.client.query("SELECT cli_state FROM hdb_catalog.hdb_version");
+      expect(rows[0].cli_state).toEqual({
+        migrations: { default: { "1764115200000": false, "1764115300000": false } },
+        settings: { migration_mode: "true" },
+        isStateCopyCompleted: true,
+      });
+    } finally {
+      await db.close();
+    }
   });
 
   it("prints the critical path of the deploy from the dependency graph", () => {

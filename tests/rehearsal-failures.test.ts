@@ -2,15 +2,12 @@
 // deploy, and of a Kinde-mode stack. Each failure must name the step, as `pulumi up` would.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { PostgresStandIn } from "../scripts/lib/rehearsal/postgres-standin.js";
 import { rehearse } from "../scripts/lib/rehearsal/rehearse.js";
 import { RehearsalState } from "../scripts/lib/rehearsal/state.js";
 import { reveal } from "../scripts/lib/rehearsal/values.js";
-import { freePort } from "../scripts/lib/throwaway-postgres.js";
 import { projectCopy, type ProjectCopy } from "./support/project-copy.js";
-import { generatedCredentials } from "./support/rehearsal-state.js";
+import { openRehearsedDatabase } from "./support/rehearsal-state.js";
 
 const rehearseCopy = (copy: ProjectCopy, stack = "dev") => rehearse({ projectRoot: copy.root, stack, stateRoot: copy.stateRoot, env: process.env });
 
@@ -27,18 +24,12 @@ describe("rehearsals that must fail (stand-ins for the engine, Docker and Hasura
     expect(report.timeline.map((t) => t.name)).not.toContain("metadata-run");
 
     // Open the stack's volume again, as a new container would: the users table is there, half_done is not.
-    const password = generatedCredentials(copy.stateRoot, "dev")["credentials-postgres-password"] as string;
-    const port = await freePort();
-    const server = new PostgresStandIn({ env: [`POSTGRES_PASSWORD=${password}`, "POSTGRES_DB=app"], volumeDir: join(copy.stateRoot, "dev", "volumes", "kinde-hasura-dev-pgdata"), port });
-    await server.start();
-    const client = new pg.Client({ host: "127.0.0.1", port, user: "postgres", password, database: "app" });
+    const db = await openRehearsedDatabase(copy.stateRoot, "dev");
     try {
-      await client.connect();
-      const { rows } = await client.query("SELECT to_regclass('public.users') IS NOT NULL AS users, to_regclass('public.half_done') IS NOT NULL AS half");
+      const { rows } = await db.client.query("SELECT to_regclass('public.users') IS NOT NULL AS users, to_regclass('public.half_done') IS NOT NULL AS half");
       expect(rows[0]).toEqual({ users: true, half: false });
     } finally {
-      await client.end();
-      await server.stop();
+      await db.close();
     }
   });
 

@@ -1,5 +1,9 @@
 // What the program generated in a rehearsal, read back from the rehearsal's (encrypted) state.
+import { join } from "node:path";
+import pg from "pg";
+import { PostgresStandIn } from "../../scripts/lib/rehearsal/postgres-standin.js";
 import { RehearsalState } from "../../scripts/lib/rehearsal/state.js";
+import { freePort } from "../../scripts/lib/throwaway-postgres.js";
 import { reveal } from "../../scripts/lib/rehearsal/values.js";
 
 /** Generated credentials by logical name: `credentials-postgres-password` → its value, the key's PKCS#8 PEM. */
@@ -14,4 +18,28 @@ export function generatedCredentials(stateRoot: string, stack: string): Record<s
     if (record?.type === "tls:index/privateKey:PrivateKey") out[name] = String(outputs.privateKeyPemPkcs8);
   }
   return out;
+}
+
+/**
+ * The stack's Postgres volume opened again after a rehearsal, as a new container would open it: a
+ * client as `postgres` on the `app` database, and how to stop the server.
+ */
+export async function openRehearsedDatabase(stateRoot: string, stack: string): Promise<{ client: pg.Client; close(): Promise<void> }> {
+  const password = generatedCredentials(stateRoot, stack)["credentials-postgres-password"] as string;
+  const port = await freePort();
+  const server = new PostgresStandIn({
+    env: [`POSTGRES_PASSWORD=${password}`, "POSTGRES_DB=app"],
+    volumeDir: join(stateRoot, stack, "volumes", `kinde-hasura-${stack}-pgdata`),
+    port,
+  });
+  await server.start();
+  const client = new pg.Client({ host: "127.0.0.1", port, user: "postgres", password, database: "app" });
+  await client.connect();
+  return {
+    client,
+    async close() {
+      await client.end();
+      await server.stop();
+    },
+  };
 }
