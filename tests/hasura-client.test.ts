@@ -18,7 +18,7 @@ afterEach(async () => {
 
 describe("metadata apply (recorded Hasura responses)", () => {
   it("replaces the metadata with the admin secret, refusing inconsistency, then reloads", async () => {
-    server = await recordedHasura([{ status: 200, body: RECORDED.success }, { status: 200, body: RECORDED.reloadConsistent }]);
+    server = await recordedHasura([{ status: 200, body: RECORDED.replacedConsistent }, { status: 200, body: RECORDED.reloadConsistent }]);
     const body = replaceMetadataBody(loadMetadata("metadata"));
     await applyMetadata({ endpoint: server.url, adminSecret: ADMIN_SECRET }, body);
     expect(server.received.map((r) => [r.method, r.path, r.headers["x-hasura-admin-secret"]])).toEqual([
@@ -43,7 +43,7 @@ describe("metadata apply (recorded Hasura responses)", () => {
   });
 
   it("fails listing each object when the reload reports inconsistency", async () => {
-    server = await recordedHasura([{ status: 200, body: RECORDED.success }, { status: 200, body: RECORDED.reloadInconsistent }]);
+    server = await recordedHasura([{ status: 200, body: RECORDED.replacedConsistent }, { status: 200, body: RECORDED.reloadInconsistent }]);
     const attempt = applyMetadata({ endpoint: server.url, adminSecret: ADMIN_SECRET }, replaceMetadataBody(loadMetadata("metadata")));
     await expect(attempt).rejects.toThrow(
       "Metadata applied, but Hasura reports inconsistent objects after reload:\n" +
@@ -103,6 +103,23 @@ describe("metadata diff (recorded Hasura responses)", () => {
       '- sources[default].tables[public.users].select_permissions[editor] = {"permission":{"columns":["id"],"filter":{}},"role":"editor"}',
       '+ sources[default].tables[public.users].select_permissions[user].permission.filter.id = {"_eq":"X-Hasura-User-Id"}',
     ]);
+  });
+});
+
+describe("metadata apply against answers that are not Hasura's documented success (recorded shapes)", () => {
+  it("fails on a 200 with errors, a v1 message where v2 was asked, and a reload without is_consistent", async () => {
+    const body = replaceMetadataBody(loadMetadata("metadata"));
+    const cases: Array<[unknown, unknown, RegExp]> = [
+      [{ errors: [{ message: "boom", extensions: { code: "unexpected" } }] }, RECORDED.reloadConsistent, /^replace_metadata answered without is_consistent: true; got \{"errors"/],
+      [RECORDED.success, RECORDED.reloadConsistent, /^replace_metadata answered without is_consistent: true; got \{"message":"success"\}/],
+      [RECORDED.replacedConsistent, { message: "success" }, /^reload_metadata answered without \{message: "success", is_consistent: true\}/],
+    ];
+    for (const [replaced, reloaded, expected] of cases) {
+      server = await recordedHasura([{ status: 200, body: replaced }, { status: 200, body: reloaded }]);
+      await expect(applyMetadata({ endpoint: server.url, adminSecret: "s".repeat(32) }, body)).rejects.toThrow(expected);
+      await server.close();
+      server = undefined;
+    }
   });
 });
 

@@ -1,8 +1,8 @@
 // metadata/: the request body it builds, its offline check and the permission proof, on a real
 // PostgreSQL after the project's migrations.
-import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { checkMetadata } from "../scripts/lib/metadata-check.js";
@@ -78,6 +78,22 @@ describe("npm run metadata -- build", () => {
     cpSync("metadata", dir, { recursive: true });
     writeFileSync(join(dir, "databases", "default", "tables", "tables.yaml"), '- "!include tables.yaml"\n');
     expect(() => loadMetadata(dir)).toThrow(/includes tables\.yaml in a cycle: .*databases\.yaml -> .*tables\.yaml -> .*tables\.yaml$/);
+  });
+
+  it("refuses an include that leaves the metadata directory, by path or through a symlink, without reading it", () => {
+    const outside = join(mkdtempSync(join(tmpdir(), "kh-outside-")), "secret.yaml");
+    writeFileSync(outside, "- admin-secret-value-that-must-not-print\n");
+    const byPath = mkdtempSync(join(tmpdir(), "kh-meta-"));
+    cpSync("metadata", byPath, { recursive: true });
+    writeFileSync(join(byPath, "databases", "default", "tables", "tables.yaml"), `- "!include ${relative(join(byPath, "databases", "default", "tables"), outside)}"\n`);
+    const bySymlink = mkdtempSync(join(tmpdir(), "kh-meta-"));
+    cpSync("metadata", bySymlink, { recursive: true });
+    symlinkSync(outside, join(bySymlink, "databases", "default", "tables", "linked.yaml"));
+    writeFileSync(join(bySymlink, "databases", "default", "tables", "tables.yaml"), '- "!include linked.yaml"\n');
+    for (const dir of [byPath, bySymlink]) {
+      expect(() => loadMetadata(dir)).toThrow(/which is outside .*; includes must stay inside the metadata directory$/);
+      expect(() => loadMetadata(dir)).not.toThrow(/admin-secret-value/);
+    }
   });
 });
 

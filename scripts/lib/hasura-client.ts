@@ -69,10 +69,21 @@ export function describeInconsistencies(objects: InconsistentObject[]): string {
 
 /**
  * Replaces the server's metadata with `body` (refused whole if inconsistent), reloads, and fails,
- * listing each object, if the server then reports anything inconsistent.
+ * listing each object, if the server then reports anything inconsistent. Only the documented success
+ * answers count (server/src-lib/Hasura/RQL/DDL/Metadata.hs: replace_metadata v2 answers
+ * formatInconsistentObjs, `{is_consistent, inconsistent_objects}`; reload_metadata adds
+ * `is_consistent` to `{message: "success"}`): any other 2xx body, `{"errors": …}` included, is a failure.
  */
 export async function applyMetadata(target: HasuraTarget, body: Record<string, unknown>): Promise<void> {
-  await metadataRequest(target, body);
+  const replaced = await metadataRequest(target, body);
+  if (replaced.is_consistent !== true) {
+    const objects = (replaced.inconsistent_objects as InconsistentObject[] | undefined) ?? [];
+    throw new HasuraError(
+      objects.length > 0
+        ? `replace_metadata left inconsistent objects:\n${describeInconsistencies(objects)}`
+        : `replace_metadata answered without is_consistent: true; got ${JSON.stringify(replaced).slice(0, 200)}`,
+    );
+  }
   const reload = await metadataRequest(target, {
     type: "reload_metadata",
     args: { reload_remote_schemas: true, reload_sources: true, recreate_event_triggers: true },
@@ -80,6 +91,9 @@ export async function applyMetadata(target: HasuraTarget, body: Record<string, u
   if (reload.is_consistent === false) {
     const objects = (reload.inconsistent_objects as InconsistentObject[] | undefined) ?? [];
     throw new HasuraError(`Metadata applied, but Hasura reports inconsistent objects after reload:\n${describeInconsistencies(objects)}`);
+  }
+  if (reload.is_consistent !== true || reload.message !== "success") {
+    throw new HasuraError(`reload_metadata answered without {message: "success", is_consistent: true}; got ${JSON.stringify(reload).slice(0, 200)}`);
   }
 }
 

@@ -1,8 +1,8 @@
 // Hasura metadata as files (CLI config v3 layout) and as the API's `replace_metadata` body.
 // The CLI's `!include <file>` strings are resolved here, relative to the including file, the way
 // `hasura metadata apply` does, so the body we send is exactly what the CLI would send.
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { dirname, join, relative, sep } from "node:path";
 import { parse } from "yaml";
 
 export class MetadataError extends Error {
@@ -74,6 +74,12 @@ function resolveIncludes(value: unknown, file: string, root: string, chain: stri
     const target = join(dirname(file), (match[1] as string).trim());
     if (!existsSync(target)) {
       throw new MetadataError(`${relative(".", file)} includes ${match[1]}, which does not exist (${relative(".", target)})`);
+    }
+    // Symlinks followed: an include may never read a file outside the metadata directory
+    // (`!include ../../../../proc/self/environ` would print the environment, secrets and all).
+    const realRoot = realpathSync(root);
+    if (!realpathSync(target).startsWith(`${realRoot}${sep}`)) {
+      throw new MetadataError(`${relative(".", file)} includes ${match[1]}, which is outside ${relative(".", root) || "."}; includes must stay inside the metadata directory`);
     }
     if (chain.includes(target)) throw new MetadataError(`${relative(".", file)} includes ${match[1]} in a cycle: ${[...chain, target].map((f) => relative(".", f)).join(" -> ")}`);
     return resolveIncludes(readYaml(target, root), target, root, [...chain, target]);

@@ -62,6 +62,8 @@ function parseBody(data: string): unknown {
 /** Recorded bodies, as Hasura v2 answers them. */
 export const RECORDED = {
   success: { message: "success" },
+  /** replace_metadata version 2 (Hasura/RQL/DDL/Metadata.hs runReplaceMetadataV2: formatInconsistentObjs). */
+  replacedConsistent: { is_consistent: true, inconsistent_objects: [] },
   reloadConsistent: { is_consistent: true, message: "success" },
   reloadInconsistent: {
     is_consistent: false,
