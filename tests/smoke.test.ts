@@ -42,7 +42,7 @@ describe("waiting for /healthz", () => {
   it("gives up at the deadline naming the URL and what it last saw", async () => {
     const port = await freePort();
     await expect(waitForHealthy(`http://127.0.0.1:${port}`, 1500, () => {})).rejects.toThrow(
-      `Hasura at http://127.0.0.1:${port}/healthz did not answer 200 within 2 s (last: ECONNREFUSED)`,
+      `Hasura at http://127.0.0.1:${port}/healthz did not answer as Hasura does (200 "OK") within 2 s (last: ECONNREFUSED)`,
     );
   });
 
@@ -130,7 +130,7 @@ describe("npm run smoke", () => {
       (e: { code: number; stderr: string }) => e,
     );
     expect(result.code).toBe(1);
-    expect(result.stderr.trim()).toBe(`Hasura at http://127.0.0.1:${port}/healthz did not answer 200 within 2 s (last: ECONNREFUSED)`);
+    expect(result.stderr.trim()).toBe(`Hasura at http://127.0.0.1:${port}/healthz did not answer as Hasura does (200 "OK") within 2 s (last: ECONNREFUSED)`);
   });
 
   it("says how to proceed when --stack needs the Pulumi CLI and it is missing", () => {

@@ -2,7 +2,7 @@
 // with unique ids through the admin secret and removed at the end, also when a check fails.
 import { randomBytes } from "node:crypto";
 import { decodeJwt } from "jose";
-import { graphql, type Answer, type GraphqlResponse } from "./graphql.js";
+import { graphql, HeaderValueError, type Answer, type GraphqlResponse } from "./graphql.js";
 import { HASURA_CLAIMS_NAMESPACE, USER_ROLE } from "./jwt-policy.js";
 import {
   hmacWithPublicKey,
@@ -68,8 +68,10 @@ export async function waitForHealthy(endpoint: string, timeoutMs: number, log: (
       const remaining = Math.max(1, timeoutMs - (Date.now() - started));
       const response = await fetch(url, { signal: AbortSignal.timeout(Math.min(5_000, remaining)) });
       const text = (await response.text()).trim();
-      if (response.status === 200) {
-        log(`Hasura at ${url} is healthy (${text || "OK"}) after ${Date.now() - started} ms`);
+      // Hasura's own answers (server/src-lib/Hasura/Server/App.hs healthz): "OK", or with inconsistent
+      // metadata "WARN: inconsistent objects in schema". Any other 200 is not Hasura.
+      if (response.status === 200 && (text === "OK" || text === "WARN: inconsistent objects in schema")) {
+        log(`Hasura at ${url} is healthy (${text}) after ${Date.now() - started} ms`);
         return;
       }
       last = `HTTP ${response.status} ${text.slice(0, 100)}`;
@@ -79,7 +81,7 @@ export async function waitForHealthy(endpoint: string, timeoutMs: number, log: (
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(500, Math.max(0, timeoutMs - (Date.now() - started)))));
   }
-  throw new SmokeError(`Hasura at ${url} did not answer 200 within ${Math.round(timeoutMs / 1000)} s (last: ${last})`);
+  throw new SmokeError(`Hasura at ${url} did not answer as Hasura does (200 "OK") within ${Math.round(timeoutMs / 1000)} s (last: ${last})`);
 }
 
 const Q = {
@@ -133,8 +135,18 @@ export async function runSmoke(t: SmokeTarget): Promise<SmokeReport> {
   // Tokens for the denial checks: the stack's own key where we have it, else one Hasura does not know.
   const denialKey = t.signingKey ?? stranger;
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-  const call = (query: string, variables: Record<string, unknown>, headers: Record<string, string>) =>
-    graphql(t.endpoint, { query, variables, headers }, timeout);
+  // Every request is bounded and a failure names the URL and the step; never an uncaught TimeoutError.
+  let step = "seeding the smoke users";
+  const call = async (query: string, variables: Record<string, unknown>, headers: Record<string, string>) => {
+    try {
+      return await graphql(t.endpoint, { query, variables, headers }, timeout);
+    } catch (err) {
+      if (err instanceof HeaderValueError) throw err;
+      const e = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
+      const reason = e.name === "TimeoutError" ? `no answer within ${timeout} ms` : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(err));
+      throw new SmokeError(`${step}: POST ${t.endpoint.replace(/\/+$/, "")}/v1/graphql failed: ${mask(reason)}`);
+    }
+  };
   /** The row as the admin sees it: null when there is none, undefined when the read failed. */
   const adminRow = async (id: string): Promise<{ name: string | null } | null | undefined> => {
     const r = await call(Q.byPk, { id }, admin);
@@ -144,11 +156,13 @@ export async function runSmoke(t: SmokeTarget): Promise<SmokeReport> {
 
   const checks: CheckResult[] = [];
   const check = (name: string, expected: string, response: GraphqlResponse, got: string, ok: boolean) => {
+    step = `after "${name}"`;
     const result: CheckResult = { name, expected, got, ms: response.ms, ok, ...(ok ? {} : { body: mask(response.text) }) };
     checks.push(result);
     t.log(`${ok ? "PASS" : "FAIL"}  ${name}: expected ${expected}, got ${got} (${response.ms} ms)`);
   };
   const expectCode = async (name: string, code: string, headers: Record<string, string>) => {
+    step = `check "${name}"`;
     const r = await call(Q.list, {}, headers);
     check(name, `error ${code}`, r, describe(r.answer), r.answer.kind === "error" && r.answer.code === code);
   };
@@ -163,6 +177,7 @@ export async function runSmoke(t: SmokeTarget): Promise<SmokeReport> {
     throw new SmokeError(`Seeding the smoke users through the admin secret failed: ${mask(describe(seeded.answer))}`);
   }
   created.push(...seedRows.map((r) => r.id));
+  step = "the first check";
 
   try {
     const ownHeaders = await asUser(own);
@@ -225,9 +240,15 @@ export async function runSmoke(t: SmokeTarget): Promise<SmokeReport> {
       await expectCode("untrusted token asking for X-Hasura-Role: admin", "invalid-jwt", { ...bearer(await signUserToken(t.policy, stranger, own)), "x-hasura-role": "admin" });
     }
   } finally {
-    const removal = await call(Q.remove, { ids: created }, admin);
-    if (removal.answer.kind !== "data") t.log(`WARNING: could not remove the smoke users ${created.join(", ")}: ${mask(describe(removal.answer))}`);
-    if (ownExisting) await call(Q.rename, { id: own, name: ownExisting.name }, admin);
+    // A cleanup failure is reported, never thrown: it must not hide the error that stopped the checks.
+    step = "removing the smoke users";
+    try {
+      const removal = await call(Q.remove, { ids: created }, admin);
+      if (removal.answer.kind !== "data") t.log(`WARNING: could not remove the smoke users ${created.join(", ")}: ${mask(describe(removal.answer))}`);
+      if (ownExisting) await call(Q.rename, { id: own, name: ownExisting.name }, admin);
+    } catch (err) {
+      t.log(`WARNING: could not remove the smoke users ${created.join(", ")} (remove them by id): ${(err as Error).message}`);
+    }
   }
   return { path, checks };
 }
