@@ -5,20 +5,21 @@ const kinde = (claims: "namespace" | "sub"): JwtPolicy => ({
   issuer: "https://acme.kinde.com",
   audience: "hasura",
   claims,
+  allowedSkew: 30,
   trust: { kind: "kinde", jwksUrl: "https://acme.kinde.com/.well-known/jwks" },
 });
 
 describe("Hasura JWT secret", () => {
   it("points Kinde namespace mode at the JWKS with issuer, audience and Hasura's claims namespace", () => {
     expect(JSON.stringify(hasuraJwtSecret(kinde("namespace")))).toBe(
-      '{"jwk_url":"https://acme.kinde.com/.well-known/jwks","issuer":"https://acme.kinde.com","audience":"hasura",' +
+      '{"jwk_url":"https://acme.kinde.com/.well-known/jwks","issuer":"https://acme.kinde.com","audience":"hasura","allowed_skew":30,' +
         '"claims_namespace":"https://hasura.io/jwt/claims"}',
     );
   });
 
   it("maps the user id from $.sub and the role as a literal in Kinde sub mode", () => {
     expect(JSON.stringify(hasuraJwtSecret(kinde("sub")))).toBe(
-      '{"jwk_url":"https://acme.kinde.com/.well-known/jwks","issuer":"https://acme.kinde.com","audience":"hasura",' +
+      '{"jwk_url":"https://acme.kinde.com/.well-known/jwks","issuer":"https://acme.kinde.com","audience":"hasura","allowed_skew":30,' +
         '"claims_map":{"x-hasura-allowed-roles":["user"],"x-hasura-default-role":"user","x-hasura-user-id":{"path":"$.sub"}}}',
     );
   });
@@ -29,6 +30,7 @@ describe("Hasura JWT secret", () => {
       issuer: "urn:kinde-hasura:dev:local-signer",
       audience: "hasura",
       claims: "namespace",
+      allowedSkew: 30,
       trust: { kind: "local", publicKeyPem: pem },
     });
     expect(secret).toEqual({
@@ -36,6 +38,7 @@ describe("Hasura JWT secret", () => {
       key: pem,
       issuer: "urn:kinde-hasura:dev:local-signer",
       audience: "hasura",
+      allowed_skew: 30,
       claims_namespace: "https://hasura.io/jwt/claims",
     });
     expect(secret).not.toHaveProperty("jwk_url");

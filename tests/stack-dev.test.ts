@@ -130,6 +130,7 @@ describe("dev stack", () => {
         key: publicKeyPem,
         issuer: "urn:kinde-hasura:dev:local-signer",
         audience: "hasura",
+        allowed_skew: 30,
         claims_namespace: "https://hasura.io/jwt/claims",
       }),
       HASURA_GRAPHQL_ENABLE_TELEMETRY: "false",
@@ -140,7 +141,7 @@ describe("dev stack", () => {
       HASURA_GRAPHQL_SERVER_PORT: "8080",
     });
     expect(JSON.parse(env.HASURA_GRAPHQL_JWT_SECRET as string)).toEqual(
-      hasuraJwtSecret({ issuer: "urn:kinde-hasura:dev:local-signer", audience: "hasura", claims: "namespace", trust: { kind: "local", publicKeyPem } }),
+      hasuraJwtSecret({ issuer: "urn:kinde-hasura:dev:local-signer", audience: "hasura", claims: "namespace", allowedSkew: 30, trust: { kind: "local", publicKeyPem } }),
     );
     expect(hasura.inputs.healthcheck).toMatchObject({ tests: ["CMD-SHELL", "curl -fsS http://127.0.0.1:8080/healthz || exit 1"] });
     expect(hasura.inputs.wait).toBe(true);

@@ -21,7 +21,7 @@ describe("production Kinde stack", () => {
   it("points Hasura at Kinde's JWKS with the Kinde issuer and the hasura audience", () => {
     const env = containerEnv(run.get(CONTAINER, "hasura"));
     expect(env.HASURA_GRAPHQL_JWT_SECRET).toBe(
-      '{"jwk_url":"https://acme.kinde.com/.well-known/jwks","issuer":"https://acme.kinde.com","audience":"hasura",' +
+      '{"jwk_url":"https://acme.kinde.com/.well-known/jwks","issuer":"https://acme.kinde.com","audience":"hasura","allowed_skew":30,' +
         '"claims_namespace":"https://hasura.io/jwt/claims"}',
     );
   });

@@ -42,6 +42,7 @@ describe("stack settings", () => {
       issuer: "urn:kinde-hasura:dev:local-signer",
       audience: "hasura",
       claims: "namespace",
+      allowedSkew: 30,
       trust: { kind: "local", publicKeyPem },
     });
     expect(s.hasura).toEqual({
@@ -61,6 +62,7 @@ describe("stack settings", () => {
       issuer: "https://acme.kinde.com",
       audience: "hasura",
       claims: "namespace",
+      allowedSkew: 30,
       trust: { kind: "kinde", jwksUrl: "https://acme.kinde.com/.well-known/jwks" },
     });
     expect(s.secrets.devSigningKey).toBeUndefined();
@@ -179,6 +181,14 @@ describe("stack settings", () => {
     expect(refused.join()).not.toContain(config.hasuraAdminSecret);
     encrypted.add("hasuraAdminSecret");
     expect(parseStackSettings((k) => config[k], ctx, (k) => encrypted.has(k)).secrets.hasuraAdminSecret).toBe(config.hasuraAdminSecret);
+  });
+
+  it("takes allowed_skew from jwtAllowedSkew within its bound", () => {
+    expect(settings({ ...devConfig(privateKeyPem), jwtAllowedSkew: "0" }).jwt.allowedSkew).toBe(0);
+    expect(settings({ ...devConfig(privateKeyPem), jwtAllowedSkew: "300" }).jwt.allowedSkew).toBe(300);
+    for (const raw of ["301", "-1", "1.5", "ten", ""]) {
+      expect(problems({ ...devConfig(privateKeyPem), jwtAllowedSkew: raw }), raw).toEqual([`kinde-hasura:jwtAllowedSkew must be a whole number of seconds from 0 to 300; got ${JSON.stringify(raw)}`]);
+    }
   });
 
   it("refuses one host port for both containers", () => {

@@ -31,6 +31,11 @@ export interface JwtPolicy {
   audience: string;
   claims: ClaimsMode;
   trust: TokenTrust;
+  /**
+   * Seconds of clock difference Hasura forgives on exp, nbf and iat: a token minted on a machine whose
+   * clock runs ahead fails with JWTIssuedAtFuture otherwise (hasura/graphql-engine #2109, #4025, #6423).
+   */
+  allowedSkew: number;
 }
 
 /** What a token signer needs of a policy: issuer, audience, claims, and whom the stack trusts. */
@@ -70,6 +75,7 @@ export interface HasuraJwtSecret {
   audience: string;
   claims_namespace?: string;
   claims_map?: Record<string, unknown>;
+  allowed_skew: number;
 }
 
 export function hasuraJwtSecret(policy: JwtPolicy): HasuraJwtSecret {
@@ -79,7 +85,7 @@ export function hasuraJwtSecret(policy: JwtPolicy): HasuraJwtSecret {
       ? { jwk_url: policy.trust.jwksUrl }
       : { type: "RS256" as const, key: policy.trust.publicKeyPem as string };
   // Both issuer and audience: Hasura lets a token without `aud`/`iss` through either check alone.
-  const base = { ...keySource, issuer: policy.issuer, audience: policy.audience };
+  const base = { ...keySource, issuer: policy.issuer, audience: policy.audience, allowed_skew: policy.allowedSkew };
   if (policy.claims === "namespace") return { ...base, claims_namespace: HASURA_CLAIMS_NAMESPACE };
   return {
     ...base,

@@ -21,6 +21,7 @@ export const DEFAULTS = {
   kindeAudience: "hasura",
   kindeClaims: "namespace",
   kindeJwksUrl: "",
+  jwtAllowedSkew: "30",
   hasuraPort: "0",
   postgresPort: "0",
   hasuraConsole: "false",
@@ -46,6 +47,8 @@ export const KINDE_SECRET_KEYS = ["kindeManagementClientSecret", "kindeSmokeClie
 export const OPTIONAL_SECRET_KEYS = [...SECRET_KEYS, ...KINDE_SECRET_KEYS] as const;
 
 const MIN_SIGNING_KEY_BITS = 2048;
+/** More forgiveness than five minutes would keep an expired token alive too long. */
+export const MAX_ALLOWED_SKEW = 300;
 
 export interface StackSettings {
   project: string;
@@ -177,6 +180,10 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
   const audience = value("kindeAudience");
   if (!/^[\x21-\x7e]+$/.test(audience)) fail("kindeAudience", "a non-empty audience of printable characters without spaces such as hasura", audience);
 
+  const skewRaw = value("jwtAllowedSkew");
+  const allowedSkew = Number(skewRaw);
+  if (!/^\d{1,3}$/.test(skewRaw) || allowedSkew > MAX_ALLOWED_SKEW) fail("jwtAllowedSkew", `a whole number of seconds from 0 to ${MAX_ALLOWED_SKEW}`, skewRaw);
+
   const claimsRaw = value("kindeClaims");
   const claims: ClaimsMode = CLAIMS_MODES.includes(claimsRaw as ClaimsMode) ? (claimsRaw as ClaimsMode) : "namespace";
   if (claims !== claimsRaw) fail("kindeClaims", `one of ${CLAIMS_MODES.map((m) => `"${m}"`).join(", ")}`, claimsRaw);
@@ -274,11 +281,12 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
   if (problems.length > 0) throw new ConfigError(ctx.stack, problems);
 
   const jwt: JwtPolicy = localMode
-    ? { issuer: localIssuer(ctx.project, ctx.stack), audience, claims, trust: { kind: "local", ...(publicKeyPem ? { publicKeyPem } : {}) } }
+    ? { issuer: localIssuer(ctx.project, ctx.stack), audience, claims, allowedSkew, trust: { kind: "local", ...(publicKeyPem ? { publicKeyPem } : {}) } }
     : {
         issuer: kindeIssuer(kindeDomain),
         audience,
         claims,
+        allowedSkew,
         trust: { kind: "kinde", jwksUrl: jwksOverride || defaultKindeJwksUrl(kindeDomain) },
       };
   return {
