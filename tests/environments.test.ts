@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { HASURA_AUDIENCE } from "../kindeSrc/environment/workflows/hasuraSession.js";
-import { DEFAULTS, parseStackSettings } from "../scripts/lib/stack-settings.js";
+import { DEFAULTS, KINDE_WORKFLOW_AUDIENCE, parseStackSettings } from "../scripts/lib/stack-settings.js";
 import { rsaKeyPair } from "./support/fixtures.js";
 
 const secrets = {
@@ -42,6 +42,7 @@ describe("committed stack files", () => {
 describe("the Kinde workflows' audience", () => {
   it("is the audience every committed stack requires", () => {
     expect(HASURA_AUDIENCE).toBe(DEFAULTS.kindeAudience);
+    expect(HASURA_AUDIENCE).toBe(KINDE_WORKFLOW_AUDIENCE);
     for (const stack of ["dev", "staging", "prod"]) expect(stackFile(stack).jwt.audience, stack).toBe(HASURA_AUDIENCE);
   });
 });

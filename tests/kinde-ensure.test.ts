@@ -73,7 +73,7 @@ beforeEach(() => {
 });
 const input = (applications = [FRONTEND, SMOKE]) => ({ audience: "hasura", apiName: "Hasura (hasura)", applications, log: (l: string) => log.push(l) });
 
-describe("kinde ensure (recorded Kinde API responses)", () => {
+describe("kinde ensure (responses shaped as Kinde's management API spec documents them, not recorded from a live Kinde)", () => {
   it("creates the API and authorizes both applications when the API is missing", async () => {
     const k = await kinde(
       route({

@@ -22,7 +22,7 @@ const kindeStack = (extra: Partial<ResolvedStack> = {}): ResolvedStack => ({
   ...extra,
 });
 
-describe("a Kinde M2M token for the smoke test (recorded Kinde responses)", () => {
+describe("a Kinde M2M token for the smoke test (token responses shaped as Kinde's OAuth docs describe them, not recorded)", () => {
   it("asks the token endpoint for the Hasura audience with the client credentials", async () => {
     server = await recordedServer([{ status: 200, body: { access_token: "eyJ.recorded.token", expires_in: 86400, token_type: "bearer", scope: "" } }]);
     const token = await fetchClientCredentialsToken({ tokenUrl: `${server.url}/oauth2/token`, clientId: "m2m_smoke", clientSecret: SECRET, audience: "hasura" });

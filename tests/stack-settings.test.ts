@@ -183,6 +183,18 @@ describe("stack settings", () => {
     expect(parseStackSettings((k) => config[k], ctx, (k) => encrypted.has(k)).secrets.hasuraAdminSecret).toBe(config.hasuraAdminSecret);
   });
 
+  it("refuses a smoke M2M client in sub mode, and another audience where the Kinde workflows expect hasura", () => {
+    const staging = { ...prodKindeConfig(), production: "false" };
+    expect(problems({ ...staging, kindeClaims: "sub", kindeSmokeClientId: "m2m", kindeSmokeClientSecret: "Smoke-Client-Secret-0123456789" }, "staging")).toEqual([
+      'kinde-hasura:kindeSmokeClientId needs kinde-hasura:kindeClaims "namespace": Kinde\'s M2M tokens have no sub, so in "sub" mode Hasura finds no user id in them; use namespace mode (the hasuraM2MClaims workflow gives M2M tokens a session) or remove kindeSmokeClientId',
+    ]);
+    expect(problems({ ...staging, kindeAudience: "api.acme" }, "staging")).toEqual([
+      'kinde-hasura:kindeAudience must be "hasura" in Kinde namespace mode: the Kinde workflows (kindeSrc/) add the Hasura claims only to tokens for that audience; got "api.acme". Change HASURA_AUDIENCE in kindeSrc/environment/workflows/hasuraSession.ts and redeploy the workflows first, or use kindeClaims "sub"',
+    ]);
+    expect(settings({ ...staging, kindeClaims: "sub", kindeAudience: "api.acme" }, "staging").jwt.audience).toBe("api.acme");
+    expect(settings({ ...devConfig(privateKeyPem), kindeAudience: "api.acme" }).jwt.audience).toBe("api.acme");
+  });
+
   it("takes allowed_skew from jwtAllowedSkew within its bound", () => {
     expect(settings({ ...devConfig(privateKeyPem), jwtAllowedSkew: "0" }).jwt.allowedSkew).toBe(0);
     expect(settings({ ...devConfig(privateKeyPem), jwtAllowedSkew: "300" }).jwt.allowedSkew).toBe(300);

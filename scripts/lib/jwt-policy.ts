@@ -12,7 +12,8 @@ export const USER_ROLE = "user";
 /**
  * How a token carries the Hasura session:
  * - `namespace`: a Kinde workflow writes `x-hasura-*` claims under {@link HASURA_CLAIMS_NAMESPACE};
- * - `sub`: no workflow; Hasura's `claims_map` takes the user id from `$.sub` (set by Kinde, never
+ * - `sub`: no workflow; Hasura's `claims_map` takes the user id from `$.sub` (set by Kinde on user
+ *   tokens only: M2M tokens have none; never
  *   overridable) and the role as a literal.
  */
 export type ClaimsMode = "namespace" | "sub";

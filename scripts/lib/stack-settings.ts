@@ -47,6 +47,8 @@ export const KINDE_SECRET_KEYS = ["kindeManagementClientSecret", "kindeSmokeClie
 export const OPTIONAL_SECRET_KEYS = [...SECRET_KEYS, ...KINDE_SECRET_KEYS] as const;
 
 const MIN_SIGNING_KEY_BITS = 2048;
+/** The audience the Kinde workflows in kindeSrc/ recognise (a test keeps it equal to HASURA_AUDIENCE there). */
+export const KINDE_WORKFLOW_AUDIENCE = "hasura";
 /** More forgiveness than five minutes would keep an expired token alive too long. */
 export const MAX_ALLOWED_SKEW = 300;
 
@@ -178,7 +180,8 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
   }
 
   const audience = value("kindeAudience");
-  if (!/^[\x21-\x7e]+$/.test(audience)) fail("kindeAudience", "a non-empty audience of printable characters without spaces such as hasura", audience);
+  const audienceValid = /^[\x21-\x7e]+$/.test(audience);
+  if (!audienceValid) fail("kindeAudience", "a non-empty audience of printable characters without spaces such as hasura", audience);
 
   const skewRaw = value("jwtAllowedSkew");
   const allowedSkew = Number(skewRaw);
@@ -259,6 +262,23 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
     };
     pair("kindeManagementClientId", kindeIds.managementClientId, "kindeManagementClientSecret", kindeManagementClientSecret);
     pair("kindeSmokeClientId", kindeIds.smokeClientId, "kindeSmokeClientSecret", kindeSmokeClientSecret);
+    // The Kinde workflows in kindeSrc/ give a session only to tokens for the audience they were
+    // built with (HASURA_AUDIENCE, kindeSrc/environment/workflows/hasuraSession.ts): Kinde offers them
+    // no per-stack setting, so another audience would silently get tokens without claims.
+    if (!localMode && claims === "namespace" && audienceValid && audience !== KINDE_WORKFLOW_AUDIENCE) {
+      problems.push(
+        `${name("kindeAudience")} must be "${KINDE_WORKFLOW_AUDIENCE}" in Kinde namespace mode: the Kinde workflows (kindeSrc/) add the Hasura claims only to tokens for that audience; ` +
+          `got ${JSON.stringify(audience)}. Change HASURA_AUDIENCE in kindeSrc/environment/workflows/hasuraSession.ts and redeploy the workflows first, or use kindeClaims "sub"`,
+      );
+    }
+    // Kinde's M2M tokens carry aud, azp, exp, gty, iat, iss, jti, scope, scp, v and no `sub`: in sub
+    // mode Hasura's claims_map finds no user id, so the smoke's real-token checks could never pass.
+    if (!localMode && kindeIds.smokeClientId !== "" && claims === "sub") {
+      problems.push(
+        `${name("kindeSmokeClientId")} needs ${name("kindeClaims")} "namespace": Kinde's M2M tokens have no sub, so in "sub" mode Hasura finds no user id in them; ` +
+          "use namespace mode (the hasuraM2MClaims workflow gives M2M tokens a session) or remove kindeSmokeClientId",
+      );
+    }
   }
 
   if (production) {
