@@ -140,7 +140,7 @@ const kindeSetup =
     ? new ScriptStep("kinde", {
         script: "scripts/kinde.ts ensure",
         environment: {
-          KINDE_DOMAIN: config.kinde.domain,
+          KINDE_DOMAIN: config.kinde.managementDomain,
           KINDE_MANAGEMENT_CLIENT_ID: config.kinde.managementClientId,
           KINDE_MANAGEMENT_CLIENT_SECRET: config.secrets.kindeManagementClientSecret,
           KINDE_AUDIENCE: config.jwt.audience,
@@ -148,7 +148,7 @@ const kindeSetup =
           KINDE_SMOKE_CLIENT_ID: config.kinde.smokeClientId ?? "",
         },
         watch: [],
-        rerunWhen: [config.kinde.domain, config.jwt.audience, config.kinde.appClientId ?? "", config.kinde.smokeClientId ?? ""],
+        rerunWhen: [config.kinde.managementDomain, config.jwt.audience, config.kinde.appClientId ?? "", config.kinde.smokeClientId ?? ""],
       })
     : undefined;
 
@@ -167,7 +167,7 @@ if (config.smokeOnUp) {
         ...(credentials.devSigningKey ? { DEV_SIGNING_KEY: credentials.devSigningKey } : {}),
         // A real Kinde M2M token for the allowed checks (the hasuraM2MClaims workflow gives it a session).
         ...(config.kinde.smokeClientId && smokeClientSecret
-          ? { KINDE_DOMAIN: config.kinde.domain, SMOKE_KINDE_CLIENT_ID: config.kinde.smokeClientId, SMOKE_KINDE_CLIENT_SECRET: smokeClientSecret }
+          ? { KINDE_DOMAIN: config.kinde.managementDomain, SMOKE_KINDE_CLIENT_ID: config.kinde.smokeClientId, SMOKE_KINDE_CLIENT_SECRET: smokeClientSecret }
           : {}),
       },
       watch: ["migrations", "metadata"],

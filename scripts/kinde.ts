@@ -11,7 +11,7 @@ import { connectKinde, ensureKinde, KindeSetupError, type KindeApplication } fro
 async function main(argv: string[]): Promise<number> {
   if (argv[0] !== "ensure" || argv.length > 1) throw new UsageError(`expected one command, ensure; got ${JSON.stringify(argv.join(" "))}`);
   connectKinde({
-    domain: requireEnv("KINDE_DOMAIN", "your Kinde domain, e.g. acme.kinde.com"),
+    domain: requireEnv("KINDE_DOMAIN", "your *.kinde.com domain (not a custom domain: Kinde serves the management API there only), e.g. acme.kinde.com"),
     clientId: requireEnv("KINDE_MANAGEMENT_CLIENT_ID", "the client id of an M2M application authorized for the Kinde Management API"),
     clientSecret: requireEnv("KINDE_MANAGEMENT_CLIENT_SECRET", "that application's client secret"),
   });

@@ -90,7 +90,7 @@ describe("stack settings", () => {
       }),
     ).toEqual([
       'kinde-hasura:production must be true or false; got "yes"',
-      'kinde-hasura:kindeDomain must be a host such as acme.kinde.com; got "http://x"',
+      'kinde-hasura:kindeDomain must be a host such as acme.kinde.com or auth.example.com; got "http://x"',
       'kinde-hasura:kindeAudience must be a non-empty audience of printable characters without spaces such as hasura; got "has ura"',
       'kinde-hasura:kindeClaims must be one of "namespace", "sub"; got "roles"',
       'kinde-hasura:hasuraPort must be 0 (Docker picks a free port) or a port from 1 to 65535; got "80000"',
@@ -117,7 +117,7 @@ describe("stack settings", () => {
     expect(s.secrets.devSigningKey).toBeUndefined();
     expect(s.secrets.hasuraAdminSecret).toBeUndefined();
     expect(s.jwt.trust).toEqual({ kind: "local" });
-    expect(settings({ ...prodKindeConfig(), devSigningKey: "", kindeManagementClientSecret: "", kindeSmokeClientSecret: "" }, "prod").kinde).toEqual({ domain: "acme.kinde.com" });
+    expect(settings({ ...prodKindeConfig(), devSigningKey: "", kindeManagementClientSecret: "", kindeSmokeClientSecret: "" }, "prod").kinde).toEqual({ domain: "acme.kinde.com", managementDomain: "acme.kinde.com" });
   });
 
   it("accepts a stack with no secret at all (a fresh clone), and never keeps a dev key on a Kinde or production stack", () => {
@@ -305,12 +305,27 @@ describe("stack settings", () => {
 
   it("takes Kinde automation ids with their secrets in Kinde mode, each pair complete", () => {
     const s = settings({ ...prodKindeConfig(), kindeManagementClientId: "mgmt", kindeManagementClientSecret: "m-secret", kindeAppClientId: "spa", kindeSmokeClientId: "m2m", kindeSmokeClientSecret: "s-secret" }, "prod");
-    expect(s.kinde).toEqual({ domain: "acme.kinde.com", managementClientId: "mgmt", appClientId: "spa", smokeClientId: "m2m" });
+    expect(s.kinde).toEqual({ domain: "acme.kinde.com", managementDomain: "acme.kinde.com", managementClientId: "mgmt", appClientId: "spa", smokeClientId: "m2m" });
     expect(s.secrets).toMatchObject({ kindeManagementClientSecret: "m-secret", kindeSmokeClientSecret: "s-secret" });
     expect(problems({ ...prodKindeConfig(), kindeManagementClientId: "mgmt", kindeSmokeClientSecret: "s" }, "prod")).toEqual([
       "kinde-hasura:kindeManagementClientSecret is required when kinde-hasura:kindeManagementClientId is set; set it with `pulumi config set --secret kinde-hasura:kindeManagementClientSecret <value>`",
       "kinde-hasura:kindeSmokeClientId is required when kinde-hasura:kindeSmokeClientSecret is set",
     ]);
+  });
+
+  it("uses the *.kinde.com domain for the management API and M2M tokens when users sign in on a custom domain", () => {
+    const custom = { ...prodKindeConfig(), kindeDomain: "auth.acme.com", kindeSmokeClientId: "m2m", kindeSmokeClientSecret: "Smoke-Client-Secret-0123456789" };
+    expect(problems(custom, "prod")).toEqual([
+      "kinde-hasura:kindeManagementDomain is required when kinde-hasura:kindeDomain is a custom domain (auth.acme.com) and a management or smoke M2M client is set: Kinde serves the management API and M2M tokens on your *.kinde.com domain only; set it to that domain",
+    ]);
+    const s = settings({ ...custom, kindeManagementDomain: "https://acme.kinde.com/" }, "prod");
+    expect(s.kinde).toMatchObject({ domain: "auth.acme.com", managementDomain: "acme.kinde.com" });
+    expect(s.jwt.issuer).toBe("https://auth.acme.com");
+    expect(problems({ ...custom, kindeManagementDomain: "auth.acme.com" }, "prod")).toEqual([
+      'kinde-hasura:kindeManagementDomain must be a Kinde domain such as acme.kinde.com (a *.kinde.com host); got "auth.acme.com"',
+    ]);
+    // A custom domain without M2M clients needs no management domain.
+    expect(settings({ ...prodKindeConfig(), kindeDomain: "auth.acme.com" }, "prod").kinde.managementDomain).toBe("auth.acme.com");
   });
 
   it("refuses Kinde automation settings on a local signing stack", () => {

@@ -84,7 +84,7 @@ export function resolveStack(i: ResolveInputs): ResolvedStack {
     policy: signingPolicy(settings.jwt),
     ...(devSigningKey ? { devSigningKey } : {}),
     ...(settings.kinde.smokeClientId && settings.secrets.kindeSmokeClientSecret
-      ? { kindeSmokeClient: { domain: settings.kinde.domain, clientId: settings.kinde.smokeClientId, clientSecret: settings.secrets.kindeSmokeClientSecret } }
+      ? { kindeSmokeClient: { domain: settings.kinde.managementDomain, clientId: settings.kinde.smokeClientId, clientSecret: settings.secrets.kindeSmokeClientSecret } }
       : envSmokeClient
         ? { kindeSmokeClient: envSmokeClient }
         : {}),

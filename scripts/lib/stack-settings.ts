@@ -18,6 +18,7 @@ export const DEFAULTS = {
   production: "false",
   smokeOnUp: "auto",
   kindeDomain: "",
+  kindeManagementDomain: "",
   kindeAudience: "hasura",
   kindeClaims: "namespace",
   kindeJwksUrl: "",
@@ -70,7 +71,10 @@ export interface StackSettings {
   postgres: { image: string; port: number };
   /** Kinde mode only: what `scripts/kinde.ts ensure` and the smoke test's real token need. */
   kinde: {
+    /** Where users sign in: the token issuer and the JWKS host (a custom domain is allowed). */
     domain: string;
+    /** Where the management API and M2M tokens live: always the *.kinde.com domain. */
+    managementDomain: string;
     /** Management API credentials: when set, `pulumi up` ensures the API and app authorization. */
     managementClientId?: string;
     /** The front-end application to authorize for the audience. */
@@ -116,6 +120,14 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
   const value = (key: keyof typeof DEFAULTS) => get(key) ?? DEFAULTS[key];
   const fail = (key: string, rule: string, got: string) => {
     problems.push(`${name(key)} must be ${rule}; got ${JSON.stringify(got)}`);
+  };
+  // A bare host; an https:// prefix and a trailing slash are forgiven. "" stays "" (unset).
+  const host = (key: string, raw: string, rule: string): string => {
+    if (raw === "") return "";
+    const bare = raw.replace(/^https:\/\//, "").replace(/\/$/, "");
+    if (/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i.test(bare)) return bare.toLowerCase();
+    fail(key, rule, raw);
+    return "";
   };
 
   const bool = (key: keyof typeof DEFAULTS): boolean => {
@@ -172,12 +184,10 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
 
   // Kinde domain: a bare host; an https:// prefix and a trailing slash are forgiven.
   const domainRaw = value("kindeDomain").trim();
-  let kindeDomain = "";
-  if (domainRaw !== "") {
-    const host = domainRaw.replace(/^https:\/\//, "").replace(/\/$/, "");
-    if (/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i.test(host)) kindeDomain = host.toLowerCase();
-    else fail("kindeDomain", "a host such as acme.kinde.com", domainRaw);
-  }
+  const kindeDomain = host("kindeDomain", domainRaw, "a host such as acme.kinde.com or auth.example.com");
+  const managementRaw = value("kindeManagementDomain").trim();
+  const managementOverride = host("kindeManagementDomain", managementRaw, "a Kinde domain such as acme.kinde.com");
+  if (managementOverride && !isKindeHost(managementOverride)) fail("kindeManagementDomain", "a Kinde domain such as acme.kinde.com (a *.kinde.com host)", managementRaw);
 
   const audience = value("kindeAudience");
   const audienceValid = /^[\x21-\x7e]+$/.test(audience);
@@ -262,6 +272,15 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
     };
     pair("kindeManagementClientId", kindeIds.managementClientId, "kindeManagementClientSecret", kindeManagementClientSecret);
     pair("kindeSmokeClientId", kindeIds.smokeClientId, "kindeSmokeClientSecret", kindeSmokeClientSecret);
+    // Kinde: "Even if you use custom domains, you need to use your Kinde domain for Kinde Management
+    // API access and machine-to-machine applications."
+    const needsManagementDomain = kindeIds.managementClientId !== "" || kindeIds.smokeClientId !== "";
+    if (!localMode && kindeDomain && needsManagementDomain && !managementOverride && !isKindeHost(kindeDomain)) {
+      problems.push(
+        `${name("kindeManagementDomain")} is required when ${name("kindeDomain")} is a custom domain (${kindeDomain}) and a management or smoke M2M client is set: ` +
+          "Kinde serves the management API and M2M tokens on your *.kinde.com domain only; set it to that domain",
+      );
+    }
     // The Kinde workflows in kindeSrc/ give a session only to tokens for the audience they were
     // built with (HASURA_AUDIENCE, kindeSrc/environment/workflows/hasuraSession.ts): Kinde offers them
     // no per-stack setting, so another audience would silently get tokens without claims.
@@ -319,6 +338,7 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
     postgres: { image: postgresImage, port: postgresPort },
     kinde: {
       domain: kindeDomain,
+      managementDomain: managementOverride || kindeDomain,
       ...(kindeIds.managementClientId ? { managementClientId: kindeIds.managementClientId } : {}),
       ...(kindeIds.appClientId ? { appClientId: kindeIds.appClientId } : {}),
       ...(kindeIds.smokeClientId ? { smokeClientId: kindeIds.smokeClientId } : {}),
@@ -348,6 +368,10 @@ function isJwksUrl(raw: string, allowLoopback: boolean): boolean {
   }
   if (url.username || url.password || url.pathname === "/" || url.hostname === "") return false;
   return url.protocol === "https:" || (allowLoopback && url.protocol === "http:" && url.hostname === "127.0.0.1");
+}
+
+function isKindeHost(host: string): boolean {
+  return host.endsWith(".kinde.com");
 }
 
 /** The SPKI PEM of a PKCS#8 RSA private key of sufficient size, or undefined for anything else. */
