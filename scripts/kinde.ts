@@ -6,15 +6,17 @@
 // KINDE_APP_CLIENT_ID (the front-end application) and, optionally, KINDE_SMOKE_CLIENT_ID.
 import { runCli } from "./lib/cli.js";
 import { requireEnv, UsageError } from "./lib/env.js";
-import { connectKinde, ensureKinde, KindeSetupError, type KindeApplication } from "./lib/kinde-ensure.js";
+import { authenticateKinde, connectKinde, ensureKinde, KindeSetupError, type KindeApplication } from "./lib/kinde-ensure.js";
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] !== "ensure" || argv.length > 1) throw new UsageError(`expected one command, ensure; got ${JSON.stringify(argv.join(" "))}`);
-  connectKinde({
+  const credentials = {
     domain: requireEnv("KINDE_DOMAIN", "your *.kinde.com domain (not a custom domain: Kinde serves the management API there only), e.g. acme.kinde.com"),
     clientId: requireEnv("KINDE_MANAGEMENT_CLIENT_ID", "the client id of an M2M application authorized for the Kinde Management API"),
     clientSecret: requireEnv("KINDE_MANAGEMENT_CLIENT_SECRET", "that application's client secret"),
-  });
+  };
+  connectKinde(credentials);
+  await authenticateKinde(credentials);
   const applications: KindeApplication[] = [];
   if (process.env.KINDE_APP_CLIENT_ID) applications.push({ clientId: process.env.KINDE_APP_CLIENT_ID, label: "front-end application (kindeAppClientId)" });
   if (process.env.KINDE_SMOKE_CLIENT_ID) applications.push({ clientId: process.env.KINDE_SMOKE_CLIENT_ID, label: "smoke test M2M application (kindeSmokeClientId)" });

@@ -1,7 +1,7 @@
 // `npm run kinde -- ensure` through Kinde's own SDK against recorded Kinde management API responses
 // (shapes from the SDK's types.gen.d.ts at 0.18.0), served from 127.0.0.1. No Kinde account involved.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { connectKinde, ensureKinde, KindeSetupError } from "../scripts/lib/kinde-ensure.js";
+import { authenticateKinde, connectKinde, ensureKinde, KindeSetupError } from "../scripts/lib/kinde-ensure.js";
 import { kindeSdk } from "../scripts/lib/kinde-sdk.js";
 import { recordedHasura as recordedServer, type ReceivedRequest, type RecordedAnswer, type RecordedHasura } from "./support/recorded-hasura.js";
 
@@ -174,3 +174,38 @@ describe("kinde ensure (responses shaped as Kinde's management API spec document
     expect(JSON.stringify(k.bodies())).not.toContain("delete");
   });
 });
+
+describe("kinde ensure across pages and with bad credentials (answers shaped as Kinde's API spec and OAuth docs, not recorded)", () => {
+  it("pages through the API list by next_token and finds the Hasura API on a later page instead of creating a second one", async () => {
+    const { requests } = await kinde((req) => {
+      if (req.method === "GET" && req.path === "/api/v1/apis") return { status: 200, body: { ...RECORDED_KINDE.apisWithout, next_token: "page-2" } };
+      if (req.method === "GET" && req.path === "/api/v1/apis?next_token=page-2") return { status: 200, body: { code: "OK", message: "Success", next_token: "", apis: [RECORDED_KINDE.apisWith.apis[1]] } };
+      if (req.method === "GET" && req.path === "/api/v1/apis/api_hasura") return { status: 200, body: RECORDED_KINDE.apiDetails([FRONTEND.clientId, SMOKE.clientId]) };
+      if (req.path.startsWith("/api/v1/applications/")) return { status: 200, body: RECORDED_KINDE.application(req.path.split("/").pop() as string) };
+      return { status: 500, body: { errors: [{ message: `unexpected ${req.method} ${req.path}` }] } };
+    });
+    const result = await ensureKinde(input());
+    expect(result).toEqual({ apiId: "api_hasura", changes: [] });
+    expect(requests().filter((r) => !r.startsWith("GET /api/v1/applications/"))).toEqual(["GET /api/v1/apis", "GET /api/v1/apis?next_token=page-2", "GET /api/v1/apis/api_hasura"]);
+  });
+
+  it("stops on a list that never ends, creating nothing", async () => {
+    const { requests } = await kinde((req) =>
+      req.path.startsWith("/api/v1/apis") ? { status: 200, body: { ...RECORDED_KINDE.apisWithout, next_token: "same" } } : { status: 200, body: RECORDED_KINDE.application("x") },
+    );
+    await expect(ensureKinde(input())).rejects.toThrow("Kinde's API list did not end after 2 pages (next_token repeated); not creating anything");
+    expect(requests().some((r) => r.startsWith("POST"))).toBe(false);
+  });
+
+  it("reports refused management credentials as such, not as a missing scope", async () => {
+    server = await recordedServer(() => ({ status: 401, body: { error: "invalid_client", error_description: "Client authentication failed" } }));
+    const attempt = authenticateKinde({ domain: "acme.kinde.com", clientId: "mgmt", clientSecret: "wrong-secret-value" }, `${server.url}/oauth2/token`);
+    await expect(attempt).rejects.toThrow(KindeSetupError);
+    await attempt.catch((err: Error) => {
+      expect(err.message).toMatch(/^Kinde rejected the management credentials: .*HTTP 401: invalid_client: Client authentication failed.*Check kindeManagementClientId and kindeManagementClientSecret/);
+      expect(err.message).not.toContain("scope");
+      expect(err.message).not.toContain("wrong-secret-value");
+    });
+  });
+});
+

@@ -2,7 +2,8 @@
 // the configured applications authorized for it. Idempotent: it reads first, writes only what is
 // missing, and says what it changed. It never deletes an API (several stacks may share one Kinde
 // environment) and never de-authorizes an application. Uses Kinde's own management SDK.
-import { kindeSdk } from "./kinde-sdk.js";
+import { kindeSdk, type KindeApiSummary } from "./kinde-sdk.js";
+import { fetchClientCredentialsToken, KindeTokenError, kindeTokenUrl } from "./kinde-token.js";
 
 const { ApiError, Apis, Applications } = kindeSdk;
 
@@ -75,11 +76,61 @@ async function call<T>(operation: keyof typeof SCOPES, what: string, request: ()
   }
 }
 
+/**
+ * Checks the management credentials with the client-credentials grant and hands the token to the SDK.
+ * Without it the SDK sends "Bearer undefined" after a refused token request, and Kinde's 403 reads as
+ * a missing scope.
+ */
+export async function authenticateKinde(credentials: KindeCredentials, tokenUrl = kindeTokenUrl(credentials.domain)): Promise<void> {
+  const audience = `https://${credentials.domain}/api`;
+  try {
+    kindeSdk.setToken(await fetchClientCredentialsToken({ tokenUrl, clientId: credentials.clientId, clientSecret: credentials.clientSecret, audience }));
+  } catch (err) {
+    if (!(err instanceof KindeTokenError)) throw err;
+    throw new KindeSetupError(
+      `Kinde rejected the management credentials: ${err.message.split(". Check")[0]}. Check kindeManagementClientId and kindeManagementClientSecret, ` +
+        "and that the application is authorized for the Kinde Management API.",
+    );
+  }
+}
+
+/** Most APIs a tenant could list here before the pager gives up (a loop guard, 100 pages of Kinde's default size). */
+const MAX_API_PAGES = 100;
+
+/**
+ * Every API, page by page. The SDK's getApis (0.18.0) takes no paging parameter although the answer
+ * carries `next_token`, so later pages are fetched here with the SDK's own token and base URL:
+ * missing one would create a duplicate Hasura API in a tenant with many APIs.
+ */
+async function listApis(): Promise<KindeApiSummary[]> {
+  const first = await call("getApis", "listing APIs", () => Apis.getApis());
+  const apis = [...(first.apis ?? [])];
+  const seen = new Set<string>();
+  for (let next = first.next_token, page = 1; next; page += 1) {
+    if (seen.has(next) || page >= MAX_API_PAGES) throw new KindeSetupError(`Kinde's API list did not end after ${page} pages (next_token ${seen.has(next) ? "repeated" : "still set"}); not creating anything`);
+    seen.add(next);
+    const token = next;
+    const body = await call("getApis", `listing APIs (page ${page + 1})`, async () => {
+      const response = await fetch(`${kindeSdk.OpenAPI.BASE}/api/v1/apis?next_token=${encodeURIComponent(token)}`, {
+        headers: { authorization: `Bearer ${await kindeSdk.getToken()}`, accept: "application/json" },
+        signal: AbortSignal.timeout(15_000),
+      });
+      const text = await response.text();
+      // An ApiError as the SDK raises it, so `call` reports the status the same way as for page one.
+      if (!response.ok) throw Object.assign(Object.create(ApiError.prototype) as Error, { status: response.status, body: text.slice(0, 200), url: response.url });
+      return JSON.parse(text) as { next_token?: string; apis?: KindeApiSummary[] };
+    });
+    apis.push(...(body.apis ?? []));
+    next = body.next_token;
+  }
+  return apis;
+}
+
 export async function ensureKinde(input: EnsureInput): Promise<EnsureResult> {
   const changes: string[] = [];
 
   // Reads first: nothing is written until every application is known to exist.
-  const { apis = [] } = await call("getApis", "listing APIs", () => Apis.getApis());
+  const apis = await listApis();
   for (const app of input.applications) {
     try {
       await Applications.getApplication({ applicationId: app.clientId });

@@ -14,6 +14,8 @@ export interface KindeApiSummary {
 export interface KindeSdk {
   init(config: { kindeDomain: string; clientId: string; clientSecret: string }): void;
   setToken(token: string): void;
+  /** The management token the SDK holds (fetched with the client credentials when it has none). */
+  getToken(): Promise<string>;
   OpenAPI: { BASE: string };
   ApiError: new (...args: never[]) => Error & { status: number; body: unknown; url: string };
   Apis: {
