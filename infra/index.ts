@@ -82,6 +82,19 @@ const migrations = new ScriptStep(
   { dependsOn: [database] },
 );
 
+// Kinde mode: Hasura exits when its first JWKS fetch fails, which would show only as a container that
+// never becomes healthy; fetch it from here first and fail with the URL and the reason.
+const jwksCheck =
+  config.jwt.trust.kind === "kinde"
+    ? new ScriptStep("jwks-check", {
+        script: "scripts/jwks.ts check",
+        environment: { JWKS_URL: config.jwt.trust.jwksUrl },
+        watch: [],
+        // Again whenever Hasura would be recreated with another image: it fetches the JWKS at every start.
+        rerunWhen: [config.jwt.trust.jwksUrl, config.hasura.image],
+      })
+    : undefined;
+
 const hasura = new Hasura(
   "hasura",
   {
@@ -103,7 +116,7 @@ const hasura = new Hasura(
   },
   // Hasura needs its role and catalog schema, not the tables: a Hasura started before a migration
   // serves the stored metadata (inconsistent objects reported, not fatal) until the metadata step.
-  { dependsOn: [database] },
+  { dependsOn: jwksCheck ? [database, jwksCheck] : [database] },
 );
 
 // Hasura writes its catalog row (hdb_catalog.hdb_version) on start, after a first deploy's

@@ -9,6 +9,7 @@ import { UsageError } from "./lib/env.js";
 import { PROJECT_ROOT } from "./lib/project-root.js";
 import { runCli } from "./lib/cli.js";
 import { HeaderValueError } from "./lib/graphql.js";
+import { checkJwks, describeRefresh } from "./lib/jwks.js";
 import { runCommand } from "./lib/shell.js";
 import { KindeTokenError } from "./lib/kinde-token.js";
 import { realKindeToken, resolveStack, smokeTargetOf } from "./lib/smoke-target.js";
@@ -34,6 +35,13 @@ async function main(argv: string[]): Promise<number> {
   });
   console.log(`Smoke test of ${resolved.endpoint} (settings from ${resolved.source}, ${resolved.policy.mode} mode)`);
   const log = (line: string) => console.log(line);
+  // Kinde mode: whether Hasura will pick up Kinde's key rotations by itself (README, key rotation).
+  if (resolved.policy.mode === "kinde" && resolved.policy.jwksUrl) {
+    await checkJwks(resolved.policy.jwksUrl).then(
+      (facts) => log(describeRefresh(facts)),
+      (err: Error) => log(`WARNING: ${err.message}`),
+    );
+  }
   const target = await smokeTargetOf(resolved, {
     realToken: await realKindeToken(resolved, process.env.SMOKE_TOKEN || undefined, log),
     healthTimeoutMs: timeoutSeconds * 1000,

@@ -41,9 +41,17 @@ describe("Kinde automation in pulumi up", () => {
       KINDE_DOMAIN: "acme.kinde.com",
       SMOKE_KINDE_CLIENT_ID: "m2m_smoke",
       SMOKE_KINDE_CLIENT_SECRET: "smoke-secret-value",
-      SMOKE_JWT_POLICY: '{"issuer":"https://acme.kinde.com","audience":"hasura","claims":"namespace","mode":"kinde"}',
+      SMOKE_JWT_POLICY: '{"issuer":"https://acme.kinde.com","audience":"hasura","claims":"namespace","mode":"kinde","jwksUrl":"https://acme.kinde.com/.well-known/jwks"}',
     });
     expect(smoke.dependsOn).toContain(run.get(COMMAND, "kinde-run").urn);
+  });
+
+  it("fetches Kinde's JWKS from the deploying machine before Hasura starts (Hasura exits when its first fetch fails)", () => {
+    const check = run.get(COMMAND, "jwks-check-run");
+    expect(check.inputs.create).toBe("node --import tsx scripts/jwks.ts check");
+    // No secret in it, so it travels in plain text.
+    expect(check.inputs.environment).toEqual({ JWKS_URL: "https://acme.kinde.com/.well-known/jwks" });
+    expect(run.get("docker:index/container:Container", "hasura").dependsOn).toContain(check.urn);
   });
 
   it("skips kinde ensure when no management credentials are configured", async () => {

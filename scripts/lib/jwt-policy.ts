@@ -45,11 +45,19 @@ export interface SigningPolicy {
   audience: string;
   claims: ClaimsMode;
   mode: TokenTrust["kind"];
+  /** Kinde mode: the JWKS Hasura trusts, so the smoke can say whether Hasura will refresh its keys. */
+  jwksUrl?: string;
 }
 
 /** The policy without its key material: what the deployment gate passes to the smoke test. */
 export function signingPolicy(policy: JwtPolicy): SigningPolicy {
-  return { issuer: policy.issuer, audience: policy.audience, claims: policy.claims, mode: policy.trust.kind };
+  return {
+    issuer: policy.issuer,
+    audience: policy.audience,
+    claims: policy.claims,
+    mode: policy.trust.kind,
+    ...(policy.trust.kind === "kinde" ? { jwksUrl: policy.trust.jwksUrl } : {}),
+  };
 }
 
 /** Kinde's issuer is the domain with https and no trailing slash (about-access-tokens.mdx). */

@@ -22,7 +22,8 @@ export function parseSigningPolicy(raw: string): SigningPolicy {
     typeof value.issuer === "string" &&
     typeof value.audience === "string" &&
     CLAIMS_MODES.includes(value.claims as ClaimsMode) &&
-    (value.mode === "local" || value.mode === "kinde");
+    (value.mode === "local" || value.mode === "kinde") &&
+    (value.jwksUrl === undefined || typeof value.jwksUrl === "string");
   if (!ok) throw new UsageError(`SMOKE_JWT_POLICY needs issuer, audience, claims ("namespace" or "sub") and mode ("local" or "kinde"); got ${raw.slice(0, 200)}`);
   return value as SigningPolicy;
 }

@@ -5,6 +5,7 @@
 // (checked only when the token has `iss`), `audience` (checked only when the token has `aud`;
 // `aud: []` never matches), `allowed_skew` on exp/nbf/iat, `claims_namespace` or `claims_map` with
 // JSON paths and literals, roles from the claims and the X-Hasura-Role header only.
+import { jwksExpiry } from "../../jwks.js";
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, importSPKI, importX509, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
 
 export const DEFAULT_CLAIMS_NAMESPACE = "https://hasura.io/jwt/claims";
@@ -166,18 +167,6 @@ export class JwtVerifier {
     }
     if (this.secret.issuer !== undefined && payload.iss !== undefined && payload.iss !== this.secret.issuer) fail("JWTNotInIssuer");
   }
-}
-
-/** Seconds until the JWKS expires, from Cache-Control or Expires; undefined when neither says (no refresh). */
-export function jwksExpiry(headers: Headers): number | undefined {
-  const cacheControl = headers.get("cache-control")?.toLowerCase() ?? "";
-  if (/\b(no-cache|no-store)\b/.test(cacheControl)) return 1;
-  const maxAge = /\b(?:s-maxage|max-age)=(\d+)/.exec(cacheControl);
-  if (maxAge) return Math.max(1, Number(maxAge[1]));
-  if (/\bmust-revalidate\b/.test(cacheControl)) return 1;
-  const expires = headers.get("expires");
-  if (expires && !Number.isNaN(Date.parse(expires))) return Math.max(1, (Date.parse(expires) - Date.now()) / 1000);
-  return undefined;
 }
 
 function sessionFromClaims(secret: JwtSecret, payload: Record<string, unknown>, requestedRole: string | undefined): Session {

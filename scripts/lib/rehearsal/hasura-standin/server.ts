@@ -95,7 +95,7 @@ export class HasuraStandIn {
     const parsed = new URL(url);
     const target = this.options.resolve(parsed.hostname, Number(parsed.port || 5432));
     if (!target) throw new StandInStartError(`could not translate host name "${parsed.hostname}" to address: Name or service not known`);
-    return new pg.Pool({
+    const pool = new pg.Pool({
       host: target.host,
       port: target.port,
       user: decodeURIComponent(parsed.username),
@@ -104,6 +104,10 @@ export class HasuraStandIn {
       max: 4,
       connectionTimeoutMillis: 10_000,
     });
+    // An idle connection dropped by the server (the Postgres stand-in stopping first) is not an error of
+    // the request in flight; unhandled it would crash the process and print the client, password included.
+    pool.on("error", () => {});
+    return pool;
   }
 
   private async initCatalog(): Promise<void> {

@@ -1,0 +1,16 @@
+// npm run jwks -- check
+// Fetches the JWKS at $JWKS_URL from this machine before Hasura starts, because Hasura exits when its
+// first JWKS fetch fails: a wrong URL or an identity-provider outage then shows as this step's
+// one-line error, not as a container that never becomes healthy. Says whether Hasura will refresh the keys.
+import { runCli } from "./lib/cli.js";
+import { requireEnv, UsageError } from "./lib/env.js";
+import { checkJwks, describeRefresh, JwksError } from "./lib/jwks.js";
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.length !== 1 || argv[0] !== "check") throw new UsageError(`expected one command, check; got ${JSON.stringify(argv.join(" "))}`);
+  const facts = await checkJwks(requireEnv("JWKS_URL", "the JWKS URL Hasura trusts, e.g. https://acme.kinde.com/.well-known/jwks"));
+  console.log(describeRefresh(facts));
+  return 0;
+}
+
+await runCli(() => main(process.argv.slice(2)), { expected: [JwksError], usage: "usage: npm run jwks -- check   (with JWKS_URL set)" });
