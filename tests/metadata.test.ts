@@ -134,9 +134,9 @@ describe("the permission proof", () => {
   it("shows each user reading and updating exactly its own row, and a new user inserting its own", async () => {
     const result = await provePermissions(db.client, loadMetadata("metadata"));
     expect(result.sessions).toEqual([
-      { role: "user", userId: "proof-user-alice", canRead: ["proof-user-alice"], canUpdate: ["proof-user-alice"], canInsertOwn: true, canInsertForOthers: [] },
-      { role: "user", userId: "proof-user-bob", canRead: ["proof-user-bob"], canUpdate: ["proof-user-bob"], canInsertOwn: true, canInsertForOthers: [] },
-      { role: "user", userId: "proof-user-carol", canRead: [], canUpdate: [], canInsertOwn: true, canInsertForOthers: [] },
+      { role: "user", userId: "proof-user-alice", canRead: ["proof-user-alice"], canUpdate: ["proof-user-alice"], canGiveAway: false, canInsertOwn: true, canInsertForOthers: [] },
+      { role: "user", userId: "proof-user-bob", canRead: ["proof-user-bob"], canUpdate: ["proof-user-bob"], canGiveAway: false, canInsertOwn: true, canInsertForOthers: [] },
+      { role: "user", userId: "proof-user-carol", canRead: [], canUpdate: [], canGiveAway: false, canInsertOwn: true, canInsertForOthers: [] },
     ]);
     expect(result.violations).toEqual([]);
     expect(formatProof(result).at(-1)).toBe("OK: every session reaches exactly its own row.");
@@ -166,17 +166,46 @@ describe("the permission proof", () => {
     ]);
   });
 
-  it("catches a filter on the wrong column: nobody reaches their own row", async () => {
+  it("catches a filter on the wrong column: nobody reaches their own row, and anyone reaches a row named after them", async () => {
     const metadata = withUsers((u) => {
       (u.select_permissions ?? [])[0]!.permission.filter = { name: { _eq: "X-Hasura-User-Id" } };
       (u.update_permissions ?? [])[0]!.permission.filter = { name: { _eq: "X-Hasura-User-Id" } };
     });
     const { violations } = await provePermissions(db.client, metadata);
     expect(violations).toEqual([
+      'role user as proof-user-alice can read the row proof-probe-2 (name = "proof-user-alice")',
       "role user as proof-user-alice cannot read its own row",
       "role user as proof-user-alice cannot update its own row",
+      'role user as proof-user-bob can read the row proof-probe-3 (name = "proof-user-bob")',
       "role user as proof-user-bob cannot read its own row",
       "role user as proof-user-bob cannot update its own row",
+      'role user as proof-user-carol can read the row proof-probe-4 (name = "proof-user-carol")',
+    ]);
+  });
+
+  it("catches a branch on another column that leaks rows with a matching value", async () => {
+    const metadata = withUsers((u) => {
+      (u.select_permissions ?? [])[0]!.permission.filter = { _or: [OWN_ROW, { name: { _eq: "public" } }] };
+    });
+    const { violations } = await provePermissions(db.client, metadata);
+    // The probe rows: name NULL, then name "public" (the filter's own literal); the second leaks to everyone.
+    expect(violations).toEqual([
+      'role user as proof-user-alice can read the row proof-probe-2 (name = "public")',
+      'role user as proof-user-bob can read the row proof-probe-2 (name = "public")',
+      'role user as proof-user-carol can read the row proof-probe-2 (name = "public")',
+    ]);
+  });
+
+  it("catches an updatable id without a check: a user can hand its row to another owner", async () => {
+    const metadata = withUsers((u) => {
+      const update = (u.update_permissions ?? [])[0]!.permission;
+      update.columns = ["id", "name", "last_seen"];
+      delete update.check;
+    });
+    const { violations } = await provePermissions(db.client, metadata);
+    expect(violations).toEqual([
+      "role user as proof-user-alice can move its own row to another owner (id is updatable and no check stops it)",
+      "role user as proof-user-bob can move its own row to another owner (id is updatable and no check stops it)",
     ]);
   });
 

@@ -35,6 +35,8 @@ export interface SessionResult {
   canInsertOwn: boolean | undefined;
   /** Rows owned by others the session could insert, if the client may set the owner column. */
   canInsertForOthers: string[];
+  /** Whether the session may set its own row's owner column to someone else. */
+  canGiveAway: boolean;
 }
 
 export interface ProofResult {
@@ -62,8 +64,12 @@ export async function provePermissions(client: pg.Client, metadata: Metadata, op
     const columns = cols.map((c) => c.column_name);
     if (columns.length === 0) throw new ProofError(`${tableName} does not exist in this database; run the migrations first (npm run migrate -- up)`);
     if (!columns.includes(owner)) throw new ProofError(`${tableName} has no column ${owner}; run the migrations first (npm run migrate -- up)`);
-    // Only the owner column is seeded; the other columns take their defaults (or null).
+    // The users' own rows: only the owner column set, the others at their defaults (or null).
     for (const user of seeded) await client.query(`INSERT INTO ${qualified} ("${owner}") VALUES ($1)`, [user]);
+    // Probe rows owned by nobody in the proof, each with one other column at a value some branch of a
+    // permission compares it with: a filter such as `_or: [{id: own}, {name: {_eq: "public"}}]` leaks
+    // only to a row whose name is "public", so such a row must exist for the proof to see the leak.
+    const probes = await seedProbes(client, qualified, owner, table, columns, [...seeded, newUser]);
 
     const roles = new Set<string>([
       ...(table.select_permissions ?? []).map((p) => p.role),
@@ -84,13 +90,16 @@ export async function provePermissions(client: pg.Client, metadata: Metadata, op
           userId,
           canRead: await readable(ctx),
           canUpdate: await updatable(ctx),
+          canGiveAway: await ownerMovable(ctx),
           ...(await insertable(ctx, [...seeded, newUser])),
         };
         sessions.push(result);
         const own = seeded.includes(userId) ? [userId] : [];
         const as = `role ${role} as ${userId}`;
-        for (const id of result.canRead.filter((id) => id !== userId)) violations.push(`${as} can read ${id}'s row`);
-        for (const id of result.canUpdate.filter((id) => id !== userId)) violations.push(`${as} can update ${id}'s row`);
+        const row = (id: string) => (probes.has(id) ? `the row ${id} (${probes.get(id)})` : `${id}'s row`);
+        for (const id of result.canRead.filter((id) => id !== userId)) violations.push(`${as} can read ${row(id)}`);
+        for (const id of result.canUpdate.filter((id) => id !== userId)) violations.push(`${as} can update ${row(id)}`);
+        if (result.canGiveAway) violations.push(`${as} can move its own row to another owner (${owner} is updatable and no check stops it)`);
         for (const id of result.canInsertForOthers) violations.push(`${as} can insert a row for ${id}`);
         if (hasPermission(table.select_permissions, role) && own.length > 0 && !result.canRead.includes(userId)) {
           violations.push(`${as} cannot read its own row`);
@@ -154,6 +163,84 @@ async function updatable({ client, table, role, qualified, owner, columns, sessi
   } finally {
     await client.query("ROLLBACK TO SAVEPOINT proof_update");
   }
+}
+
+/**
+ * Whether an update may change the owner column of the session's own row to another user: an
+ * updatable ownership column without a `check` hands the row to anyone (Hasura's docs: "deny updates
+ * to columns that will determine the row ownership").
+ */
+async function ownerMovable({ client, table, role, qualified, owner, columns, session }: SessionContext): Promise<boolean> {
+  const perm = table.update_permissions?.find((p) => p.role === role)?.permission;
+  const self = session["x-hasura-user-id"] as string;
+  if (!perm || !(perm.columns === "*" || perm.columns.includes(owner))) return false;
+  const filter = boolExpToSql(perm.filter, { alias: "t", columns, session, paramOffset: 2 });
+  const check = boolExpToSql(perm.check ?? {}, { alias: "t", columns, session, paramOffset: 2 + filter.params.length });
+  await client.query("SAVEPOINT proof_move");
+  try {
+    const { rows } = await client.query<{ ok: boolean }>(
+      `UPDATE ${qualified} AS t SET "${owner}" = $1 WHERE t."${owner}" = $2 AND ${filter.sql} RETURNING (${check.sql}) AS ok`,
+      [`${self}-given-away`, self, ...filter.params, ...check.params],
+    );
+    return rows.some((r) => r.ok);
+  } finally {
+    await client.query("ROLLBACK TO SAVEPOINT proof_move");
+  }
+}
+
+/**
+ * Probe rows: for each column a permission expression compares (other than the owner), a row with
+ * that column at each value the expressions name (their literals, numeric neighbours for ranges,
+ * each user's id where a session variable is compared) and one with it NULL. A value the column's
+ * type refuses is skipped: no row could hold it. Returns each probe's owner id with what it holds.
+ */
+async function seedProbes(client: pg.Client, qualified: string, owner: string, table: TableMetadata, columns: string[], users: string[]): Promise<Map<string, string>> {
+  const expressions = [
+    ...(table.select_permissions ?? []).map((p) => p.permission.filter),
+    ...(table.update_permissions ?? []).flatMap((p) => [p.permission.filter, p.permission.check]),
+    ...(table.insert_permissions ?? []).map((p) => p.permission.check),
+    ...(table.delete_permissions ?? []).map((p) => p.permission.filter),
+  ];
+  const values = new Map<string, unknown[]>();
+  const add = (column: string, value: unknown) => {
+    if (column === owner || !columns.includes(column)) return;
+    const list = values.get(column) ?? [null];
+    if (!list.some((v) => JSON.stringify(v) === JSON.stringify(value))) list.push(value);
+    values.set(column, list);
+  };
+  const walk = (exp: unknown): void => {
+    if (Array.isArray(exp)) return exp.forEach(walk);
+    if (!exp || typeof exp !== "object") return;
+    for (const [key, inner] of Object.entries(exp as Record<string, unknown>)) {
+      if (key.startsWith("_")) walk(inner);
+      else if (inner && typeof inner === "object") {
+        for (const [op, operand] of Object.entries(inner as Record<string, unknown>)) {
+          for (const value of Array.isArray(operand) ? operand : [operand]) {
+            if (isSessionVariable(value)) users.forEach((u) => add(key, u));
+            else if (typeof value === "number") [value - 1, value, value + 1].forEach((v) => add(key, v));
+            else if (op !== "_is_null" && value !== null && typeof value !== "object") add(key, value);
+          }
+        }
+      }
+    }
+  };
+  expressions.forEach(walk);
+  const probes = new Map<string, string>();
+  let n = 0;
+  for (const [column, list] of values) {
+    for (const value of list) {
+      const id = `proof-probe-${(n += 1)}`;
+      await client.query("SAVEPOINT proof_probe");
+      try {
+        await client.query(`INSERT INTO ${qualified} ("${owner}", "${column}") VALUES ($1, $2)`, [id, value]);
+        await client.query("RELEASE SAVEPOINT proof_probe");
+        probes.set(id, `${column} = ${value === null ? "NULL" : JSON.stringify(value)}`);
+      } catch {
+        await client.query("ROLLBACK TO SAVEPOINT proof_probe");
+      }
+    }
+  }
+  return probes;
 }
 
 /** Whether the session may insert its own row, and rows for others it could insert. */
