@@ -119,6 +119,21 @@ const hasura = new Hasura(
   { dependsOn: jwksCheck ? [database, jwksCheck] : [database] },
 );
 
+// Seed data for dev and preview stacks (never production): idempotent, applied again when seeds/
+// changes or Postgres is replaced.
+if (config.seedOnUp) {
+  new ScriptStep(
+    "seeds",
+    {
+      script: "scripts/seed.ts apply",
+      environment: { DATABASE_URL: migrationsDatabaseUrl },
+      watch: ["seeds"],
+      rerunWhen: [postgres.container.id],
+    },
+    { dependsOn: [migrations] },
+  );
+}
+
 // Hasura writes its catalog row (hdb_catalog.hdb_version) on start, after a first deploy's
 // migrations ran: record them there so `hasura migrate status` and the console agree with what is
 // applied instead of running CREATE TABLE again.

@@ -54,6 +54,7 @@ describe("every CLI on bad input", () => {
       ["permissions", ["extra"], "Unexpected argument 'extra'"],
       ["kinde", ["ensure", "extra"], "usage: npm run kinde -- ensure"],
       ["stack", ["sideways"], "usage: npm run up"],
+      ["seed", ["plant"], "usage: npm run seed -- apply"],
     ];
     const results = await inPairs(cases, ([script, args]) => cli(script, args));
     results.forEach(({ code, out }, i) => {
@@ -71,6 +72,7 @@ describe("every CLI on bad input", () => {
       ["migrate", ["status"], { DATABASE_URL: closed }, `Cannot connect to postgres://postgres:***@127.0.0.1:${closedPort}/app`],
       ["metadata", ["check"], { DATABASE_URL: closed }, "Cannot connect to postgres://postgres:***@"],
       ["permissions", [], { DATABASE_URL: db.url }, "public.users does not exist in this database; run the migrations first"],
+      ["seed", ["apply", "--stack", "prod"], { DATABASE_URL: db.url }, "Stack prod is a production stack: seed data never goes to production"],
       ["smoke", [], { HASURA_GRAPHQL_ENDPOINT: `http://127.0.0.1:${closedPort}`, HASURA_GRAPHQL_ADMIN_SECRET: "x".repeat(32), SMOKE_JWT_POLICY: JSON.stringify({ issuer: "urn:x", audience: "hasura", claims: "namespace", mode: "local" }), DEV_SIGNING_KEY: "-----BEGIN PRIVATE KEY-----\nnot-a-key-but-secret-text\n-----END PRIVATE KEY-----" }, "is not a PEM private key; its contents are not shown"],
     ];
     const results = await inPairs(cases, ([script, args, env]) => cli(script, args, env));

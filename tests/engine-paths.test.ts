@@ -67,8 +67,8 @@ describe("the local commands of a deploy", () => {
   it("name scripts and paths that exist where the command provider runs them", () => {
     const { pwd } = enginePwdMain(PROJECT_ROOT, readProjectFile(PROJECT_ROOT).main);
     const commands = run.resources.filter((r) => r.type === "command:local:Command");
-    expect(commands.map((c) => c.name).sort()).toEqual(["metadata-run", "migrations-run", "migrations-sync-run", "smoke-run"]);
-    expect(commands.flatMap((c) => pathsInCommand(String(c.inputs.create)))).toEqual(["scripts/migrate.ts", "scripts/migrate.ts", "scripts/metadata.ts", "scripts/smoke.ts"]);
+    expect(commands.map((c) => c.name).sort()).toEqual(["metadata-run", "migrations-run", "migrations-sync-run", "seeds-run", "smoke-run"]);
+    expect(commands.flatMap((c) => pathsInCommand(String(c.inputs.create)))).toEqual(["scripts/migrate.ts", "scripts/seed.ts", "scripts/migrate.ts", "scripts/metadata.ts", "scripts/smoke.ts"]);
     expect(missingFrom(pwd, run)).toEqual([]);
     // `node --import tsx` resolves tsx from the working directory.
     expect(() => createRequire(join(pwd, "noop.js")).resolve("tsx")).not.toThrow();
@@ -79,6 +79,7 @@ describe("the local commands of a deploy", () => {
     expect(old.pwd).toBe(join(PROJECT_ROOT, "infra"));
     expect(missingFrom(old.pwd, run)).toEqual([
       "migrations-run: scripts/migrate.ts",
+      "seeds-run: scripts/seed.ts",
       "migrations-sync-run: scripts/migrate.ts",
       "metadata-run: scripts/metadata.ts",
       "smoke-run: scripts/smoke.ts",

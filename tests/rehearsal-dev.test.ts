@@ -61,6 +61,8 @@ describe("the rehearsal of the dev stack (stand-ins for the engine, Docker and H
     expect(third.ok).toBe(true);
     const changed = Object.entries(ops(third)).filter(([, op]) => op !== "same").map(([name, op]) => `${name}:${op}`);
     expect(changed.sort()).toEqual(["migrations-run:replace", "migrations-sync-run:replace", "smoke-run:replace"]);
+    // seeds/ did not change: the seed step did not run again.
+    expect(ops(third)["seeds-run"]).toBe("same");
     expect(third.timeline.find((t) => t.name === "migrations-run")?.output).toContain("applied 1764115300000_add_users_email");
     expect(third.smokeOutput).toContain("16 passed, 0 failed");
   });

@@ -34,6 +34,8 @@ describe("dev stack", () => {
         "postgresql:index/grant:Grant database-public-schema",
         "kinde-hasura:index:ScriptStep migrations",
         "command:local:Command migrations-run",
+        "kinde-hasura:index:ScriptStep seeds",
+        "command:local:Command seeds-run",
         "kinde-hasura:index:ScriptStep migrations-sync",
         "command:local:Command migrations-sync-run",
         "kinde-hasura:index:ScriptStep metadata",

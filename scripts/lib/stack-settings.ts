@@ -17,6 +17,7 @@ import {
 export const DEFAULTS = {
   production: "false",
   smokeOnUp: "auto",
+  seedOnUp: "auto",
   kindeDomain: "",
   kindeManagementDomain: "",
   kindeAudience: "hasura",
@@ -59,6 +60,8 @@ export interface StackSettings {
   production: boolean;
   /** Run the smoke test as the last step of `pulumi up`. Default: on for non-production stacks. */
   smokeOnUp: boolean;
+  /** Apply seeds/ after the migrations. Default: on for non-production stacks; never on production. */
+  seedOnUp: boolean;
   jwt: JwtPolicy;
   hasura: {
     image: string;
@@ -181,6 +184,10 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
   const smokeRaw = value("smokeOnUp");
   const smokeOnUp = smokeRaw === "auto" ? !production : smokeRaw === "true";
   if (!["auto", "true", "false"].includes(smokeRaw)) fail("smokeOnUp", '"auto" (on unless production), "true" or "false"', smokeRaw);
+  const seedRaw = value("seedOnUp");
+  const seedOnUp = seedRaw === "auto" ? !production : seedRaw === "true";
+  if (!["auto", "true", "false"].includes(seedRaw)) fail("seedOnUp", '"auto" (on unless production), "true" or "false"', seedRaw);
+  else if (production && seedOnUp) fail("seedOnUp", '"auto" or "false" on a production stack (production: true): seed data never goes to production', seedRaw);
 
   // Kinde domain: a bare host; an https:// prefix and a trailing slash are forgiven.
   const domainRaw = value("kindeDomain").trim();
@@ -333,6 +340,7 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
     stack: ctx.stack,
     production,
     smokeOnUp,
+    seedOnUp,
     jwt,
     hasura: { image: hasuraImage, port: hasuraPort, console, devMode, corsDomains },
     postgres: { image: postgresImage, port: postgresPort },

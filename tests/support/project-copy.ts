@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PROJECT_ROOT } from "../../scripts/lib/project-root.js";
 
-const COPIED = ["infra", "scripts", "migrations", "metadata", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "package.json", "tsconfig.json"];
+const COPIED = ["infra", "scripts", "migrations", "metadata", "seeds", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "package.json", "tsconfig.json"];
 
 export interface ProjectCopy {
   root: string;

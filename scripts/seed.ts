@@ -1,0 +1,30 @@
+// npm run seed -- apply [--dir <path>] [--stack <name>]
+// Applies the seed data in --dir (default: the repository's seeds/default) to $DATABASE_URL, all in one
+// transaction. Never on production: `pulumi up` runs no seed step there, and --stack naming a
+// production stack is refused.
+import { parseArgs } from "node:util";
+import { runCli } from "./lib/cli.js";
+import { connectDatabase, DatabaseConnectError } from "./lib/db-connect.js";
+import { isProductionStack } from "./lib/dev-stack.js";
+import { requireEnv, UsageError } from "./lib/env.js";
+import { fromCaller, inProject, PROJECT_ROOT } from "./lib/project-root.js";
+import { applySeeds, readSeeds, SeedError } from "./lib/seeds.js";
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { dir: { type: "string" }, stack: { type: "string" } } });
+  if (positionals.length !== 1 || positionals[0] !== "apply") throw new UsageError(`expected one command, apply; got ${JSON.stringify(positionals.join(" "))}`);
+  if (values.stack !== undefined && isProductionStack(PROJECT_ROOT, values.stack)) {
+    throw new SeedError(`Stack ${values.stack} is a production stack: seed data never goes to production`);
+  }
+  const seeds = readSeeds(values.dir === undefined ? inProject("seeds", "default") : fromCaller(values.dir));
+  const client = await connectDatabase(requireEnv("DATABASE_URL", "the migrated database, e.g. postgres://postgres:<password>@127.0.0.1:15432/app"));
+  try {
+    await applySeeds(client, seeds, (line) => console.log(line));
+  } finally {
+    await client.end();
+  }
+  console.log(`Applied ${seeds.length} seed file(s).`);
+  return 0;
+}
+
+await runCli(() => main(process.argv.slice(2)), { expected: [SeedError, DatabaseConnectError], usage: "usage: npm run seed -- apply [--dir <path>] [--stack <name>]" });
