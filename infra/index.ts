@@ -11,6 +11,7 @@
 //     telemetry off, healthy before use, published on 127.0.0.1 only);
 //   - the Hasura metadata in metadata/ (the `user` role's own-row permissions), applied by scripts/metadata.ts;
 //   - with Kinde management credentials, the Kinde API and app authorizations (scripts/kinde.ts ensure);
+//   - with publicHost, a Caddy TLS edge: the only container published beyond loopback;
 //   - unless smokeOnUp is false (default off in production), the smoke test as a deployment gate.
 // Configuration is validated as a whole before the first resource (infra/config.ts).
 import * as pulumi from "@pulumi/pulumi";
@@ -18,9 +19,10 @@ import { hasuraJwtSecret, signingPolicy } from "../scripts/lib/jwt-policy.js";
 import { postgresUrl } from "../scripts/lib/postgres-url.js";
 import { loadStackConfig } from "./config.js";
 import { Credentials } from "./credentials.js";
+import { Edge } from "./edge.js";
 import { HasuraDatabase } from "./database.js";
 import { Hasura } from "./hasura.js";
-import { APP_DATABASE, dockerNamePrefix, HASURA_DB_ROLE, LOOPBACK, POSTGRES_INTERNAL_PORT, stackLabels } from "./naming.js";
+import { APP_DATABASE, dockerNamePrefix, HASURA_DB_ROLE, HASURA_INTERNAL_PORT, LOOPBACK, POSTGRES_INTERNAL_PORT, stackLabels } from "./naming.js";
 import { StackNetwork } from "./network.js";
 import { Postgres } from "./postgres.js";
 import { ScriptStep } from "./script-step.js";
@@ -148,6 +150,24 @@ new ScriptStep(
   { dependsOn: [hasura, migrations] },
 );
 
+// The public TLS edge, when the stack has a public host: the only container reachable from outside.
+const edge = config.edge
+  ? new Edge(
+      "edge",
+      {
+        namePrefix,
+        image: config.edge.image,
+        networkName: network.name,
+        host: config.edge.host,
+        email: config.edge.email,
+        upstream: `${namePrefix}-hasura:${HASURA_INTERNAL_PORT}`,
+        protectData: config.production,
+        labels,
+      },
+      { dependsOn: [hasura] },
+    )
+  : undefined;
+
 // Permissions last: replace_metadata needs the tables and a healthy Hasura. Inconsistent metadata
 // fails the update; a replaced Hasura gets it again (idempotent).
 const metadata = new ScriptStep(
@@ -206,7 +226,8 @@ if (config.smokeOnUp) {
 }
 
 export const hasuraUrl = hasura.url;
-export const graphqlUrl = pulumi.interpolate`${hasura.url}/v1/graphql`;
+// What apps call: the public edge when there is one, else Hasura on the host's loopback.
+export const graphqlUrl = edge ? `${edge.url}/v1/graphql` : pulumi.interpolate`${hasura.url}/v1/graphql`;
 export const consoleUrl = config.hasura.console ? pulumi.interpolate`${hasura.url}/console` : undefined;
 export const jwtIssuer = config.jwt.issuer;
 export const jwtAudience = config.jwt.audience;

@@ -7,6 +7,7 @@ import {
   imagesPinned,
   jwtSecretSet,
   policies,
+  onlyEdgePublic,
   postgresLoopbackOnly,
   productionHardening,
   productionVolumeProtected,
@@ -113,6 +114,17 @@ describe("policy: postgres-loopback-only", () => {
       "Postgres port 5432 is published on 192.168.1.10; publish it on 127.0.0.1 only.",
     ]);
   });
+
+  it("only-edge-public: only the edge publishes beyond loopback, and only 80 and 443", async () => {
+    const container = (name: string, ports: unknown[], role?: string) =>
+      args(CONTAINER, { name, ports, labels: [...PROD, ...(role ? [{ label: "kinde-hasura.role", value: role }] : [])] });
+    expect(await violations(onlyEdgePublic, container("x-edge", [{ internal: 80, ip: "0.0.0.0" }, { internal: 443, ip: "0.0.0.0" }], "edge"))).toEqual([]);
+    expect(await violations(onlyEdgePublic, container("x-hasura", [{ internal: 8080, ip: "127.0.0.1" }]))).toEqual([]);
+    expect(await violations(onlyEdgePublic, container("x-hasura", [{ internal: 8080 }]))).toEqual([
+      "Container x-hasura publishes port 8080 on 0.0.0.0 (the default); only the TLS edge may be reachable from outside: publish it on 127.0.0.1.",
+    ]);
+    expect(await violations(onlyEdgePublic, container("x-edge", [{ internal: 2019, ip: "0.0.0.0" }], "edge"))).toEqual(["The TLS edge publishes port 2019; it may publish 80 and 443 only."]);
+  });
 });
 
 describe("policy: images-pinned", () => {
@@ -162,6 +174,9 @@ describe("the program's own resources", () => {
     const run = await runProgram("prod", prodKindeConfig(), SECRET_KEYS);
     expect(await programViolations(run.resources)).toEqual([]);
     const unprotected = run.resources.map((r) => (r.type === "docker:index/volume:Volume" ? { ...r, protect: false } : r));
-    expect(await programViolations(unprotected)).toEqual(["postgres-data: Production volume kinde-hasura-prod-pgdata is not protected; set protect (and retainOnDelete)."]);
+    expect(await programViolations(unprotected)).toEqual([
+      "postgres-data: Production volume kinde-hasura-prod-pgdata is not protected; set protect (and retainOnDelete).",
+      "edge-data: Production volume kinde-hasura-prod-caddy-data is not protected; set protect (and retainOnDelete).",
+    ]);
   });
 });

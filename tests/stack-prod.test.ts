@@ -66,3 +66,35 @@ describe("production Kinde stack", () => {
     expect(run.outputs.hasuraUrl).toBe("http://127.0.0.1:8443");
   });
 });
+
+describe("the production TLS edge", () => {
+  it("is the only container published beyond loopback, with a generated Caddyfile and a protected certificate volume", async () => {
+    const { runProgram } = await import("./support/pulumi-program.js");
+    const { prodKindeConfig, SECRET_KEYS } = await import("./support/fixtures.js");
+    const prod = await runProgram("prod", prodKindeConfig(), SECRET_KEYS);
+    const containers = prod.resources.filter((r) => r.type === "docker:index/container:Container");
+    const public_ = containers.filter((c) => (c.inputs.ports as Array<{ ip?: string }>).some((p) => p.ip !== "127.0.0.1"));
+    expect(public_.map((c) => c.name)).toEqual(["edge"]);
+    const edge = prod.get("docker:index/container:Container", "edge");
+    expect(edge.inputs.ports).toEqual([{ internal: 80, external: 80, ip: "0.0.0.0" }, { internal: 443, external: 443, ip: "0.0.0.0" }]);
+    const uploads = edge.inputs.uploads as Array<{ file: string; content: string }>;
+    expect(uploads[0]?.file).toBe("/etc/caddy/Caddyfile");
+    expect(uploads[0]?.content).toContain("api.acme.com {");
+    expect(uploads[0]?.content).toContain("reverse_proxy kinde-hasura-prod-hasura:8080");
+    expect(prod.get("docker:index/volume:Volume", "edge-data")).toMatchObject({ protect: true, retainOnDelete: true });
+    expect(prod.get("docker:index/remoteImage:RemoteImage", "edge-image").inputs.name).toBe("caddy:2.11.3");
+    expect(prod.outputs.graphqlUrl).toBe("https://api.acme.com/v1/graphql");
+  });
+
+  it("is required on production unless the stack names what serves it instead", async () => {
+    const { parseStackSettings, ConfigError } = await import("../scripts/lib/stack-settings.js");
+    const { prodKindeConfig } = await import("./support/fixtures.js");
+    const { publicHost, acmeEmail, ...withoutEdge } = prodKindeConfig();
+    void [publicHost, acmeEmail];
+    const parse = (c: Record<string, string>) => () => parseStackSettings((k) => c[k], { project: "kinde-hasura", stack: "prod" });
+    expect(parse(withoutEdge)).toThrow(ConfigError);
+    expect(parse(withoutEdge)).toThrow("kinde-hasura:publicHost is required on a production stack (production: true)");
+    expect(parse({ ...withoutEdge, externalEdge: "nginx on the host" })()).toMatchObject({ production: true });
+    expect(parse({ ...prodKindeConfig(), acmeEmail: "not-an-email" })).toThrow('kinde-hasura:acmeEmail must be an email address for Let\'s Encrypt\'s expiry notices such as ops@example.com; got "not-an-email"');
+  });
+});

@@ -98,6 +98,22 @@ export const postgresLoopbackOnly: ResourceValidationPolicy = {
   },
 };
 
+export const onlyEdgePublic: ResourceValidationPolicy = {
+  name: "only-edge-public",
+  description: "No container but the TLS edge publishes a port beyond 127.0.0.1, and the edge only 80 and 443.",
+  validateResource: (args, report: Report) => {
+    if (args.type !== CONTAINER) return;
+    const labels = (args.props.labels as Label[] | undefined) ?? [];
+    const isEdge = labels.some((l) => l.label === "kinde-hasura.role" && l.value === "edge");
+    const ports = (args.props.ports as Array<{ internal: number; ip?: string }> | undefined) ?? [];
+    for (const p of ports) {
+      if ((p.ip ?? "0.0.0.0") === "127.0.0.1") continue;
+      if (!isEdge) report(`Container ${String(args.props.name)} publishes port ${p.internal} on ${p.ip ?? "0.0.0.0 (the default)"}; only the TLS edge may be reachable from outside: publish it on 127.0.0.1.`);
+      else if (p.internal !== 80 && p.internal !== 443) report(`The TLS edge publishes port ${p.internal}; it may publish 80 and 443 only.`);
+    }
+  },
+};
+
 /** An exact version tag (major.minor at least, not latest), optionally with a digest. */
 const PINNED_IMAGE = /^[a-z0-9][a-z0-9._/-]*:(?!latest(@|$))[A-Za-z0-9_.-]*\d+\.\d+[A-Za-z0-9_.-]*(@sha256:[a-f0-9]{64})?$/;
 
@@ -125,6 +141,7 @@ export const policies: ResourceValidationPolicy[] = [
   jwtSecretSet,
   productionHardening,
   postgresLoopbackOnly,
+  onlyEdgePublic,
   imagesPinned,
   productionVolumeProtected,
 ];

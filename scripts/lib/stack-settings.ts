@@ -30,6 +30,12 @@ export const DEFAULTS = {
   hasuraDevMode: "false",
   hasuraCorsDomains: "http://localhost:3000",
   postgresImage: "postgres:17.6",
+  publicHost: "",
+  acmeEmail: "",
+  externalEdge: "",
+  // Caddy 2.11.3: the newest release in Docker's official images when pinned (2026-05-12); the edge
+  // uses only directives Caddy 2.6 (Debian's, in the tests) understands the same way.
+  edgeImage: "caddy:2.11.3",
   hasuraImage: "hasura/graphql-engine:v2.48.16",
   kindeManagementClientId: "",
   kindeAppClientId: "",
@@ -72,6 +78,8 @@ export interface StackSettings {
     corsDomains: string[];
   };
   postgres: { image: string; port: number };
+  /** The public TLS edge (Caddy), when the stack serves Hasura beyond the host itself. */
+  edge?: { host: string; email: string; image: string };
   /** Kinde mode only: what `scripts/kinde.ts ensure` and the smoke test's real token need. */
   kinde: {
     /** Where users sign in: the token issuer and the JWKS host (a custom domain is allowed). */
@@ -148,7 +156,7 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
   };
   // The expected repository from any registry (a mirror such as registry.local:5000/postgres), at an
   // exact version: `latest`, a bare major or no tag would change under a running stack.
-  const image = (key: "postgresImage" | "hasuraImage", repository: string, example: string, major?: number): string => {
+  const image = (key: "postgresImage" | "hasuraImage" | "edgeImage", repository: string, example: string, major?: number): string => {
     const raw = value(key);
     const ref = parseImageReference(raw);
     const version = majorVersion(ref?.tag);
@@ -235,7 +243,21 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
     fail("hasuraCorsDomains", "comma-separated origins with scheme such as https://app.example.com,http://localhost:3000", corsRaw);
   }
 
+  /** publicHost and acmeEmail, each checked; both or neither. */
+  const edgeSettings = (): StackSettings["edge"] => {
+    const hostRaw = value("publicHost").trim();
+    const emailRaw = value("acmeEmail").trim();
+    const edgeImage = image("edgeImage", "caddy", "caddy:2.11.3", 2);
+    if (hostRaw === "") {
+      if (emailRaw !== "") problems.push(`${name("acmeEmail")} is set but ${name("publicHost")} is empty; set publicHost too, or remove acmeEmail`);
+      return undefined;
+    }
+    const publicHost = host("publicHost", hostRaw, "a public DNS name such as api.example.com");
+    if (!/^[^\s@]+@[^\s@]+\.[A-Za-z]{2,}$/.test(emailRaw)) fail("acmeEmail", "an email address for Let's Encrypt's expiry notices such as ops@example.com", emailRaw);
+    return publicHost ? { host: publicHost, email: emailRaw, image: edgeImage } : undefined;
+  };
   const postgresImage = image("postgresImage", "postgres", "postgres:17.6");
+  const edge = edgeSettings();
   const hasuraImage = image("hasuraImage", "hasura/graphql-engine", "hasura/graphql-engine:v2.48.16", 2);
 
   const localMode = kindeDomain === "" && domainRaw === "";
@@ -314,6 +336,12 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
     }
     if (console) fail("hasuraConsole", `false ${why}`, "true");
     if (devMode) fail("hasuraDevMode", `false ${why}`, "true");
+    if (!edge && value("externalEdge").trim() === "") {
+      problems.push(
+        `${name("publicHost")} is required ${why}: without it Hasura listens on the host's 127.0.0.1 only. ` +
+          `Set it (and ${name("acmeEmail")}) for the TLS edge, or set ${name("externalEdge")} to what serves it instead (e.g. "nginx on the host")`,
+      );
+    }
     if (corsDomains.some((d) => d.includes("*"))) fail("hasuraCorsDomains", `exact origins without "*" ${why}`, corsRaw);
     else if (origins.some((o) => o !== undefined && o !== "*" && o.scheme !== "https")) fail("hasuraCorsDomains", `https:// origins only ${why}`, corsRaw);
     // Only what the stack sets is judged here; generated credentials meet the rule by construction.
@@ -325,6 +353,7 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
   }
 
   if (problems.length > 0) throw new ConfigError(ctx.stack, problems);
+
 
   const jwt: JwtPolicy = localMode
     ? { issuer: localIssuer(ctx.project, ctx.stack), audience, claims, allowedSkew, trust: { kind: "local", ...(publicKeyPem ? { publicKeyPem } : {}) } }
@@ -344,6 +373,7 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
     jwt,
     hasura: { image: hasuraImage, port: hasuraPort, console, devMode, corsDomains },
     postgres: { image: postgresImage, port: postgresPort },
+    ...(edge ? { edge } : {}),
     kinde: {
       domain: kindeDomain,
       managementDomain: managementOverride || kindeDomain,

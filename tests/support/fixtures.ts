@@ -37,6 +37,8 @@ export function prodKindeConfig(): Record<string, string> {
     hasuraPort: "8443",
     postgresPort: "25432",
     hasuraCorsDomains: "https://app.acme.com",
+    publicHost: "api.acme.com",
+    acmeEmail: "ops@acme.com",
     hasuraAdminSecret: "Prod-Admin-Secret-That-Is-Long-Enough-0123456789",
     postgresPassword: "Prod-Postgres-Password-0123456789-abcdef",
     hasuraDbPassword: "Prod-Hasura-Db-Password-0123456789-abcdef",

@@ -1,0 +1,59 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { caddyfile } from "../scripts/lib/edge.js";
+
+export interface EdgeArgs {
+  /** Prefix of every Docker name, e.g. `kinde-hasura-prod`. */
+  namePrefix: string;
+  /** Pinned Caddy 2 image reference. */
+  image: string;
+  networkName: pulumi.Input<string>;
+  /** The public DNS name the certificate is for, e.g. api.example.com. */
+  host: string;
+  /** Let's Encrypt's contact for expiry notices. */
+  email: string;
+  /** Hasura inside the stack network, e.g. `kinde-hasura-prod-hasura:8080`. */
+  upstream: string;
+  /** Protect the certificate volume (production): a lost volume means new certificates and rate limits. */
+  protectData?: boolean;
+  labels: Array<{ label: string; value: string }>;
+}
+
+/**
+ * The public TLS edge: Caddy with automatic HTTPS, the only container published beyond loopback (80
+ * for the ACME challenge and the redirect, 443), serving /v1/graphql and /healthz only
+ * (scripts/lib/edge.ts). A changed Caddyfile replaces the container (uploads force replacement).
+ */
+export class Edge extends pulumi.ComponentResource {
+  public readonly url: string;
+  public readonly container: docker.Container;
+
+  constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kinde-hasura:index:Edge", name, {}, opts);
+    const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: this });
+    const protect = args.protectData ?? false;
+    // Certificates and the ACME account live here (the image's /data); a new volume means new orders.
+    const data = new docker.Volume(`${name}-data`, { name: `${args.namePrefix}-caddy-data`, labels: args.labels }, { parent: this, protect, retainOnDelete: protect });
+    this.container = new docker.Container(
+      name,
+      {
+        name: `${args.namePrefix}-edge`,
+        image: image.imageId,
+        labels: [...args.labels, { label: "kinde-hasura.role", value: "edge" }],
+        networksAdvanced: [{ name: args.networkName }],
+        ports: [
+          { internal: 80, external: 80, ip: "0.0.0.0" },
+          { internal: 443, external: 443, ip: "0.0.0.0" },
+        ],
+        uploads: [{ file: "/etc/caddy/Caddyfile", content: caddyfile({ siteAddress: args.host, tls: { kind: "acme", email: args.email }, upstream: args.upstream }) }],
+        volumes: [{ volumeName: data.name, containerPath: "/data" }],
+        restart: "unless-stopped",
+        destroyGraceSeconds: 10,
+      },
+      // Fixed host ports: the old container must go before the new one binds them.
+      { parent: this, dependsOn: opts?.dependsOn, deleteBeforeReplace: true },
+    );
+    this.url = `https://${args.host}`;
+    this.registerOutputs({ url: this.url });
+  }
+}
