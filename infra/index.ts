@@ -7,13 +7,17 @@
 //   - Postgres (pinned image, named data volume, healthy before use, published on 127.0.0.1 only);
 //   - a least-privilege `hasura` login role, its catalog schema and grants;
 //   - the SQL migrations in migrations/default, applied by scripts/migrate.ts (re-run when they change);
+//   - on non-production stacks, the seed data in seeds/default (scripts/seed.ts);
+//   - in Kinde mode, a check that the JWKS answers before Hasura starts (scripts/jwks.ts);
 //   - Hasura (pinned v2 image, admin secret, JWT secret for Kinde's JWKS or the dev signing key,
-//     telemetry off, healthy before use, published on 127.0.0.1 only);
+//     telemetry off, healthy before use, published on 127.0.0.1 only), beside the migrations;
+//   - Hasura's cli_state brought in step with the applied migrations once Hasura runs (migrate sync);
 //   - the Hasura metadata in metadata/ (the `user` role's own-row permissions), applied by scripts/metadata.ts;
 //   - with Kinde management credentials, the Kinde API and app authorizations (scripts/kinde.ts ensure);
 //   - with publicHost, a Caddy TLS edge: the only container published beyond loopback;
 //   - unless smokeOnUp is false (default off in production), the smoke test as a deployment gate.
-// Configuration is validated as a whole before the first resource (infra/config.ts).
+// Configuration is validated as a whole before the first resource (scripts/lib/stack-settings.ts,
+// called by infra/config.ts).
 import * as pulumi from "@pulumi/pulumi";
 import { hasuraJwtSecret, signingPolicy } from "../scripts/lib/jwt-policy.js";
 import { postgresUrl } from "../scripts/lib/postgres-url.js";
@@ -92,7 +96,8 @@ const jwksCheck =
         script: "scripts/jwks.ts check",
         environment: { JWKS_URL: config.jwt.trust.jwksUrl },
         watch: [],
-        // Again whenever Hasura would be recreated with another image: it fetches the JWKS at every start.
+        // Again when the URL or the Hasura image changes. Hasura fetches the JWKS at every start, also
+        // when it is recreated for another reason (a rotated secret, CORS); those are not re-checked.
         rerunWhen: [config.jwt.trust.jwksUrl, config.hasura.image],
       })
     : undefined;

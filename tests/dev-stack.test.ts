@@ -1,11 +1,13 @@
 // `npm run up` / `npm run down` without the Pulumi CLI or Docker: a recording runner stands in for
 // both (tests/support/recording-runner.ts), so these tests check the command lines built and the
 // decisions made, not Pulumi itself.
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createCipheriv, pbkdf2Sync, randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEV_PASSPHRASE, devStackDown, devStackUp, pulumiEnvironment, StackCommandError } from "../scripts/lib/dev-stack.js";
+import { PROJECT_ROOT } from "../scripts/lib/project-root.js";
 import type { Runner } from "../scripts/lib/shell.js";
 import { pulumiLines, recordingRunner, type Call } from "./support/recording-runner.js";
 
@@ -56,6 +58,33 @@ describe("npm run up", () => {
     expect(file).toBe(join(o2.repoRoot, ".pulumi", "passphrase"));
     expect(readFileSync(file, "utf8")).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it("keeps a dev stack made before the published passphrase on its own passphrase file", { timeout: 20_000 }, () => {
+    const repoRoot = mkdtempSync(join(tmpdir(), "kh-old-dev-"));
+    // A salt made with another passphrase, as `pulumi stack init dev` wrote it for such a stack.
+    const salt = randomBytes(8);
+    const key = pbkdf2Sync("an-old-generated-passphrase", salt, 1_000_000, 32, "sha256");
+    const nonce = randomBytes(12);
+    const cipher = createCipheriv("aes-256-gcm", key, nonce);
+    const sealed = Buffer.concat([cipher.update("pulumi"), cipher.final(), cipher.getAuthTag()]);
+    writeFileSync(join(repoRoot, "Pulumi.dev.yaml"), `encryptionsalt: v1:${salt.toString("base64")}:v1:${nonce.toString("base64")}:${sealed.toString("base64")}\n`);
+    mkdirSync(join(repoRoot, ".pulumi"));
+    writeFileSync(join(repoRoot, ".pulumi", "passphrase"), "an-old-generated-passphrase", { mode: 0o600 });
+    const { env, notes } = pulumiEnvironment({}, repoRoot, "dev");
+    expect(env.PULUMI_CONFIG_PASSPHRASE).toBeUndefined();
+    expect(env.PULUMI_CONFIG_PASSPHRASE_FILE).toBe(join(repoRoot, ".pulumi", "passphrase"));
+    expect(notes.at(-1)).toMatch(/^Pulumi\.dev\.yaml's salt is not the published dev passphrase's: using /);
+    // The committed salt is the published passphrase's: then the file is not used, even if present.
+    copyFileSync(join(PROJECT_ROOT, "Pulumi.dev.yaml"), join(repoRoot, "Pulumi.dev.yaml"));
+    expect(pulumiEnvironment({}, repoRoot, "dev").env.PULUMI_CONFIG_PASSPHRASE).toBe(DEV_PASSPHRASE);
+  });
+
+  it("names a stack file that is not YAML instead of failing with a trace", () => {
+    const { run } = recordingRunner({});
+    const o = { ...options(run), stack: "broken" };
+    writeFileSync(join(o.repoRoot, "Pulumi.broken.yaml"), "config:\n  a: [unclosed\n");
+    expect(() => devStackUp(o)).toThrow(/Pulumi\.broken\.yaml is not valid YAML: /);
   });
 
   it("keeps the user's own backend and passphrase", () => {

@@ -196,6 +196,16 @@ describe("the permission proof", () => {
     ]);
   });
 
+  it("accepts an updatable id that a preset pins to the session: the row cannot move", async () => {
+    const metadata = withUsers((u) => {
+      const update = (u.update_permissions ?? [])[0]!.permission;
+      update.columns = ["id", "name", "last_seen"];
+      update.set = { id: "X-Hasura-User-Id" };
+      delete update.check;
+    });
+    expect((await provePermissions(db.client, metadata)).violations).toEqual([]);
+  });
+
   it("catches an updatable id without a check: a user can hand its row to another owner", async () => {
     const metadata = withUsers((u) => {
       const update = (u.update_permissions ?? [])[0]!.permission;

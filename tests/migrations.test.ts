@@ -226,6 +226,18 @@ describe("history checks", () => {
     await expect(migrateUp(client, readMigrations(dir), opts)).resolves.toEqual({ applied: [], adopted: [] });
   });
 
+  it("accept a migration recorded with the older raw-bytes checksum of a CRLF checkout, and record the new form", async () => {
+    const { client } = await database();
+    const crlf = "CREATE TABLE public.a (\r\n  id int\r\n);\r\n";
+    const dir = migrationsDir({ "1700000000001_a": { up: crlf } });
+    await migrateUp(client, readMigrations(dir), opts);
+    // As the runner before normalisation recorded it: the hash of the raw bytes.
+    await client.query(`UPDATE ${TRACKING_TABLE} SET checksum = $1`, [createHash("sha256").update(crlf).digest("hex")]);
+    await expect(migrateUp(client, readMigrations(dir), opts)).resolves.toEqual({ applied: [], adopted: [] });
+    const { rows } = await client.query(`SELECT checksum FROM ${TRACKING_TABLE}`);
+    expect(rows[0].checksum).toBe(createHash("sha256").update(crlf.replace(/\r\n/g, "\n")).digest("hex"));
+  });
+
   it("refuse a pending migration older than the newest applied unless asked", async () => {
     const { client } = await database();
     const dir = migrationsDir({ "1700000000005_new": { up: "CREATE TABLE public.new (id int);" } });
@@ -322,7 +334,7 @@ describe("Hasura CLI interop", () => {
     });
   });
 
-  it("brings cli_state in step on every run: missing versions added, reverted ones removed", async () => {
+  it("brings cli_state in step on every run: missing versions added, reverted ones removed, the CLI's own kept", async () => {
     const { client } = await database();
     const dir = migrationsDir({ "1700000000001_a": { up: "CREATE TABLE public.a (id int);", down: "DROP TABLE public.a;" } });
     // The first deploy: migrations run before Hasura made its catalog, so nothing reached cli_state.
@@ -331,11 +343,13 @@ describe("Hasura CLI interop", () => {
     // Hasura now runs; a later up with nothing to apply (or `migrate sync`) backfills cli_state.
     await migrateUp(client, readMigrations(dir), opts);
     expect(await cliState(client)).toMatchObject({ migrations: { default: { "1700000000001": false } } });
-    // A version reverted behind the CLI's back disappears from it.
+    // One the Hasura CLI applied (not yet adopted by an up) stays: sync must not erase it.
     await client.query("UPDATE hdb_catalog.hdb_version SET cli_state = $1", [JSON.stringify({ migrations: { default: { "1700000000001": false, "1700000000009": false } } })]);
     await migrateSync(client, opts);
-    expect(await cliState(client)).toMatchObject({ migrations: { default: { "1700000000001": false } } });
-    expect(Object.keys((await cliState(client) as { migrations: { default: object } }).migrations.default)).toEqual(["1700000000001"]);
+    expect(Object.keys((await cliState(client) as { migrations: { default: object } }).migrations.default).sort()).toEqual(["1700000000001", "1700000000009"]);
+    // One the runner reverts disappears with the revert.
+    await migrateDown(client, readMigrations(dir), { ...opts, steps: 1 });
+    expect(Object.keys((await cliState(client) as { migrations: { default: object } }).migrations.default)).toEqual(["1700000000009"]);
   });
 
   it("sync refuses a catalog without its row instead of skipping it", async () => {

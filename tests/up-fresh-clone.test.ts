@@ -2,44 +2,23 @@
 // what they are asked (they prove what we ask of Pulumi, not what Pulumi does): no value is written
 // into any tracked file, and Pulumi.dev.yaml's committed salt belongs to the published dev passphrase.
 import { execFile } from "node:child_process";
-import { createDecipheriv, pbkdf2Sync } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { DEV_PASSPHRASE } from "../scripts/lib/dev-stack.js";
+import { DEV_PASSPHRASE, passphraseUnlocks } from "../scripts/lib/dev-stack.js";
 import { PROJECT_ROOT } from "../scripts/lib/project-root.js";
 import { projectCopy } from "./support/project-copy.js";
 
 const exec = promisify(execFile);
 
-/**
- * Pulumi's passphrase check: `v1:<salt>:v1:<nonce>:<AES-256-GCM of "pulumi">`, the key PBKDF2-SHA256
- * of the passphrase over the salt, 1,000,000 rounds (pulumi/pulumi pkg/secrets/passphrase/manager.go
- * NewPassphraseSecretsManager and symmetricCrypterFromPhraseAndState; sdk/go/common/resource/config/
- * crypt.go NewSymmetricCrypterFromPassphrase, EncryptValue: Go's GCM Seal appends the 16-byte tag).
- */
-function unlocks(passphrase: string, encryptionSalt: string): boolean {
-  const [v1, salt, v1b, nonce, sealed] = encryptionSalt.split(":");
-  if (v1 !== "v1" || v1b !== "v1" || !salt || !nonce || !sealed) return false;
-  const key = pbkdf2Sync(passphrase, Buffer.from(salt, "base64"), 1_000_000, 32, "sha256");
-  const data = Buffer.from(sealed, "base64");
-  try {
-    const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(nonce, "base64"));
-    decipher.setAuthTag(data.subarray(data.length - 16));
-    return Buffer.concat([decipher.update(data.subarray(0, data.length - 16)), decipher.final()]).toString("utf8") === "pulumi";
-  } catch {
-    return false;
-  }
-}
-
 describe("Pulumi.dev.yaml", () => {
   const stackFile = parse(readFileSync(join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8")) as { encryptionsalt?: string; config: Record<string, unknown> };
 
   it("commits the salt of the published dev passphrase, so `pulumi stack init dev` writes nothing into it", { timeout: 20_000 }, () => {
-    expect(unlocks(DEV_PASSPHRASE, stackFile.encryptionsalt as string)).toBe(true);
-    expect(unlocks("another passphrase", stackFile.encryptionsalt as string)).toBe(false);
+    expect(passphraseUnlocks(DEV_PASSPHRASE, stackFile.encryptionsalt as string)).toBe(true);
+    expect(passphraseUnlocks("another passphrase", stackFile.encryptionsalt as string)).toBe(false);
   });
 
   it("holds only plain, shared settings", () => {

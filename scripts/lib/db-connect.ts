@@ -1,5 +1,6 @@
-// One way for the CLIs to open their database connection: bounded in time (a silent port fails in
-// 15 s instead of hanging), and a refusal reported with the URL redacted.
+// One way for the CLIs to open their database connection: the connect bounded in time (a silent port
+// fails in 15 s instead of hanging) and a refusal reported with the URL redacted. Queries are not
+// bounded here: a long migration or index build must be able to finish.
 import pg from "pg";
 import { redactUrl } from "./postgres-url.js";
 
@@ -11,8 +12,13 @@ export class DatabaseConnectError extends Error {
 }
 
 export async function connectDatabase(url: string, timeoutMs = 15_000): Promise<pg.Client> {
-  // Every query is bounded too: a server that accepts and then stalls must not hang a deploy.
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: 300_000 });
+  let client: pg.Client;
+  try {
+    client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  } catch {
+    // pg parses the URL here; its own error would quote nothing useful (and the URL may hold a password).
+    throw new DatabaseConnectError(`${redactUrl(url)} is not a connection URL pg can read; percent-encode @ : / # ? in the password (encodeURIComponent)`);
+  }
   try {
     await client.connect();
   } catch (err) {

@@ -1,7 +1,7 @@
 // `npm run up` / `npm run down`: check the prerequisites, pick a backend and a passphrase, then hand
 // over to `pulumi up` / `pulumi destroy`. It writes no value into any stack file: the program
 // generates the credentials a stack lacks (infra/credentials.ts), and they live in the stack's state.
-import { randomBytes } from "node:crypto";
+import { createDecipheriv, pbkdf2Sync, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -32,11 +32,18 @@ export function pulumiEnvironment(env: NodeJS.ProcessEnv, repoRoot: string, stac
     notes.push(`State: local file backend in ${stateDir} (set PULUMI_BACKEND_URL to use another backend).`);
   }
   if (env.PULUMI_CONFIG_PASSPHRASE === undefined && !env.PULUMI_CONFIG_PASSPHRASE_FILE) {
+    const file = join(stateDir, "passphrase");
     if (stack === "dev") {
-      out.PULUMI_CONFIG_PASSPHRASE = DEV_PASSPHRASE;
+      // A dev stack made before the published passphrase keeps its own salt and generated file.
+      const salt = stackSalt(repoRoot, "dev");
+      if (salt && existsSync(file) && !passphraseUnlocks(DEV_PASSPHRASE, salt)) {
+        out.PULUMI_CONFIG_PASSPHRASE_FILE = file;
+        notes.push(`Pulumi.dev.yaml's salt is not the published dev passphrase's: using ${file}, as this dev stack was made with it.`);
+      } else {
+        out.PULUMI_CONFIG_PASSPHRASE = DEV_PASSPHRASE;
+      }
       return { env: out, notes };
     }
-    const file = join(stateDir, "passphrase");
     if (!existsSync(file)) {
       mkdirSync(stateDir, { recursive: true });
       writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600 });
@@ -101,10 +108,47 @@ export function devStackDown(o: DevStackOptions): number {
   return o.run("pulumi", ["destroy", "--stack", o.stack, ...o.passThrough], { env, interactive: true }).code;
 }
 
+/** The `encryptionsalt` of Pulumi.<stack>.yaml, if the file has one. */
+function stackSalt(repoRoot: string, stack: string): string | undefined {
+  const file = join(repoRoot, `Pulumi.${stack}.yaml`);
+  if (!existsSync(file)) return undefined;
+  const salt = (readStackFile(file) as { encryptionsalt?: unknown } | null)?.encryptionsalt;
+  return typeof salt === "string" ? salt : undefined;
+}
+
+/**
+ * Whether `passphrase` unlocks a passphrase provider's salt: `v1:<salt>:v1:<nonce>:<AES-256-GCM of
+ * "pulumi">`, the key PBKDF2-SHA256 of the passphrase over the salt, 1,000,000 rounds (pulumi/pulumi
+ * pkg/secrets/passphrase/manager.go; sdk/go/common/resource/config/crypt.go, whose GCM Seal appends
+ * the 16-byte tag).
+ */
+export function passphraseUnlocks(passphrase: string, encryptionSalt: string): boolean {
+  const [v1, salt, v1b, nonce, sealed] = encryptionSalt.split(":");
+  if (v1 !== "v1" || v1b !== "v1" || !salt || !nonce || !sealed) return false;
+  const key = pbkdf2Sync(passphrase, Buffer.from(salt, "base64"), 1_000_000, 32, "sha256");
+  const data = Buffer.from(sealed, "base64");
+  try {
+    const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(nonce, "base64"));
+    decipher.setAuthTag(data.subarray(data.length - 16));
+    return Buffer.concat([decipher.update(data.subarray(0, data.length - 16)), decipher.final()]).toString("utf8") === "pulumi";
+  } catch {
+    return false;
+  }
+}
+
+/** Pulumi.<stack>.yaml parsed, or a StackCommandError naming the file. */
+function readStackFile(file: string): unknown {
+  try {
+    return parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new StackCommandError(`${file} is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+  }
+}
+
 /** Whether Pulumi.<stack>.yaml marks the stack as production, read as YAML (so `True`, `"true"`, comments all count). */
 export function isProductionStack(repoRoot: string, stack: string): boolean {
   const file = join(repoRoot, `Pulumi.${stack}.yaml`);
   if (!existsSync(file)) return false;
-  const value = (parse(readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null)?.config?.[`${PROJECT}:production`];
+  const value = (readStackFile(file) as { config?: Record<string, unknown> } | null)?.config?.[`${PROJECT}:production`];
   return value === true || (typeof value === "string" && value.trim().toLowerCase() === "true");
 }

@@ -2,6 +2,7 @@
 // errors that say what was expected and what came back. The admin secret is sent, never shown.
 import { assertHeaderValues } from "./graphql.js";
 import type { Metadata } from "./metadata.js";
+import { describeFetchError } from "./fetch-error.js";
 
 export interface HasuraTarget {
   /** Base URL, e.g. http://127.0.0.1:8080 */
@@ -42,8 +43,7 @@ export async function metadataRequest(target: HasuraTarget, body: Record<string,
       signal: AbortSignal.timeout(target.timeoutMs ?? 15_000),
     });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new HasuraError(`Cannot reach Hasura at ${url}: ${cause?.code ?? cause?.message ?? (err as Error).message}. Is the stack up (npm run up)?`);
+    throw new HasuraError(`Cannot reach Hasura at ${url}: ${describeFetchError(err, target.timeoutMs ?? 15_000)}. Is the stack up (npm run up)?`);
   }
   const text = await response.text();
   let json: Record<string, unknown>;

@@ -1,6 +1,7 @@
 // A real Kinde access token for a machine client: the OAuth client-credentials grant with the Hasura
 // audience (Kinde docs: register-manage-apis, "Audience in an M2M token"). Every call counts toward
 // Kinde's M2M token allowance, so the smoke test asks for one token per run.
+import { describeFetchError } from "./fetch-error.js";
 
 export class KindeTokenError extends Error {
   constructor(message: string) {
@@ -31,8 +32,7 @@ export async function fetchClientCredentialsToken(c: ClientCredentials, timeoutM
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause;
-    throw new KindeTokenError(`Cannot reach Kinde at ${c.tokenUrl}: ${cause?.code ?? (err as Error).message}`);
+    throw new KindeTokenError(`Cannot reach Kinde at ${c.tokenUrl}: ${describeFetchError(err, timeoutMs)}`);
   }
   const text = await response.text();
   let body: { access_token?: string; error?: string; error_description?: string } = {};

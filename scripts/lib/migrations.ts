@@ -85,6 +85,15 @@ export function checksumOf(sql: string): string {
   return createHash("sha256").update(sql.replace(/\r\n/g, "\n")).digest("hex");
 }
 
+/**
+ * Whether the recorded checksum is this migration's. Before line endings were normalised the raw
+ * bytes were hashed: a migration applied from a CRLF checkout then carries that older checksum.
+ */
+function recordedFor(a: AppliedMigration, m: Migration): "same" | "older-form" | "changed" {
+  if (a.checksum === m.checksum) return "same";
+  return a.checksum === createHash("sha256").update(m.upSql).digest("hex") ? "older-form" : "changed";
+}
+
 export interface AppliedMigration {
   version: string;
   name: string;
@@ -141,9 +150,10 @@ export async function migrateUp(client: pg.Client, migrations: Migration[], opti
     // An accepted edit is recorded, so the next plain `up` (and every `pulumi up`) accepts it too.
     for (const m of migrations) {
       const a = applied.get(m.version);
-      if (options.allowChanged && a && a.checksum !== m.checksum) {
+      const recorded = a ? recordedFor(a, m) : "same";
+      if (recorded === "older-form" || (options.allowChanged && recorded === "changed")) {
         await client.query(`UPDATE ${TRACKING_TABLE} SET checksum = $1 WHERE version = $2`, [m.checksum, m.version]);
-        log(`accepted the edit of ${m.id} (its new checksum is recorded)`);
+        if (recorded === "changed") log(`accepted the edit of ${m.id} (its new checksum is recorded)`);
       }
     }
     const pending = migrations.filter((m) => !applied.has(m.version));
@@ -229,7 +239,7 @@ export async function migrationStatus(client: pg.Client, migrations: Migration[]
   const lines: StatusLine[] = migrations.map((m) => {
     const a = applied.get(m.version);
     if (!a) return { id: m.id, state: "pending" };
-    return { id: m.id, state: a.checksum === m.checksum ? "applied" : "changed", appliedAt: a.appliedAt };
+    return { id: m.id, state: recordedFor(a, m) === "changed" ? "changed" : "applied", appliedAt: a.appliedAt };
   });
   const known = new Set(migrations.map((m) => m.version));
   for (const a of applied.values()) {
@@ -242,7 +252,7 @@ function checkHistory(migrations: Migration[], applied: Map<string, AppliedMigra
   if (!options.allowChanged) {
     const changed = migrations.filter((m) => {
       const a = applied.get(m.version);
-      return a !== undefined && a.checksum !== m.checksum;
+      return a !== undefined && recordedFor(a, m) === "changed";
     });
     if (changed.length > 0) {
       throw new MigrationError(
@@ -406,9 +416,10 @@ async function writeHasuraCliState(client: pg.Client, source: string, version: s
 
 /**
  * Brings Hasura's cli_state for `source` in step with the runner's bookkeeping: every applied version
- * listed (not dirty), versions no longer applied removed, dirty entries left for the Hasura CLI. On a
- * first deploy Hasura has not made its catalog yet; it is synced again once Hasura runs (`migrate sync`).
- * Returns what it found; a catalog table without its row is reported, never skipped silently.
+ * listed (not dirty). A version the runner reverts is removed by that revert (in its transaction); a
+ * listed version the runner does not know is kept, since it may be one the Hasura CLI applied that a
+ * later `up` adopts. On a first deploy Hasura has not made its catalog yet; it is synced again once
+ * Hasura runs (`migrate sync`). A catalog table without its row is reported, never skipped silently.
  */
 export async function syncHasuraCliState(client: pg.Client, source: string, log: (line: string) => void): Promise<"synced" | "no-catalog" | "no-row"> {
   const { rows: exists } = await client.query<{ exists: boolean }>("SELECT to_regclass('hdb_catalog.hdb_version') IS NOT NULL AS exists");
@@ -421,8 +432,7 @@ export async function syncHasuraCliState(client: pg.Client, source: string, log:
   const state = (rows[0]?.cli_state ?? {}) as { migrations?: Record<string, Record<string, boolean>>; settings?: unknown };
   const current = state.migrations?.[source] ?? {};
   const applied = await readApplied(client);
-  const versions: Record<string, boolean> = {};
-  for (const [version, dirty] of Object.entries(current)) if (dirty === true) versions[version] = true;
+  const versions: Record<string, boolean> = { ...current };
   for (const version of applied.keys()) versions[version] ??= false;
   if (JSON.stringify(sortedEntries(versions)) === JSON.stringify(sortedEntries(current))) return "synced";
   const next = { ...state, migrations: { ...(state.migrations ?? {}), [source]: versions }, settings: state.settings ?? { migration_mode: "true" }, isStateCopyCompleted: true };

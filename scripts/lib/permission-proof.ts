@@ -174,6 +174,8 @@ async function ownerMovable({ client, table, role, qualified, owner, columns, se
   const perm = table.update_permissions?.find((p) => p.role === role)?.permission;
   const self = session["x-hasura-user-id"] as string;
   if (!perm || !(perm.columns === "*" || perm.columns.includes(owner))) return false;
+  // A preset on the owner column wins over what the client sends: the row cannot move.
+  if (owner in (perm.set ?? {})) return false;
   const filter = boolExpToSql(perm.filter, { alias: "t", columns, session, paramOffset: 2 });
   const check = boolExpToSql(perm.check ?? {}, { alias: "t", columns, session, paramOffset: 2 + filter.params.length });
   await client.query("SAVEPOINT proof_move");

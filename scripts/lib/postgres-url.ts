@@ -13,19 +13,28 @@ export function postgresUrl(t: PostgresTarget): string {
 }
 
 /**
- * The URL for messages and logs: parsed, the password and any password-like query parameter replaced
- * by ***. A string that does not parse as a URL is not echoed at all (it may be a password itself).
+ * The URL for messages and logs: everything between the scheme and the last `@` (user and password,
+ * however oddly spelled: a raw `@`, `/`, `?` or `#` in a password moves what a URL parser calls the
+ * host) becomes `<user>:***`, then password-like query parameters are hidden too. A string that does
+ * not parse as a URL is not echoed at all (it may be a password itself).
  */
 export function redactUrl(url: string): string {
+  const scheme = /^([a-z][a-z0-9+.-]*:\/\/)/i.exec(url)?.[1];
+  if (!scheme) return "<a value that is not a URL; not shown>";
+  const rest = url.slice(scheme.length);
+  const at = rest.lastIndexOf("@");
+  const hostPart = at >= 0 ? rest.slice(at + 1) : rest;
+  const userinfo = at >= 0 ? rest.slice(0, at) : undefined;
+  const user = userinfo === undefined ? undefined : userinfo.includes(":") ? `${userinfo.split(":")[0]}:***` : userinfo;
   let parsed: URL;
   try {
-    parsed = new URL(url);
+    parsed = new URL(`${scheme}${hostPart}`);
   } catch {
     return "<a value that is not a URL; not shown>";
   }
-  if (parsed.password) parsed.password = "***";
   for (const key of [...parsed.searchParams.keys()]) {
     if (/pass|secret|key|token/i.test(key)) parsed.searchParams.set(key, "***");
   }
-  return parsed.toString();
+  const shown = parsed.toString();
+  return user === undefined ? shown : `${scheme}${user}@${shown.slice(scheme.length)}`;
 }

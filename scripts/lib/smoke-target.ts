@@ -147,10 +147,10 @@ export async function smokeTargetOf(
   };
 }
 
-/** A dev token for `sub`, for local frontends and curl; refused for production and Kinde-mode stacks. */
 /** The longest a dev token may live: a day, so a leaked one does not work for long. */
 export const MAX_DEV_TOKEN_SECONDS = 24 * 3600;
 
+/** A dev token for `sub`, for local frontends and curl; refused for production and Kinde-mode stacks. */
 export async function devToken(resolved: ResolvedStack, sub: string, ttl: string): Promise<string> {
   const match = /^(\d{1,7})([smhd])$/.exec(ttl);
   const seconds = match ? Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[match[2] as "s" | "m" | "h" | "d"] : NaN;
@@ -161,8 +161,11 @@ export async function devToken(resolved: ResolvedStack, sub: string, ttl: string
     throw new UsageError(`--sub must be a user id such as kp_1234 (printable, no leading or trailing spaces, at most 255 characters); got ${JSON.stringify(sub.slice(0, 80))}`);
   }
   if (resolved.production) throw new UsageError(`Refusing: ${resolved.source} is a production stack; tokens for it come from Kinde only`);
-  if (resolved.policy.mode !== "local" || !resolved.devSigningKey) {
+  if (resolved.policy.mode !== "local") {
     throw new UsageError(`Refusing: ${resolved.source} trusts Kinde (${resolved.policy.issuer}), not a dev key; get an access token from Kinde instead`);
+  }
+  if (!resolved.devSigningKey) {
+    throw new UsageError(`${resolved.source} has no dev signing key in its config or outputs yet; run npm run up (the first up generates it), or set DEV_SIGNING_KEY`);
   }
   return signUserToken(resolved.policy, await signingKeyFromPem(resolved.devSigningKey), sub, { expiresIn: ttl });
 }

@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { decodeJwt } from "jose";
 import { graphql, HeaderValueError, type Answer, type GraphqlResponse } from "./graphql.js";
 import { HASURA_CLAIMS_NAMESPACE, USER_ROLE } from "./jwt-policy.js";
+import { describeFetchError } from "./fetch-error.js";
 import {
   hmacWithPublicKey,
   signUserToken,
@@ -76,8 +77,7 @@ export async function waitForHealthy(endpoint: string, timeoutMs: number, log: (
       }
       last = `HTTP ${response.status} ${text.slice(0, 100)}`;
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause;
-      last = cause?.code ?? (err as Error).name;
+      last = describeFetchError(err);
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(500, Math.max(0, timeoutMs - (Date.now() - started)))));
   }
@@ -142,8 +142,7 @@ export async function runSmoke(t: SmokeTarget): Promise<SmokeReport> {
       return await graphql(t.endpoint, { query, variables, headers }, timeout);
     } catch (err) {
       if (err instanceof HeaderValueError) throw err;
-      const e = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
-      const reason = e.name === "TimeoutError" ? `no answer within ${timeout} ms` : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(err));
+      const reason = describeFetchError(err, timeout);
       throw new SmokeError(`${step}: POST ${t.endpoint.replace(/\/+$/, "")}/v1/graphql failed: ${mask(reason)}`);
     }
   };

@@ -28,7 +28,12 @@ export function readDeployedStack(run: Runner, stack: string, env: NodeJS.Proces
   const json = (args: string[], what: string): Record<string, unknown> => {
     const result = run("pulumi", args, { env: pulumiEnv });
     if (result.code !== 0) throw new StackReadError(`Reading ${what} of stack ${stack} failed (pulumi ${args.join(" ")}): ${result.stderr.trim()}`);
-    return JSON.parse(result.stdout || "{}") as Record<string, unknown>;
+    try {
+      return JSON.parse(result.stdout || "{}") as Record<string, unknown>;
+    } catch {
+      // Never the output itself: it was read with --show-secrets.
+      throw new StackReadError(`Reading ${what} of stack ${stack} (pulumi ${args.join(" ")}) gave output that is not JSON; check the Pulumi CLI version (3.x)`);
+    }
   };
   // --show-secrets: the values stay in this process, which prints none of them.
   const config = json(["config", "--json", "--show-secrets", "--stack", stack], "the config") as Record<string, { value?: string; secret?: boolean }>;

@@ -5,6 +5,7 @@
 // (checked only when the token has `iss`), `audience` (checked only when the token has `aud`;
 // `aud: []` never matches), `allowed_skew` on exp/nbf/iat, `claims_namespace` or `claims_map` with
 // JSON paths and literals, roles from the claims and the X-Hasura-Role header only.
+import { describeFetchError } from "../../fetch-error.js";
 import { jwksExpiry } from "../../jwks.js";
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, importSPKI, importX509, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
 
@@ -134,9 +135,7 @@ export class JwtVerifier {
     try {
       response = await this.fetchUrl(url);
     } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      const reason = cause?.code ?? cause?.message ?? (err as Error).message;
-      throw new JwtConfigError(`Error fetching JWK: ConnectionFailure ${reason} (${url})`);
+      throw new JwtConfigError(`Error fetching JWK: ConnectionFailure ${describeFetchError(err)} (${url})`);
     }
     if (response.status !== 200) throw new JwtConfigError(`Error fetching JWK: Non-200 response ${response.status} from ${url}`);
     let jwks: JSONWebKeySet;
