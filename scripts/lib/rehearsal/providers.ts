@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import pg from "pg";
 import { freePort, portIsFree } from "../throwaway-postgres.js";
 import type { ProviderResult, Registration } from "./engine.js";
+import { CaddyStandIn } from "./caddy-standin.js";
 import { HasuraStandIn, StandInStartError } from "./hasura-standin/server.js";
 import { PostgresStandIn } from "./postgres-standin.js";
 import type { RehearsalState } from "./state.js";
@@ -67,6 +68,8 @@ export class StandInProviders {
   readonly registered = new Set<string>();
   /** The Hasura stand-ins started, by container name (the report reads their JWKS facts). */
   readonly hasuras = new Map<string, HasuraStandIn>();
+  /** The TLS edge stand-ins started, by container name. */
+  readonly edges = new Map<string, CaddyStandIn>();
 
   constructor(private readonly ctx: StandInContext) {}
 
@@ -174,6 +177,11 @@ export class StandInProviders {
       const hasura = new HasuraStandIn({ env, port, resolve: (host, p) => this.dns.get(`${host}:${p}`) });
       this.hasuras.set(name, hasura);
       standIn = hasura;
+    } else if (repository === "caddy") {
+      const uploaded = ((inputs.uploads as Array<{ file?: string; content?: string }> | undefined) ?? []).find((u) => u.file === "/etc/caddy/Caddyfile")?.content ?? "";
+      const caddy = new CaddyStandIn({ uploaded, port, dataDir: join(this.ctx.state.dir, "edge"), resolve: (host, p) => this.dns.get(`${host}:${p}`) });
+      this.edges.set(name, caddy);
+      standIn = caddy;
     } else {
       throw new Error(`the rehearsal has no stand-in for image ${image || String(inputs.image)}`);
     }

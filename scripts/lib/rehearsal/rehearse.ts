@@ -3,7 +3,9 @@
 // stand-ins: a real PostgreSQL for Postgres, the Hasura stand-in for Hasura, a JWKS on 127.0.0.1 for
 // Kinde. It is a test double of the engine, Docker, Hasura and Kinde: its result is never a deploy.
 import { randomBytes } from "node:crypto";
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { enginePwdMain, readProjectFile } from "../engine-pwd.js";
@@ -15,7 +17,8 @@ import { KindeStandIn, newKindeKeys, type KindeKeys } from "./kinde-standin.js";
 import { StandInProviders, type TimelineEntry } from "./providers.js";
 import { RehearsalError } from "./errors.js";
 import { RehearsalState } from "./state.js";
-import { isSecretEnvelope, secretEnvelope } from "./values.js";
+import { isSecretEnvelope, maskSecrets, reveal, secretEnvelope } from "./values.js";
+import type { CaddyStandIn } from "./caddy-standin.js";
 
 export { RehearsalError };
 
@@ -45,6 +48,51 @@ export interface RehearsalReport {
   notes: string[];
   /** Resources the program no longer declares, removed from the state. */
   removed: string[];
+  /** With a TLS edge: the smoke run through it and what it answers for the metadata API. */
+  edge?: EdgeReport;
+}
+
+export interface EdgeReport {
+  url: string;
+  smokeOk: boolean;
+  smokeOutput: string;
+  /** What the edge answered for POST /v1/metadata with the admin secret (404 expected). */
+  metadataStatus: number;
+}
+
+/**
+ * The deployment gate once more, now through the edge (the smoke step's own environment, its endpoint
+ * the edge's URL, Caddy's local CA trusted), and the metadata API asked for through it.
+ */
+async function throughTheEdge(edge: CaddyStandIn, registrations: Registration[], pwd: string, providerEnv: NodeJS.ProcessEnv, secrets: Set<string>): Promise<EdgeReport> {
+  const smokeStep = registrations.find((r) => r.type === "command:local:Command" && r.name === "smoke-run");
+  const environment = (reveal(smokeStep?.inputs.environment).plain ?? {}) as Record<string, string>;
+  const env = { ...providerEnv, ...environment, HASURA_GRAPHQL_ENDPOINT: edge.url, NODE_EXTRA_CA_CERTS: edge.caFile };
+  const smoke = await new Promise<{ ok: boolean; output: string }>((resolve) => {
+    const child = spawn("/bin/sh", ["-c", "node --import tsx scripts/smoke.ts --timeout 30"], { cwd: pwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (c: Buffer) => (output += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (output += c.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ ok: code === 0, output: maskSecrets(output, secrets) });
+    });
+  });
+  const metadataStatus = await new Promise<number>((resolve) => {
+    const req = httpsRequest(
+      `${edge.url}/v1/metadata`,
+      { method: "POST", ca: readFileSync(edge.caFile), headers: { "content-type": "application/json", "x-hasura-admin-secret": environment.HASURA_GRAPHQL_ADMIN_SECRET ?? "" } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on("error", () => resolve(0));
+    req.setTimeout(10_000, () => req.destroy());
+    req.end(JSON.stringify({ type: "export_metadata", version: 2, args: {} }));
+  });
+  return { url: edge.url, smokeOk: smoke.ok, smokeOutput: smoke.output, metadataStatus };
 }
 
 export async function rehearse(o: RehearsalOptions): Promise<RehearsalReport> {
@@ -105,6 +153,7 @@ async function rehearseLocked(
   const providers = new StandInProviders({ state, pwd, providerEnv, secrets, startedAt, commandTimeoutMs: o.commandTimeoutMs ?? 300_000 });
   log(`Rehearsing stack ${o.stack} (program from ${main === "." ? "package.json main" : main}, working directory ${pwd})`);
   let run;
+  let edge: EdgeReport | undefined;
   try {
     run = await runProgram({
       project: project.name,
@@ -118,11 +167,18 @@ async function rehearseLocked(
       secrets,
       register: (r) => providers.register(r),
     });
+    // With a TLS edge: the smoke once more, through it, and the metadata API refused by it.
+    if (run.exitCode === 0 && !run.failure) {
+      for (const edgeStandIn of providers.edges.values()) edge = await throughTheEdge(edgeStandIn, run.registrations, pwd, providerEnv, secrets);
+    }
   } finally {
     await providers.stopAll();
     await kinde?.stop();
   }
-  const ok = run.exitCode === 0 && !run.failure;
+  const edgeFailure = edge && (!edge.smokeOk || edge.metadataStatus !== 404)
+    ? { step: "edge", message: `Through the TLS edge: the smoke ${edge.smokeOk ? "passed" : "failed"}, and /v1/metadata answered ${edge.metadataStatus} (404 expected).\n${edge.smokeOutput}` }
+    : undefined;
+  const ok = run.exitCode === 0 && !run.failure && !edgeFailure;
   const removed = ok ? providers.forgetUnregistered() : [];
   for (const [name, hasura] of providers.hasuras) {
     if (hasura.jwt?.secret.jwk_url) {
@@ -135,7 +191,8 @@ async function rehearseLocked(
   return {
     ok,
     stack: o.stack,
-    ...(ok ? {} : { failure: run.failure ?? { step: "the program", message: run.diagnostics.join("\n") || `the program exited with code ${run.exitCode}` } }),
+    ...(edge ? { edge } : {}),
+    ...(ok ? {} : { failure: run.failure ?? edgeFailure ?? { step: "the program", message: run.diagnostics.join("\n") || `the program exited with code ${run.exitCode}` } }),
     timeline: providers.timeline,
     ...smokeOf(providers.timeline),
     criticalPath: criticalPath(nodes),

@@ -7,6 +7,11 @@ export function formatReport(r: RehearsalReport): string[] {
   lines.push(`  ${"step".padEnd(22)} ${"operation".padEnd(9)} ${"start".padStart(7)} ${"ms".padStart(7)}`);
   for (const t of r.timeline) lines.push(`  ${t.name.padEnd(22)} ${t.operation.padEnd(9)} ${String(t.start).padStart(7)} ${String(t.ms).padStart(7)}${t.ok ? "" : "  FAILED"}`);
   if (r.smokeOutput !== undefined) lines.push("", "Smoke test (the deployment gate's own output):", ...r.smokeOutput.trim().split("\n").map((l) => `  ${l}`));
+  if (r.edge) {
+    lines.push("", `Through the TLS edge ${r.edge.url} (Debian's Caddy, tls internal, the same Caddyfile generator):`);
+    lines.push(...r.edge.smokeOutput.trim().split("\n").filter((l) => !l.startsWith("PASS")).map((l) => `  ${l}`));
+    lines.push(`  POST /v1/metadata through the edge: HTTP ${r.edge.metadataStatus}${r.edge.metadataStatus === 404 ? " (refused, as it must be)" : " (NOT refused)"}`);
+  }
   lines.push("", `Critical path (${r.criticalPath.length} steps in sequence): ${r.criticalPath.map((n) => n.name).join(" -> ")}`);
   lines.push("Who waits for whom:", ...r.waits.map((w) => `  ${w.step} waits for ${w.waitsFor.join(", ") || "nothing"}`));
   if (r.notes.length > 0) lines.push("", ...r.notes.map((n) => `Note: ${n}`));
