@@ -11,7 +11,12 @@ const exec = promisify(execFile);
 
 async function rehearseCli(root: string, args: string[]): Promise<{ code: number; out: string }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, ["--import", "tsx", join(root, "scripts", "rehearse.ts"), ...args], { cwd: root, timeout: 60_000 });
+    const { stdout, stderr } = await exec(process.execPath, ["--import", "tsx", join(root, "scripts", "rehearse.ts"), ...args], {
+      cwd: root,
+      timeout: 60_000,
+      // Pulumi's own switch: the type-check is tsc's and the dev rehearsal's to prove.
+      env: { ...process.env, PULUMI_NODEJS_TRANSPILE_ONLY: "true" },
+    });
     return { code: 0, out: stdout + stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };

@@ -69,6 +69,8 @@ export interface StartProgramOptions {
   /** Strings never to print. */
   secrets: Set<string>;
   register: RegisterHandler;
+  /** The environment the CLI would hand the language host (the shell's). */
+  env: NodeJS.ProcessEnv;
 }
 
 /** Runs the program to the end against the stand-in engine. */
@@ -186,7 +188,7 @@ export async function runProgram(o: StartProgramOptions): Promise<ProgramRun> {
           cwd: o.pwd,
           stdio: ["ignore", "pipe", "pipe"],
           env: {
-            ...process.env,
+            ...o.env,
             PULUMI_CONFIG: JSON.stringify(o.config),
             PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(o.secretKeys),
             PULUMI_NODEJS_TYPESCRIPT: String(o.typescript),

@@ -165,6 +165,7 @@ async function rehearseLocked(
       config,
       secretKeys,
       secrets,
+      env: o.env,
       register: (r) => providers.register(r),
     });
     // With a TLS edge: the smoke once more, through it, and the metadata API refused by it.
