@@ -55,6 +55,8 @@ describe("every CLI on bad input", () => {
       ["kinde", ["ensure", "extra"], "usage: npm run kinde -- ensure"],
       ["stack", ["sideways"], "usage: npm run up"],
       ["seed", ["plant"], "usage: npm run seed -- apply"],
+      ["backup", [], "--out <file> is required"],
+      ["restore", ["--from", "x.dump"], "DATABASE_URL is not set"],
     ];
     const results = await inPairs(cases, ([script, args]) => cli(script, args));
     results.forEach(({ code, out }, i) => {
@@ -73,6 +75,7 @@ describe("every CLI on bad input", () => {
       ["metadata", ["check"], { DATABASE_URL: closed }, "Cannot connect to postgres://postgres:***@"],
       ["permissions", [], { DATABASE_URL: db.url }, "public.users does not exist in this database; run the migrations first"],
       ["seed", ["apply", "--stack", "prod"], { DATABASE_URL: db.url }, "Stack prod is a production stack: seed data never goes to production"],
+      ["restore", ["--from", "nowhere.dump", "--yes"], { DATABASE_URL: db.url }, "nowhere.dump does not exist; pass --from"],
       ["smoke", [], { HASURA_GRAPHQL_ENDPOINT: `http://127.0.0.1:${closedPort}`, HASURA_GRAPHQL_ADMIN_SECRET: "x".repeat(32), SMOKE_JWT_POLICY: JSON.stringify({ issuer: "urn:x", audience: "hasura", claims: "namespace", mode: "local" }), DEV_SIGNING_KEY: "-----BEGIN PRIVATE KEY-----\nnot-a-key-but-secret-text\n-----END PRIVATE KEY-----" }, "is not a PEM private key; its contents are not shown"],
     ];
     const results = await inPairs(cases, ([script, args, env]) => cli(script, args, env));
