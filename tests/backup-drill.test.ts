@@ -87,3 +87,42 @@ describe("the restore drill (Debian's PostgreSQL 15 and its pg_dump)", () => {
     await expect(restoreDatabase(`${server.url}/app`, file)).rejects.toBeInstanceOf(BackupError);
   });
 });
+
+describe("the scheduled backup script (run with /bin/sh against Debian's PostgreSQL 15)", () => {
+  const sh = async (script: string, env: Record<string, string>) => {
+    const { execFile } = await import("node:child_process");
+    const { promisify } = await import("node:util");
+    return (await promisify(execFile)("/bin/sh", ["-c", script], { env: { ...process.env, PATH: `${DEBIAN_PG_BIN}:${process.env.PATH}`, ...env }, timeout: 30_000 })).stdout;
+  };
+  const pgEnv = () => {
+    const u = new URL(server.url);
+    return { PGHOST: u.hostname, PGPORT: u.port, PGUSER: "postgres", PGPASSWORD: decodeURIComponent(u.password), PGDATABASE: "postgres" };
+  };
+
+  it("writes a timestamped dump and its roles, keeps the newest N, and logs one line", { timeout: 30_000 }, async () => {
+    const { readdirSync, writeFileSync } = await import("node:fs");
+    const dir = mkdtempSync(join(tmpdir(), "kh-backups-"));
+    for (const day of ["01", "02", "03", "04", "05"]) {
+      writeFileSync(join(dir, `2026-01-${day}T030000Z.dump`), "old");
+      writeFileSync(join(dir, `2026-01-${day}T030000Z.roles.sql`), "old");
+    }
+    const out = await sh((await import("../scripts/lib/backup-schedule.js")).backupScript({ dailyAt: "03:00", retention: 3 }), { ...pgEnv(), BACKUP_DIR: dir, BACKUP_ONCE: "1" });
+    expect(out).toMatch(/^backup \d{4}-\d\d-\d\dT\d{6}Z\.dump \d+ bytes in \d+ s, keeping 3\n$/);
+    const files = readdirSync(dir).sort();
+    expect(files.filter((f) => f.endsWith(".dump"))).toHaveLength(3);
+    expect(files).toContain("2026-01-05T030000Z.dump");
+    expect(files).not.toContain("2026-01-03T030000Z.dump");
+    expect(files).not.toContain("2026-01-03T030000Z.roles.sql");
+    expect(files.filter((f) => f.endsWith(".roles.sql"))).toHaveLength(3);
+  });
+
+  it("waits until the sooner of the next daily UTC time and the next interval", async () => {
+    const { backupScript } = await import("../scripts/lib/backup-schedule.js");
+    const wait = async (s: Parameters<typeof backupScript>[0]) => Number(await sh(backupScript(s), { BACKUP_PRINT_WAIT: "1" }));
+    const daily = await wait({ dailyAt: "03:00", retention: 7 });
+    expect(daily).toBeGreaterThan(0);
+    expect(daily).toBeLessThanOrEqual(24 * 3600);
+    expect(await wait({ everyHours: 6, retention: 7 })).toBe(6 * 3600);
+    expect(await wait({ dailyAt: "03:00", everyHours: 48, retention: 7 })).toBe(daily);
+  });
+});

@@ -1,0 +1,54 @@
+// The scheduled backups of a stack: a shell loop that runs in a container of the stack's own Postgres
+// image (so its pg_dump matches the server), because that image has no cron. It sleeps until the next
+// daily UTC time and/or interval, writes `<UTC time>.dump` and `<UTC time>.roles.sql` to /backups,
+// keeps the newest N, copies each to /host-copy when that is mounted, and logs one line per backup.
+// Connection settings come from the container's PG* environment (the password in PGPASSWORD).
+
+export interface BackupSchedule {
+  /** "HH:MM" in UTC, or undefined. */
+  dailyAt?: string;
+  /** Hours between backups, or undefined. */
+  everyHours?: number;
+  /** How many backups to keep. */
+  retention: number;
+}
+
+/** The schedule's shell script for `sh -c` (POSIX sh and GNU date, as in the Postgres images). */
+export function backupScript(s: BackupSchedule): string {
+  const daily = s.dailyAt ?? "";
+  const every = s.everyHours ?? 0;
+  return [
+    "set -eu",
+    `DAILY=${JSON.stringify(daily)}; EVERY_HOURS=${every}; KEEP=${s.retention}; DIR=\${BACKUP_DIR:-/backups}`,
+    'mkdir -p "$DIR"',
+    // Seconds until the next run: the sooner of the next daily time and the next interval.
+    "next_wait() {",
+    '  now=$(date -u +%s); best=""',
+    '  if [ -n "$DAILY" ]; then',
+    '    t=$(date -u -d "today $DAILY" +%s); [ "$t" -le "$now" ] && t=$(date -u -d "tomorrow $DAILY" +%s)',
+    '    best=$((t - now))',
+    "  fi",
+    '  if [ "$EVERY_HOURS" -gt 0 ]; then',
+    '    i=$((EVERY_HOURS * 3600)); if [ -z "$best" ] || [ "$i" -lt "$best" ]; then best=$i; fi',
+    "  fi",
+    '  echo "$best"',
+    "}",
+    "backup() {",
+    "  name=$(date -u +%Y-%m-%dT%H%M%SZ); start=$(date -u +%s)",
+    '  pg_dump --format=custom --file "$DIR/$name.dump.partial" && mv "$DIR/$name.dump.partial" "$DIR/$name.dump"',
+    '  pg_dumpall --globals-only --no-role-passwords > "$DIR/$name.roles.sql"',
+    '  if [ -d /host-copy ]; then cp "$DIR/$name.dump" "$DIR/$name.roles.sql" /host-copy/; fi',
+    // Keep the newest KEEP dumps (names sort by time) and their roles files.
+    '  ls "$DIR" | grep "\\.dump$" | sort -r | tail -n +$((KEEP + 1)) | while read -r old; do rm -f "$DIR/$old" "$DIR/${old%.dump}.roles.sql"; done',
+    '  echo "backup $name.dump $(stat -c %s "$DIR/$name.dump") bytes in $(( $(date -u +%s) - start )) s, keeping $KEEP"',
+    "}",
+    // For people and tests: one backup now, or the wait until the next one.
+    'if [ "${BACKUP_ONCE:-}" = 1 ]; then backup; exit 0; fi',
+    'if [ "${BACKUP_PRINT_WAIT:-}" = 1 ]; then next_wait; exit 0; fi',
+    'echo "backups: daily at ${DAILY:-never} UTC, every ${EVERY_HOURS} h (0: never), keeping $KEEP"',
+    "while true; do",
+    '  sleep "$(next_wait)"',
+    '  backup || echo "backup FAILED (see above); next attempt at the next scheduled time"',
+    "done",
+  ].join("\n");
+}
