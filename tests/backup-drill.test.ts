@@ -116,6 +116,18 @@ describe("the scheduled backup script (run with /bin/sh against Debian's Postgre
     expect(files.filter((f) => f.endsWith(".roles.sql"))).toHaveLength(3);
   });
 
+  it("a failed dump exits non-zero, keeps every old backup and leaves no partial file", { timeout: 30_000 }, async () => {
+    const { readdirSync, writeFileSync } = await import("node:fs");
+    const dir = mkdtempSync(join(tmpdir(), "kh-backups-"));
+    writeFileSync(join(dir, "2026-01-01T030000Z.dump"), "old");
+    const { backupScript } = await import("../scripts/lib/backup-schedule.js");
+    // A database that does not exist: pg_dump fails after the script has started the backup.
+    const failed = sh(backupScript({ everyHours: 1, retention: 1 }), { ...pgEnv(), PGDATABASE: "no_such_db", BACKUP_DIR: dir, BACKUP_ONCE: "1" });
+    await expect(failed).rejects.toMatchObject({ code: 1 });
+    await failed.catch((err: { stdout: string }) => expect(err.stdout).not.toMatch(/^backup /m));
+    expect(readdirSync(dir)).toEqual(["2026-01-01T030000Z.dump"]);
+  });
+
   it("waits until the sooner of the next daily UTC time and the next interval", async () => {
     const { backupScript } = await import("../scripts/lib/backup-schedule.js");
     const wait = async (s: Parameters<typeof backupScript>[0]) => Number(await sh(backupScript(s), { BACKUP_PRINT_WAIT: "1" }));

@@ -35,15 +35,18 @@ export function backupScript(s: BackupSchedule): string {
     "}",
     "backup() {",
     "  name=$(date -u +%Y-%m-%dT%H%M%SZ); start=$(date -u +%s)",
-    '  pg_dump --format=custom --file "$DIR/$name.dump.partial" && mv "$DIR/$name.dump.partial" "$DIR/$name.dump"',
-    '  pg_dumpall --globals-only --no-role-passwords > "$DIR/$name.roles.sql"',
-    '  if [ -d /host-copy ]; then cp "$DIR/$name.dump" "$DIR/$name.roles.sql" /host-copy/; fi',
+    // Explicit returns: `set -e` does not apply inside a function called from `backup || …`, and a
+    // failed dump must neither be reported as a backup nor count towards retention.
+    '  pg_dump --format=custom --file "$DIR/$name.dump.partial" || { rm -f "$DIR/$name.dump.partial"; return 1; }',
+    '  pg_dumpall --globals-only --no-role-passwords > "$DIR/$name.roles.sql.partial" || { rm -f "$DIR/$name.dump.partial" "$DIR/$name.roles.sql.partial"; return 1; }',
+    '  mv "$DIR/$name.roles.sql.partial" "$DIR/$name.roles.sql" && mv "$DIR/$name.dump.partial" "$DIR/$name.dump" || return 1',
+    '  if [ -d /host-copy ]; then cp "$DIR/$name.dump" "$DIR/$name.roles.sql" /host-copy/ || return 1; fi',
     // Keep the newest KEEP dumps (names sort by time) and their roles files.
     '  ls "$DIR" | grep "\\.dump$" | sort -r | tail -n +$((KEEP + 1)) | while read -r old; do rm -f "$DIR/$old" "$DIR/${old%.dump}.roles.sql"; done',
     '  echo "backup $name.dump $(stat -c %s "$DIR/$name.dump") bytes in $(( $(date -u +%s) - start )) s, keeping $KEEP"',
     "}",
     // For people and tests: one backup now, or the wait until the next one.
-    'if [ "${BACKUP_ONCE:-}" = 1 ]; then backup; exit 0; fi',
+    'if [ "${BACKUP_ONCE:-}" = 1 ]; then backup; exit $?; fi',
     'if [ "${BACKUP_PRINT_WAIT:-}" = 1 ]; then next_wait; exit 0; fi',
     'echo "backups: daily at ${DAILY:-never} UTC, every ${EVERY_HOURS} h (0: never), keeping $KEEP"',
     "while true; do",
