@@ -14,6 +14,7 @@
 //   - Hasura's cli_state brought in step with the applied migrations once Hasura runs (migrate sync);
 //   - the Hasura metadata in metadata/ (the `user` role's own-row permissions), applied by scripts/metadata.ts;
 //   - with Kinde management credentials, the Kinde API and app authorizations (scripts/kinde.ts ensure);
+//   - with a backup schedule (daily on production by default), a backup container and its volume;
 //   - with publicHost, a Caddy TLS edge: the only container published beyond loopback;
 //   - unless smokeOnUp is false (default off in production), the smoke test as a deployment gate.
 // Configuration is validated as a whole before the first resource (scripts/lib/stack-settings.ts,
@@ -22,6 +23,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { hasuraJwtSecret, signingPolicy } from "../scripts/lib/jwt-policy.js";
 import { postgresUrl } from "../scripts/lib/postgres-url.js";
 import { loadStackConfig } from "./config.js";
+import { Backup } from "./backup.js";
 import { Credentials } from "./credentials.js";
 import { Edge } from "./edge.js";
 import { HasuraDatabase } from "./database.js";
@@ -155,6 +157,24 @@ new ScriptStep(
   { dependsOn: [hasura, migrations] },
 );
 
+// Scheduled backups (backupDailyAt / backupEveryHours): pg_dump from the stack's own image.
+const backup = config.backup
+  ? new Backup(
+      "backup",
+      {
+        namePrefix,
+        imageId: postgres.imageId,
+        networkName: network.name,
+        postgresHost: postgres.internalHost,
+        superuserPassword: credentials.postgresPassword,
+        schedule: config.backup,
+        protectData: config.production,
+        labels,
+      },
+      { dependsOn: [postgres] },
+    )
+  : undefined;
+
 // The public TLS edge, when the stack has a public host: the only container reachable from outside.
 const edge = config.edge
   ? new Edge(
@@ -238,6 +258,8 @@ export const jwtIssuer = config.jwt.issuer;
 export const jwtAudience = config.jwt.audience;
 export const authMode = config.jwt.trust.kind;
 export const postgresPort = postgres.hostPort;
+// Where scheduled backups land (`docker run --rm -v <volume>:/backups …` reads them), when scheduled.
+export const backupVolume = backup?.volumeName;
 // Secret outputs: `pulumi stack output hasuraAdminSecret --show-secrets` reads it; without
 // --show-secrets Pulumi prints [secret]. The smoke test and `npm run token` read both from here.
 export const hasuraAdminSecret = pulumi.secret(credentials.hasuraAdminSecret);

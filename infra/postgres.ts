@@ -28,6 +28,8 @@ export class Postgres extends pulumi.ComponentResource {
   /** The port published on 127.0.0.1 (Docker's choice when hostPort is 0). */
   public readonly hostPort: pulumi.Output<number>;
   public readonly volumeName: pulumi.Output<string>;
+  /** The pulled image, for the backup container (its pg_dump must match the server). */
+  public readonly imageId: pulumi.Output<string>;
   public readonly container: docker.Container;
 
   constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -86,6 +88,7 @@ export class Postgres extends pulumi.ComponentResource {
     this.internalHost = this.container.name;
     this.hostPort = publishedPort(this.container, `${args.namePrefix}-postgres`);
     this.volumeName = volume.name;
+    this.imageId = image.imageId;
     this.registerOutputs({ internalHost: this.internalHost, hostPort: this.hostPort, volumeName: this.volumeName });
   }
 }

@@ -176,6 +176,7 @@ describe("the program's own resources", () => {
     const unprotected = run.resources.map((r) => (r.type === "docker:index/volume:Volume" ? { ...r, protect: false } : r));
     expect(await programViolations(unprotected)).toEqual([
       "postgres-data: Production volume kinde-hasura-prod-pgdata is not protected; set protect (and retainOnDelete).",
+      "backup-data: Production volume kinde-hasura-prod-backups is not protected; set protect (and retainOnDelete).",
       "edge-data: Production volume kinde-hasura-prod-caddy-data is not protected; set protect (and retainOnDelete).",
     ]);
   });

@@ -73,7 +73,7 @@ describe("the production TLS edge", () => {
     const { prodKindeConfig, SECRET_KEYS } = await import("./support/fixtures.js");
     const prod = await runProgram("prod", prodKindeConfig(), SECRET_KEYS);
     const containers = prod.resources.filter((r) => r.type === "docker:index/container:Container");
-    const public_ = containers.filter((c) => (c.inputs.ports as Array<{ ip?: string }>).some((p) => p.ip !== "127.0.0.1"));
+    const public_ = containers.filter((c) => ((c.inputs.ports ?? []) as Array<{ ip?: string }>).some((p) => p.ip !== "127.0.0.1"));
     expect(public_.map((c) => c.name)).toEqual(["edge"]);
     const edge = prod.get("docker:index/container:Container", "edge");
     expect(edge.inputs.ports).toEqual([{ internal: 80, external: 80, ip: "0.0.0.0" }, { internal: 443, external: 443, ip: "0.0.0.0" }]);

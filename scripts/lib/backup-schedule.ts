@@ -19,8 +19,13 @@ export function backupScript(s: BackupSchedule): string {
   const every = s.everyHours ?? 0;
   return [
     "set -eu",
-    `DAILY=${JSON.stringify(daily)}; EVERY_HOURS=${every}; KEEP=${s.retention}; DIR=\${BACKUP_DIR:-/backups}`,
+    `DAILY=${JSON.stringify(daily)}; EVERY_HOURS=${every}; KEEP=${s.retention}; DIR=\${BACKUP_DIR:-/backups}; HOST_COPY=\${HOST_COPY_DIR:-/host-copy}`,
     'mkdir -p "$DIR"',
+    // A backup cut short by a stop or crash leaves a .partial; it is never a backup.
+    'rm -f "$DIR"/*.partial',
+    // PID 1 in a container: without a trap, docker stop waits out the grace period; the sleep runs in
+    // the background so the trap fires at once.
+    "trap 'exit 0' TERM INT",
     // Seconds until the next run: the sooner of the next daily time and the next interval.
     "next_wait() {",
     '  now=$(date -u +%s); best=""',
@@ -40,7 +45,7 @@ export function backupScript(s: BackupSchedule): string {
     '  pg_dump --format=custom --file "$DIR/$name.dump.partial" || { rm -f "$DIR/$name.dump.partial"; return 1; }',
     '  pg_dumpall --globals-only --no-role-passwords > "$DIR/$name.roles.sql.partial" || { rm -f "$DIR/$name.dump.partial" "$DIR/$name.roles.sql.partial"; return 1; }',
     '  mv "$DIR/$name.roles.sql.partial" "$DIR/$name.roles.sql" && mv "$DIR/$name.dump.partial" "$DIR/$name.dump" || return 1',
-    '  if [ -d /host-copy ]; then cp "$DIR/$name.dump" "$DIR/$name.roles.sql" /host-copy/ || return 1; fi',
+    '  if [ -d "$HOST_COPY" ]; then cp "$DIR/$name.dump" "$DIR/$name.roles.sql" "$HOST_COPY/" || return 1; fi',
     // Keep the newest KEEP dumps (names sort by time) and their roles files.
     '  ls "$DIR" | grep "\\.dump$" | sort -r | tail -n +$((KEEP + 1)) | while read -r old; do rm -f "$DIR/$old" "$DIR/${old%.dump}.roles.sql"; done',
     '  echo "backup $name.dump $(stat -c %s "$DIR/$name.dump") bytes in $(( $(date -u +%s) - start )) s, keeping $KEEP"',
@@ -50,7 +55,7 @@ export function backupScript(s: BackupSchedule): string {
     'if [ "${BACKUP_PRINT_WAIT:-}" = 1 ]; then next_wait; exit 0; fi',
     'echo "backups: daily at ${DAILY:-never} UTC, every ${EVERY_HOURS} h (0: never), keeping $KEEP"',
     "while true; do",
-    '  sleep "$(next_wait)"',
+    '  sleep "$(next_wait)" & wait $!',
     '  backup || echo "backup FAILED (see above); next attempt at the next scheduled time"',
     "done",
   ].join("\n");

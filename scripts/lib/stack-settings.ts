@@ -36,6 +36,10 @@ export const DEFAULTS = {
   // Caddy 2.11.3: the newest release in Docker's official images when pinned (2026-05-12); the edge
   // uses only directives Caddy 2.6 (Debian's, in the tests) understands the same way.
   edgeImage: "caddy:2.11.3",
+  backupDailyAt: "auto",
+  backupEveryHours: "0",
+  backupRetention: "7",
+  backupHostDir: "",
   hasuraImage: "hasura/graphql-engine:v2.48.16",
   kindeManagementClientId: "",
   kindeAppClientId: "",
@@ -80,6 +84,8 @@ export interface StackSettings {
   postgres: { image: string; port: number };
   /** The public TLS edge (Caddy), when the stack serves Hasura beyond the host itself. */
   edge?: { host: string; email: string; image: string };
+  /** Scheduled backups (infra/backup.ts), when a daily time or an interval is set. */
+  backup?: BackupSettings;
   /** Kinde mode only: what `scripts/kinde.ts ensure` and the smoke test's real token need. */
   kinde: {
     /** Where users sign in: the token issuer and the JWKS host (a custom domain is allowed). */
@@ -107,6 +113,23 @@ export interface StackSettings {
     kindeSmokeClientSecret?: string;
   };
 }
+
+export interface BackupSettings {
+  /** "HH:MM" UTC. */
+  dailyAt?: string;
+  /** Hours between backups. */
+  everyHours?: number;
+  /** How many backups the volume keeps. */
+  retention: number;
+  /** Absolute host directory each backup is also copied to, for an off-host shipper. */
+  hostDir?: string;
+}
+
+/** Production backs up daily unless told otherwise; a quiet time in UTC. */
+export const PRODUCTION_BACKUP_TIME = "03:00";
+export const MAX_BACKUP_RETENTION = 365;
+/** A week: a longer interval is a daily time's job. */
+export const MAX_BACKUP_EVERY_HOURS = 168;
 
 export class ConfigError extends Error {
   constructor(
@@ -258,6 +281,33 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
   };
   const postgresImage = image("postgresImage", "postgres", "postgres:17.6");
   const edge = edgeSettings();
+
+  /** When and how many: a daily UTC time and/or an interval (the Postgres image has no cron). */
+  const backupSettings = (): BackupSettings | undefined => {
+    const dailyRaw = value("backupDailyAt").trim();
+    let dailyAt: string | undefined;
+    if (dailyRaw === "auto") dailyAt = production ? PRODUCTION_BACKUP_TIME : undefined;
+    else if (/^([01]\d|2[0-3]):[0-5]\d$/.test(dailyRaw)) dailyAt = dailyRaw;
+    else if (dailyRaw !== "off") fail("backupDailyAt", `"auto" (${PRODUCTION_BACKUP_TIME} UTC on production, off elsewhere), "off" or a UTC time such as 02:30`, dailyRaw);
+    const everyRaw = value("backupEveryHours").trim();
+    const everyHours = Number(everyRaw);
+    if (!/^\d{1,3}$/.test(everyRaw) || everyHours > MAX_BACKUP_EVERY_HOURS) fail("backupEveryHours", `0 (off) or a whole number of hours from 1 to ${MAX_BACKUP_EVERY_HOURS}`, everyRaw);
+    const retentionRaw = value("backupRetention").trim();
+    const retention = Number(retentionRaw);
+    if (!/^\d{1,3}$/.test(retentionRaw) || retention < 1 || retention > MAX_BACKUP_RETENTION) fail("backupRetention", `how many backups to keep, from 1 to ${MAX_BACKUP_RETENTION}`, retentionRaw);
+    const hostDir = value("backupHostDir").trim();
+    // Absolute, normalised and not the root: Docker bind-mounts it into the container as it is.
+    if (hostDir !== "" && (!hostDir.startsWith("/") || hostDir === "/" || /[\x00-\x1f\x7f]/.test(hostDir) || hostDir.split("/").some((part) => part === ".." || part === "."))) {
+      fail("backupHostDir", "an absolute host directory such as /var/backups/kinde-hasura (no . or .. segments, not /)", hostDir);
+    }
+    const scheduled = dailyAt !== undefined || (Number.isInteger(everyHours) && everyHours > 0);
+    if (!scheduled) {
+      if (hostDir !== "") problems.push(`${name("backupHostDir")} is set but no backups are scheduled; set ${name("backupDailyAt")} or ${name("backupEveryHours")} too, or remove backupHostDir`);
+      return undefined;
+    }
+    return { ...(dailyAt ? { dailyAt } : {}), ...(everyHours > 0 ? { everyHours } : {}), retention, ...(hostDir ? { hostDir: hostDir.replace(/\/+$/, "") } : {}) };
+  };
+  const backup = backupSettings();
   const hasuraImage = image("hasuraImage", "hasura/graphql-engine", "hasura/graphql-engine:v2.48.16", 2);
 
   const localMode = kindeDomain === "" && domainRaw === "";
@@ -374,6 +424,7 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
     hasura: { image: hasuraImage, port: hasuraPort, console, devMode, corsDomains },
     postgres: { image: postgresImage, port: postgresPort },
     ...(edge ? { edge } : {}),
+    ...(backup ? { backup } : {}),
     kinde: {
       domain: kindeDomain,
       managementDomain: managementOverride || kindeDomain,

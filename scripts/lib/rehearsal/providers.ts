@@ -8,6 +8,7 @@ import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import pg from "pg";
 import { freePort, portIsFree } from "../throwaway-postgres.js";
+import { BackupStandIn } from "./backup-standin.js";
 import type { ProviderResult, Registration } from "./engine.js";
 import { CaddyStandIn } from "./caddy-standin.js";
 import { HasuraStandIn, StandInStartError } from "./hasura-standin/server.js";
@@ -70,6 +71,7 @@ export class StandInProviders {
   readonly hasuras = new Map<string, HasuraStandIn>();
   /** The TLS edge stand-ins started, by container name. */
   readonly edges = new Map<string, CaddyStandIn>();
+  readonly backups = new Map<string, BackupStandIn>();
 
   constructor(private readonly ctx: StandInContext) {}
 
@@ -170,7 +172,23 @@ export class StandInProviders {
     const internal = Number(requested[0]?.internal ?? 0);
     const repository = imageRepository(image);
     let standIn: { start(): Promise<void>; stop(): Promise<void> };
-    if (repository === "postgres") {
+    const command = inputs.command as string[] | undefined;
+    if (repository === "postgres" && command && command.length > 0) {
+      // The stack's Postgres image running another command: the backup container.
+      const mounts = (inputs.volumes as Array<{ volumeName?: string; hostPath?: string; containerPath?: string }> | undefined) ?? [];
+      const volume = mounts.find((v) => v.containerPath === "/backups" && v.volumeName)?.volumeName;
+      if (!volume) throw new Error(`container ${name} runs a command in the Postgres image without a /backups volume; the rehearsal stands in only for the backup container`);
+      const hostPath = mounts.find((v) => v.containerPath === "/host-copy" && v.hostPath)?.hostPath;
+      const backup = new BackupStandIn({
+        command,
+        env,
+        volumeDir: this.volumeDir(volume),
+        ...(hostPath ? { hostCopyDir: join(this.ctx.state.dir, "host", hostPath) } : {}),
+        resolve: (host, p) => this.dns.get(`${host}:${p}`),
+      });
+      this.backups.set(name, backup);
+      standIn = backup;
+    } else if (repository === "postgres") {
       const volume = (inputs.volumes as Array<{ volumeName?: string }> | undefined)?.find((v) => v.volumeName)?.volumeName;
       standIn = new PostgresStandIn({ env, volumeDir: volume ? this.volumeDir(volume) : undefined, port });
     } else if (repository === "hasura/graphql-engine") {

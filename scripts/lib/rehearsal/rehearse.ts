@@ -50,6 +50,8 @@ export interface RehearsalReport {
   removed: string[];
   /** With a TLS edge: the smoke run through it and what it answers for the metadata API. */
   edge?: EdgeReport;
+  /** With scheduled backups: what each backup container's script printed while the rehearsal ran. */
+  backups?: Array<{ container: string; log: string }>;
 }
 
 export interface EdgeReport {
@@ -193,6 +195,7 @@ async function rehearseLocked(
     ok,
     stack: o.stack,
     ...(edge ? { edge } : {}),
+    ...(providers.backups.size > 0 ? { backups: [...providers.backups].map(([container, b]) => ({ container, log: b.log })) } : {}),
     ...(ok ? {} : { failure: run.failure ?? edgeFailure ?? { step: "the program", message: run.diagnostics.join("\n") || `the program exited with code ${run.exitCode}` } }),
     timeline: providers.timeline,
     ...smokeOf(providers.timeline),

@@ -12,6 +12,9 @@ export function formatReport(r: RehearsalReport): string[] {
     lines.push(...r.edge.smokeOutput.trim().split("\n").filter((l) => !l.startsWith("PASS")).map((l) => `  ${l}`));
     lines.push(`  POST /v1/metadata through the edge: HTTP ${r.edge.metadataStatus}${r.edge.metadataStatus === 404 ? " (refused, as it must be)" : " (NOT refused)"}`);
   }
+  for (const b of r.backups ?? []) {
+    lines.push("", `Backup container ${b.container} (its own script under this machine's /bin/sh; backups run on its schedule):`, ...b.log.trim().split("\n").map((l) => `  ${l}`));
+  }
   lines.push("", `Critical path (${r.criticalPath.length} steps in sequence): ${r.criticalPath.map((n) => n.name).join(" -> ")}`);
   lines.push("Who waits for whom:", ...r.waits.map((w) => `  ${w.step} waits for ${w.waitsFor.join(", ") || "nothing"}`));
   if (r.notes.length > 0) lines.push("", ...r.notes.map((n) => `Note: ${n}`));

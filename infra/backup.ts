@@ -1,0 +1,73 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { backupScript } from "../scripts/lib/backup-schedule.js";
+import type { BackupSettings } from "../scripts/lib/stack-settings.js";
+import { APP_DATABASE, POSTGRES_INTERNAL_PORT } from "./naming.js";
+
+export interface BackupArgs {
+  /** Prefix of every Docker name, e.g. `kinde-hasura-prod`. */
+  namePrefix: string;
+  /** The stack's Postgres image, already pulled: its pg_dump matches the server. */
+  imageId: pulumi.Input<string>;
+  networkName: pulumi.Input<string>;
+  /** Postgres inside the stack network. */
+  postgresHost: pulumi.Input<string>;
+  /** The `postgres` superuser's password: pg_dump reads every schema, hdb_catalog included. */
+  superuserPassword: pulumi.Output<string>;
+  schedule: BackupSettings;
+  /** Protect the backups volume (production): `pulumi destroy` must not take the backups with it. */
+  protectData?: boolean;
+  labels: Array<{ label: string; value: string }>;
+}
+
+/**
+ * Scheduled backups: a container of the stack's Postgres image running scripts/lib/backup-schedule.ts
+ * (the image has no cron), writing to the `<prefix>-backups` volume and, with hostDir, also to a host
+ * directory for an off-host shipper. Nothing is published; it reaches Postgres over the stack network.
+ */
+export class Backup extends pulumi.ComponentResource {
+  public readonly volumeName: pulumi.Output<string>;
+  public readonly container: docker.Container;
+
+  constructor(name: string, args: BackupArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kinde-hasura:index:Backup", name, {}, opts);
+    const protect = args.protectData ?? false;
+    const volume = new docker.Volume(
+      `${name}-data`,
+      { name: `${args.namePrefix}-backups`, labels: args.labels },
+      { parent: this, protect, retainOnDelete: protect },
+    );
+    const envs = pulumi
+      .all([args.postgresHost, args.superuserPassword])
+      .apply(([host, password]) => [
+        `PGHOST=${host}`,
+        `PGPORT=${POSTGRES_INTERNAL_PORT}`,
+        "PGUSER=postgres",
+        `PGDATABASE=${APP_DATABASE}`,
+        `PGPASSWORD=${password}`,
+        "BACKUP_DIR=/backups",
+      ]);
+    this.container = new docker.Container(
+      name,
+      {
+        name: `${args.namePrefix}-backup`,
+        image: args.imageId,
+        labels: [...args.labels, { label: "kinde-hasura.role", value: "backup" }],
+        // The image's entrypoint runs any command other than `postgres` as given (docker-entrypoint.sh).
+        command: ["sh", "-c", backupScript(args.schedule)],
+        envs: pulumi.secret(envs),
+        networksAdvanced: [{ name: args.networkName }],
+        volumes: [
+          { volumeName: volume.name, containerPath: "/backups" },
+          ...(args.schedule.hostDir ? [{ hostPath: args.schedule.hostDir, containerPath: "/host-copy" }] : []),
+        ],
+        restart: "unless-stopped",
+        destroyGraceSeconds: 10,
+      },
+      // Fixed name: the old container must go before the new one starts.
+      { parent: this, dependsOn: opts?.dependsOn, deleteBeforeReplace: true },
+    );
+    this.volumeName = volume.name;
+    this.registerOutputs({ volumeName: this.volumeName });
+  }
+}
