@@ -104,7 +104,7 @@ describe("the scheduled backup script (run with /bin/sh against Debian's Postgre
     const dir = mkdtempSync(join(tmpdir(), "kh-backups-"));
     for (const day of ["01", "02", "03", "04", "05"]) {
       writeFileSync(join(dir, `2026-01-${day}T030000Z.dump`), "old");
-      writeFileSync(join(dir, `2026-01-${day}T030000Z.roles.sql`), "old");
+      writeFileSync(join(dir, `2026-01-${day}T030000Z.dump.roles.sql`), "old");
     }
     const out = await sh((await import("../scripts/lib/backup-schedule.js")).backupScript({ dailyAt: "03:00", retention: 3 }), { ...pgEnv(), BACKUP_DIR: dir, BACKUP_ONCE: "1" });
     expect(out).toMatch(/^backup \d{4}-\d\d-\d\dT\d{6}Z\.dump \d+ bytes in \d+ s, keeping 3\n$/);
@@ -112,8 +112,24 @@ describe("the scheduled backup script (run with /bin/sh against Debian's Postgre
     expect(files.filter((f) => f.endsWith(".dump"))).toHaveLength(3);
     expect(files).toContain("2026-01-05T030000Z.dump");
     expect(files).not.toContain("2026-01-03T030000Z.dump");
-    expect(files).not.toContain("2026-01-03T030000Z.roles.sql");
-    expect(files.filter((f) => f.endsWith(".roles.sql"))).toHaveLength(3);
+    expect(files).not.toContain("2026-01-03T030000Z.dump.roles.sql");
+    expect(files).toContain("2026-01-05T030000Z.dump.roles.sql");
+    expect(files.filter((f) => f.endsWith(".dump.roles.sql"))).toHaveLength(3);
+  });
+
+  it("writes files `npm run restore` takes as they are: the scheduled dump restores into an empty database", { timeout: 30_000 }, async () => {
+    const { readdirSync } = await import("node:fs");
+    await withClient("postgres", (c) => c.query("CREATE DATABASE scheduled").then(() => c.query("CREATE DATABASE scheduled_restored")));
+    await withClient("scheduled", (c) => c.query("CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes SELECT i, 'note ' || i FROM generate_series(1, 50) AS i"));
+    const dir = mkdtempSync(join(tmpdir(), "kh-backups-"));
+    const { backupScript } = await import("../scripts/lib/backup-schedule.js");
+    await sh(backupScript({ dailyAt: "03:00", retention: 2 }), { ...pgEnv(), PGDATABASE: "scheduled", BACKUP_DIR: dir, BACKUP_ONCE: "1" });
+    const dump = readdirSync(dir).find((f) => f.endsWith(".dump"));
+    expect(dump).toBeDefined();
+    await restoreDatabase(`${server.url}/scheduled_restored`, join(dir, dump as string), pgTools(DEBIAN_PG_BIN));
+    await withClient("scheduled_restored", async (c) => {
+      expect((await c.query("SELECT count(*)::int AS n, max(body) AS last FROM notes")).rows[0]).toEqual({ n: 50, last: "note 9" });
+    });
   });
 
   it("a failed dump exits non-zero, keeps every old backup and leaves no partial file", { timeout: 30_000 }, async () => {

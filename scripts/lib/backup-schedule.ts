@@ -1,6 +1,6 @@
 // The scheduled backups of a stack: a shell loop that runs in a container of the stack's own Postgres
 // image (so its pg_dump matches the server), because that image has no cron. It sleeps until the next
-// daily UTC time and/or interval, writes `<UTC time>.dump` and `<UTC time>.roles.sql` to /backups,
+// daily UTC time and/or interval, writes `<UTC time>.dump` and `<UTC time>.dump.roles.sql` (the names `npm run restore` expects) to /backups,
 // keeps the newest N, copies each to /host-copy when that is mounted, and logs one line per backup.
 // Connection settings come from the container's PG* environment (the password in PGPASSWORD).
 
@@ -43,11 +43,11 @@ export function backupScript(s: BackupSchedule): string {
     // Explicit returns: `set -e` does not apply inside a function called from `backup || …`, and a
     // failed dump must neither be reported as a backup nor count towards retention.
     '  pg_dump --format=custom --file "$DIR/$name.dump.partial" || { rm -f "$DIR/$name.dump.partial"; return 1; }',
-    '  pg_dumpall --globals-only --no-role-passwords > "$DIR/$name.roles.sql.partial" || { rm -f "$DIR/$name.dump.partial" "$DIR/$name.roles.sql.partial"; return 1; }',
-    '  mv "$DIR/$name.roles.sql.partial" "$DIR/$name.roles.sql" && mv "$DIR/$name.dump.partial" "$DIR/$name.dump" || return 1',
-    '  if [ -d "$HOST_COPY" ]; then cp "$DIR/$name.dump" "$DIR/$name.roles.sql" "$HOST_COPY/" || return 1; fi',
+    '  pg_dumpall --globals-only --no-role-passwords > "$DIR/$name.dump.roles.sql.partial" || { rm -f "$DIR/$name.dump.partial" "$DIR/$name.dump.roles.sql.partial"; return 1; }',
+    '  mv "$DIR/$name.dump.roles.sql.partial" "$DIR/$name.dump.roles.sql" && mv "$DIR/$name.dump.partial" "$DIR/$name.dump" || return 1',
+    '  if [ -d "$HOST_COPY" ]; then cp "$DIR/$name.dump" "$DIR/$name.dump.roles.sql" "$HOST_COPY/" || return 1; fi',
     // Keep the newest KEEP dumps (names sort by time) and their roles files.
-    '  ls "$DIR" | grep "\\.dump$" | sort -r | tail -n +$((KEEP + 1)) | while read -r old; do rm -f "$DIR/$old" "$DIR/${old%.dump}.roles.sql"; done',
+    '  ls "$DIR" | grep "\\.dump$" | sort -r | tail -n +$((KEEP + 1)) | while read -r old; do rm -f "$DIR/$old" "$DIR/$old.roles.sql"; done',
     '  echo "backup $name.dump $(stat -c %s "$DIR/$name.dump") bytes in $(( $(date -u +%s) - start )) s, keeping $KEEP"',
     "}",
     // For people and tests: one backup now, or the wait until the next one.
