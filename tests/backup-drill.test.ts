@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backupDatabase, BackupError, pgTools, restoreDatabase, rolesFileOf } from "../scripts/lib/backup.js";
 import { migrateUp, readMigrations, syncHasuraCliState } from "../scripts/lib/migrations.js";
 import { applySeeds, readSeeds } from "../scripts/lib/seeds.js";
-import { DEBIAN_PG_BIN, startDebianPostgres, type DebianPostgres } from "./support/debian-postgres.js";
+import { DEBIAN_PG_BIN, startDebianPostgres, type DebianPostgres } from "../scripts/lib/debian-postgres.js";
 
 let server: DebianPostgres;
 beforeAll(async () => {

