@@ -263,4 +263,6 @@ export const backupVolume = backup?.volumeName;
 // Secret outputs: `pulumi stack output hasuraAdminSecret --show-secrets` reads it; without
 // --show-secrets Pulumi prints [secret]. The smoke test and `npm run token` read both from here.
 export const hasuraAdminSecret = pulumi.secret(credentials.hasuraAdminSecret);
+// For `npm run backup|restore -- --stack`: the superuser pg_dump and pg_restore need (secret, like the above).
+export const postgresSuperuserPassword = pulumi.secret(credentials.postgresPassword);
 export const devSigningKey = credentials.devSigningKey ? pulumi.secret(credentials.devSigningKey) : undefined;

@@ -1,23 +1,79 @@
-// npm run restore -- --from <file> --yes   (DATABASE_URL: the database to restore into)
-// Restores a backup made by npm run backup: its roles (existing ones and their passwords kept), then the
-// dump in one transaction, replacing the objects it holds. Refused without --yes: it overwrites data.
-// Stop Hasura first and apply the metadata and run the smoke test after (README, restore).
+// npm run restore -- --from <file> --yes                       (DATABASE_URL: the database to restore into)
+// npm run restore -- --stack <name> --from <file> --yes [--production]
+// Restores a backup made by npm run backup (or the backup container): its roles (existing ones and
+// their passwords kept), then the dump in one transaction, replacing the objects it holds. Refused
+// without --yes: it overwrites data. With --stack it also stops Hasura for the restore, starts it
+// after, applies the metadata and runs the smoke (scripts/lib/stack-restore.ts); a production stack
+// needs --production as well. With DATABASE_URL those steps are yours (README, restore).
 import { parseArgs } from "node:util";
-import { BackupError, pgTools, restoreDatabase } from "./lib/backup.js";
+import { dockerNamePrefix } from "../infra/naming.js";
+import { BackupError, checkBackupFiles, pgTools, restoreDatabase } from "./lib/backup.js";
 import { runCli } from "./lib/cli.js";
-import { requireEnv, UsageError } from "./lib/env.js";
-import { fromCaller } from "./lib/project-root.js";
+import { PROJECT } from "./lib/dev-stack.js";
+import { UsageError } from "./lib/env.js";
+import { fromCaller, PROJECT_ROOT } from "./lib/project-root.js";
 import { redactUrl } from "./lib/postgres-url.js";
+import { runCommand } from "./lib/shell.js";
+import { waitForHealthy } from "./lib/smoke.js";
+import { readDeployedStack, StackReadError, stackSuperuserUrl } from "./lib/stack-reader.js";
+import { restoreIntoStack, StackRestoreError } from "./lib/stack-restore.js";
+import { ConfigError } from "./lib/stack-settings.js";
+import { databaseTarget } from "./lib/database-target.js";
+
+const USAGE = "usage: npm run restore -- [--stack <name> [--production]] --from <file> --yes   (without --stack: DATABASE_URL set)";
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { from: { type: "string" }, yes: { type: "boolean", default: false } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { from: { type: "string" }, yes: { type: "boolean", default: false }, stack: { type: "string" }, production: { type: "boolean", default: false } },
+  });
   if (!values.from) throw new UsageError("--from <file> is required: a dump written by npm run backup");
-  const url = requireEnv("DATABASE_URL", "the database to restore into, e.g. postgres://postgres:<password>@127.0.0.1:15432/app");
-  if (!values.yes) throw new UsageError(`Restoring replaces the data in ${redactUrl(url)}; pass --yes to go ahead`);
+  const from = fromCaller(values.from);
+  const target = databaseTarget(values.stack, process.env, "the database to restore into");
+  // Files first: nothing is stopped or changed for a backup that is not there.
+  checkBackupFiles(from);
+  const tools = pgTools(process.env.PG_BIN_DIR);
   const started = performance.now();
-  await restoreDatabase(url, fromCaller(values.from), pgTools(process.env.PG_BIN_DIR));
-  console.log(`Restored ${values.from} into ${redactUrl(url)} in ${Math.round(performance.now() - started)} ms.`);
+
+  if (target.kind === "url") {
+    if (!values.yes) throw new UsageError(`Restoring replaces the data in ${redactUrl(target.url)}; pass --yes to go ahead`);
+    await restoreDatabase(target.url, from, tools);
+    console.log(`Restored ${values.from} into ${redactUrl(target.url)} in ${Math.round(performance.now() - started)} ms.`);
+    return 0;
+  }
+
+  const stack = readDeployedStack(runCommand, target.stack, process.env, PROJECT_ROOT, "DATABASE_URL");
+  if (stack.settings.production && !values.production) {
+    throw new UsageError(`Stack ${target.stack} is a production stack: restoring replaces its live data. Pass --production as well to go ahead`);
+  }
+  if (!values.yes) throw new UsageError(`Restoring replaces the data of stack ${target.stack} (Hasura stops meanwhile); pass --yes to go ahead`);
+  const url = stackSuperuserUrl(stack);
+  const hasuraUrl = typeof stack.outputs.hasuraUrl === "string" ? stack.outputs.hasuraUrl : "";
+  if (hasuraUrl === "") throw new StackReadError(`Stack ${target.stack} has no hasuraUrl output; run \`pulumi up --stack ${target.stack}\` first`);
+  const container = `${dockerNamePrefix(PROJECT, target.stack)}-hasura`;
+  const docker = async (verb: "stop" | "start") => {
+    const result = runCommand("docker", [verb, container]);
+    if (result.code !== 0) throw new Error(`docker ${verb} ${container}: ${result.stderr.trim() || `exit code ${result.code}`}`);
+  };
+  const npm = async (args: string[], env: NodeJS.ProcessEnv) => {
+    // Secrets travel in the environment, never in argv; the child's output goes straight to the terminal.
+    const result = runCommand("npm", ["run", "-s", ...args], { env, interactive: true });
+    if (result.code !== 0) throw new Error(`npm run ${args.join(" ")} exited with code ${result.code} (its output is above)`);
+  };
+  await restoreIntoStack(
+    {
+      stopHasura: () => docker("stop"),
+      restore: () => restoreDatabase(url, from, tools),
+      startHasura: () => docker("start"),
+      waitHealthy: () => waitForHealthy(hasuraUrl, 120_000, () => {}),
+      applyMetadata: () =>
+        npm(["metadata", "--", "apply"], { ...process.env, HASURA_GRAPHQL_ENDPOINT: hasuraUrl, HASURA_GRAPHQL_ADMIN_SECRET: stack.credentials.hasuraAdminSecret ?? "" }),
+      smoke: () => npm(["smoke", "--", "--stack", target.stack], process.env),
+    },
+    (line) => console.log(line),
+  );
+  console.log(`Restored ${values.from} into stack ${target.stack} in ${Math.round(performance.now() - started)} ms; metadata applied and the smoke passed.`);
   return 0;
 }
 
-await runCli(() => main(process.argv.slice(2)), { expected: [BackupError], usage: "usage: npm run restore -- --from <file> --yes   (with DATABASE_URL set)" });
+await runCli(() => main(process.argv.slice(2)), { expected: [BackupError, StackReadError, StackRestoreError, ConfigError], usage: USAGE });

@@ -40,8 +40,10 @@ describe("credentials of a stack that sets none (a fresh clone)", () => {
     expect(hasura.HASURA_GRAPHQL_ADMIN_SECRET).toMatch(/^generated-/);
     expect(hasura.PG_DATABASE_URL).toContain(encodeURIComponent(unwrapSecret(run.get("postgresql:index/role:Role", "database-role").inputs.password) as string));
     for (const step of ["migrations-run", "metadata-run", "smoke-run"]) expect(isSecretValue(run.get(COMMAND, step).inputs.environment), step).toBe(true);
-    expect(run.secretOutputs.sort()).toEqual(["devSigningKey", "hasuraAdminSecret"]);
+    expect(run.secretOutputs.sort()).toEqual(["devSigningKey", "hasuraAdminSecret", "postgresSuperuserPassword"]);
     expect(run.outputs.hasuraAdminSecret).toBe(hasura.HASURA_GRAPHQL_ADMIN_SECRET);
+    // What `npm run backup -- --stack` connects with is the password Postgres was started with.
+    expect(run.outputs.postgresSuperuserPassword).toBe(pg.POSTGRES_PASSWORD);
   });
 
   it("makes Hasura trust the generated key's public half, and gives the smoke gate its private half", async () => {
@@ -63,7 +65,7 @@ describe("credentials of a stack that sets none (a fresh clone)", () => {
       "RandomPassword credentials-hasura-db-password",
       "RandomPassword credentials-postgres-password",
     ]);
-    expect(run.secretOutputs).toEqual(["hasuraAdminSecret"]);
+    expect(run.secretOutputs.sort()).toEqual(["hasuraAdminSecret", "postgresSuperuserPassword"]);
     expect(run.outputs.devSigningKey).toBeUndefined();
   });
 });

@@ -225,9 +225,10 @@ describe("dev stack", () => {
     // The configured values win over generated ones, and come back only as secret outputs.
     expect(run.outputs.hasuraAdminSecret).toBe(config.hasuraAdminSecret);
     expect(run.outputs.devSigningKey).toBe(config.devSigningKey);
-    expect(run.secretOutputs.sort()).toEqual(["devSigningKey", "hasuraAdminSecret"]);
-    const { hasuraAdminSecret, devSigningKey, ...plain } = run.outputs;
-    void [hasuraAdminSecret, devSigningKey];
+    expect(run.outputs.postgresSuperuserPassword).toBe(config.postgresPassword);
+    expect(run.secretOutputs.sort()).toEqual(["devSigningKey", "hasuraAdminSecret", "postgresSuperuserPassword"]);
+    const { hasuraAdminSecret, devSigningKey, postgresSuperuserPassword, ...plain } = run.outputs;
+    void [hasuraAdminSecret, devSigningKey, postgresSuperuserPassword];
     for (const key of SECRET_KEYS) expect(JSON.stringify(plain)).not.toContain(config[key]);
   });
 

@@ -52,10 +52,11 @@ describe("production Kinde stack", () => {
     for (const r of run.resources) {
       for (const s of plainStrings(r.inputs)) for (const secret of secrets) expect(s, `${r.type} ${r.name}`).not.toContain(secret);
     }
-    // The admin secret is exported only as a secret output (pulumi stack output --show-secrets).
-    expect(run.secretOutputs).toEqual(["hasuraAdminSecret"]);
-    const { hasuraAdminSecret, ...plain } = run.outputs;
+    // The admin secret and the superuser password are exported only as secret outputs (pulumi stack output --show-secrets).
+    expect(run.secretOutputs.sort()).toEqual(["hasuraAdminSecret", "postgresSuperuserPassword"]);
+    const { hasuraAdminSecret, postgresSuperuserPassword, ...plain } = run.outputs;
     expect(hasuraAdminSecret).toBe(config.hasuraAdminSecret);
+    expect(postgresSuperuserPassword).toBe(config.postgresPassword);
     for (const secret of secrets) expect(JSON.stringify(plain)).not.toContain(secret);
   });
 

@@ -75,15 +75,21 @@ export async function backupDatabase(url: string, outFile: string, tools: PgTool
   return { dump: outFile, roles: rolesFileOf(outFile) };
 }
 
+/** Both files of a backup exist (checked before anything is stopped or changed); returns the roles file. */
+export function checkBackupFiles(fromFile: string): string {
+  if (!existsSync(fromFile)) throw new BackupError(`${fromFile} does not exist; pass --from <a file npm run backup wrote>`);
+  const roles = rolesFileOf(fromFile);
+  if (!existsSync(roles)) throw new BackupError(`${roles} is missing: a backup is the dump and its roles file side by side`);
+  return roles;
+}
+
 /**
  * Restores `fromFile` into the database at `url`: the roles first (those that exist are kept, with their
  * passwords), then the dump in one transaction (`--single-transaction --exit-on-error`), replacing the
  * objects it holds. Nothing is half-restored: a failing dump leaves the database as it was.
  */
 export async function restoreDatabase(url: string, fromFile: string, tools: PgTools = pgTools()): Promise<void> {
-  if (!existsSync(fromFile)) throw new BackupError(`${fromFile} does not exist; pass --from <a file npm run backup wrote>`);
-  const roles = rolesFileOf(fromFile);
-  if (!existsSync(roles)) throw new BackupError(`${roles} is missing: a backup is the dump and its roles file side by side`);
+  const roles = checkBackupFiles(fromFile);
   const c = connection(url);
   // "already exists" is expected for every role the target has; any other error stops the restore.
   const output = await run(tools.psql, ["--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=0", "--dbname", c.url, "--file", roles], c.env, `restoring the roles of ${roles}`);

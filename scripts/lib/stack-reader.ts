@@ -1,6 +1,8 @@
 // A deployed stack's settings and outputs, read through the Pulumi CLI (with the same backend and
 // passphrase rules as npm run up), and validated by the same code the program uses.
+import { APP_DATABASE, LOOPBACK } from "../../infra/naming.js";
 import { pulumiEnvironment, PROJECT } from "./dev-stack.js";
+import { postgresUrl } from "./postgres-url.js";
 import { missingPrerequisites, type Runner } from "./shell.js";
 import { parseStackSettings, type StackSettings } from "./stack-settings.js";
 
@@ -18,12 +20,13 @@ export interface DeployedStack {
    * The credentials a script needs, configured or generated: the config's value when the stack sets
    * one (it is what the program used), else the stack's secret output.
    */
-  credentials: { hasuraAdminSecret?: string; devSigningKey?: string };
+  credentials: { hasuraAdminSecret?: string; devSigningKey?: string; postgresPassword?: string };
 }
 
-export function readDeployedStack(run: Runner, stack: string, env: NodeJS.ProcessEnv, repoRoot: string): DeployedStack {
+/** `instead` names what the caller accepts from the environment in place of --stack. */
+export function readDeployedStack(run: Runner, stack: string, env: NodeJS.ProcessEnv, repoRoot: string, instead = "the endpoint and secrets"): DeployedStack {
   const problems = missingPrerequisites(run, ["pulumi"]);
-  if (problems.length > 0) throw new StackReadError(`${problems.join("\n")}\n(or pass the endpoint and secrets through the environment instead of --stack)`);
+  if (problems.length > 0) throw new StackReadError(`${problems.join("\n")}\n(or pass ${instead} through the environment instead of --stack)`);
   const { env: pulumiEnv } = pulumiEnvironment(env, repoRoot, stack);
   const json = (args: string[], what: string): Record<string, unknown> => {
     const result = run("pulumi", args, { env: pulumiEnv });
@@ -47,5 +50,21 @@ export function credentialsOf(settings: StackSettings, outputs: Record<string, u
   const output = (key: string) => (typeof outputs[key] === "string" && outputs[key] !== "" ? (outputs[key] as string) : undefined);
   const hasuraAdminSecret = settings.secrets.hasuraAdminSecret ?? output("hasuraAdminSecret");
   const devSigningKey = settings.jwt.trust.kind === "local" ? (settings.secrets.devSigningKey ?? output("devSigningKey")) : undefined;
-  return { ...(hasuraAdminSecret ? { hasuraAdminSecret } : {}), ...(devSigningKey ? { devSigningKey } : {}) };
+  const postgresPassword = settings.secrets.postgresPassword ?? output("postgresSuperuserPassword");
+  return { ...(hasuraAdminSecret ? { hasuraAdminSecret } : {}), ...(devSigningKey ? { devSigningKey } : {}), ...(postgresPassword ? { postgresPassword } : {}) };
+}
+
+/** The stack's app database as the `postgres` superuser, on the host's loopback port (backup, restore). */
+export function stackSuperuserUrl(stack: DeployedStack): string {
+  const port = stack.outputs.postgresPort;
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new StackReadError(`Stack ${stack.settings.stack} has no postgresPort output; run \`pulumi up --stack ${stack.settings.stack}\` first`);
+  }
+  const password = stack.credentials.postgresPassword;
+  if (!password) {
+    throw new StackReadError(
+      `Stack ${stack.settings.stack} has neither a postgresPassword setting nor a postgresSuperuserPassword output; run \`pulumi up --stack ${stack.settings.stack}\` once with this version, or pass DATABASE_URL instead of --stack`,
+    );
+  }
+  return postgresUrl({ user: "postgres", password, host: LOOPBACK, port, database: APP_DATABASE });
 }

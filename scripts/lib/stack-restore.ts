@@ -1,0 +1,52 @@
+// Restoring into a deployed stack, in the order that keeps Hasura from serving a half-restored
+// database: stop Hasura, restore, start it, wait for it, apply the metadata again (the dump's
+// hdb_catalog may hold older metadata), run the smoke. Each step is named in any failure, and Hasura is
+// started again even when the restore fails (the restore is one transaction: the data is as it was).
+
+export class StackRestoreError extends Error {
+  constructor(
+    readonly step: string,
+    /** What went wrong, without the step. */
+    readonly detail: string,
+  ) {
+    super(`restore into the stack failed at step "${step}": ${detail}`);
+    this.name = "StackRestoreError";
+  }
+}
+
+export interface StackRestoreSteps {
+  stopHasura(): Promise<void>;
+  restore(): Promise<void>;
+  startHasura(): Promise<void>;
+  waitHealthy(): Promise<void>;
+  applyMetadata(): Promise<void>;
+  smoke(): Promise<void>;
+}
+
+export async function restoreIntoStack(steps: StackRestoreSteps, log: (line: string) => void): Promise<void> {
+  const step = async (name: string, work: () => Promise<void>) => {
+    log(`- ${name}`);
+    try {
+      await work();
+    } catch (err) {
+      throw err instanceof StackRestoreError ? err : new StackRestoreError(name, (err as Error).message);
+    }
+  };
+  await step("stop Hasura", steps.stopHasura);
+  try {
+    await step("restore", steps.restore);
+  } catch (err) {
+    // The data is as it was: bring the stack back before reporting.
+    try {
+      await step("start Hasura again", steps.startHasura);
+    } catch (startErr) {
+      const detail = (e: unknown) => (e instanceof StackRestoreError ? e.detail : (e as Error).message);
+      throw new StackRestoreError("restore", `${detail(err)}; and Hasura did not start again (docker start it by hand): ${detail(startErr)}`);
+    }
+    throw err;
+  }
+  await step("start Hasura", steps.startHasura);
+  await step("wait for Hasura", steps.waitHealthy);
+  await step("apply metadata", steps.applyMetadata);
+  await step("smoke", steps.smoke);
+}
