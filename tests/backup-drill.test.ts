@@ -99,22 +99,29 @@ describe("the scheduled backup script (run with /bin/sh against Debian's Postgre
     return { PGHOST: u.hostname, PGPORT: u.port, PGUSER: "postgres", PGPASSWORD: decodeURIComponent(u.password), PGDATABASE: "postgres" };
   };
 
-  it("writes a timestamped dump and its roles, keeps the newest N, and logs one line", { timeout: 30_000 }, async () => {
-    const { readdirSync, writeFileSync } = await import("node:fs");
+  it("writes a timestamped dump and its roles, owner-only, keeps the newest N of its own, and logs one line", { timeout: 30_000 }, async () => {
+    const { readdirSync, statSync, writeFileSync } = await import("node:fs");
     const dir = mkdtempSync(join(tmpdir(), "kh-backups-"));
     for (const day of ["01", "02", "03", "04", "05"]) {
       writeFileSync(join(dir, `2026-01-${day}T030000Z.dump`), "old");
       writeFileSync(join(dir, `2026-01-${day}T030000Z.dump.roles.sql`), "old");
     }
+    // Not one of the script's backups: it neither counts towards retention nor gets deleted.
+    writeFileSync(join(dir, "zz-hand-copied.dump"), "mine");
     const out = await sh((await import("../scripts/lib/backup-schedule.js")).backupScript({ dailyAt: "03:00", retention: 3 }), { ...pgEnv(), BACKUP_DIR: dir, BACKUP_ONCE: "1" });
     expect(out).toMatch(/^backup \d{4}-\d\d-\d\dT\d{6}Z\.dump \d+ bytes in \d+ s, keeping 3\n$/);
     const files = readdirSync(dir).sort();
-    expect(files.filter((f) => f.endsWith(".dump"))).toHaveLength(3);
+    expect(files.filter((f) => /^\d{4}.*Z\.dump$/.test(f))).toHaveLength(3);
+    expect(files).toContain("zz-hand-copied.dump");
     expect(files).toContain("2026-01-05T030000Z.dump");
+    expect(files).toContain("2026-01-04T030000Z.dump");
     expect(files).not.toContain("2026-01-03T030000Z.dump");
     expect(files).not.toContain("2026-01-03T030000Z.dump.roles.sql");
     expect(files).toContain("2026-01-05T030000Z.dump.roles.sql");
     expect(files.filter((f) => f.endsWith(".dump.roles.sql"))).toHaveLength(3);
+    const fresh = files.filter((f) => f.startsWith("20") && !f.startsWith("2026-01-"));
+    expect(fresh).toHaveLength(2);
+    for (const f of fresh) expect(statSync(join(dir, f)).mode & 0o777, f).toBe(0o600);
   });
 
   it("writes files `npm run restore` takes as they are: the scheduled dump restores into an empty database", { timeout: 30_000 }, async () => {
@@ -132,25 +139,88 @@ describe("the scheduled backup script (run with /bin/sh against Debian's Postgre
     });
   });
 
-  it("a failed dump exits non-zero, keeps every old backup and leaves no partial file", { timeout: 30_000 }, async () => {
+  it("a failed dump exits non-zero, deletes no old backup and leaves no partial file", { timeout: 30_000 }, async () => {
     const { readdirSync, writeFileSync } = await import("node:fs");
     const dir = mkdtempSync(join(tmpdir(), "kh-backups-"));
+    // Two old backups and retention 1: a prune that ran after the failure would delete one.
     writeFileSync(join(dir, "2026-01-01T030000Z.dump"), "old");
+    writeFileSync(join(dir, "2026-01-02T030000Z.dump"), "old");
     const { backupScript } = await import("../scripts/lib/backup-schedule.js");
     // A database that does not exist: pg_dump fails after the script has started the backup.
     const failed = sh(backupScript({ everyHours: 1, retention: 1 }), { ...pgEnv(), PGDATABASE: "no_such_db", BACKUP_DIR: dir, BACKUP_ONCE: "1" });
     await expect(failed).rejects.toMatchObject({ code: 1 });
     await failed.catch((err: { stdout: string }) => expect(err.stdout).not.toMatch(/^backup /m));
-    expect(readdirSync(dir)).toEqual(["2026-01-01T030000Z.dump"]);
+    expect(readdirSync(dir).sort()).toEqual(["2026-01-01T030000Z.dump", "2026-01-02T030000Z.dump"]);
   });
 
-  it("waits until the sooner of the next daily UTC time and the next interval", async () => {
+  it("a failed host copy still prunes the volume, says so in its own line, and leaves no half file for the shipper", { timeout: 30_000 }, async () => {
+    const { chmodSync, mkdirSync, readdirSync, writeFileSync } = await import("node:fs");
+    const dir = mkdtempSync(join(tmpdir(), "kh-backups-"));
+    const hostCopy = mkdtempSync(join(tmpdir(), "kh-host-copy-"));
+    for (const day of ["01", "02"]) writeFileSync(join(dir, `2026-01-${day}T030000Z.dump`), "old");
+    // A cp that copies the roles file, then fails on the dump as a full disk would.
+    const fakeBin = mkdtempSync(join(tmpdir(), "kh-fakebin-"));
+    mkdirSync(fakeBin, { recursive: true });
+    writeFileSync(join(fakeBin, "cp"), '#!/bin/sh\ncase "$1" in *.roles.sql) exec /bin/cp "$@";; esac\necho "cp: No space left on device" >&2; exit 1\n');
+    chmodSync(join(fakeBin, "cp"), 0o755);
     const { backupScript } = await import("../scripts/lib/backup-schedule.js");
-    const wait = async (s: Parameters<typeof backupScript>[0]) => Number(await sh(backupScript(s), { BACKUP_PRINT_WAIT: "1" }));
-    const daily = await wait({ dailyAt: "03:00", retention: 7 });
-    expect(daily).toBeGreaterThan(0);
-    expect(daily).toBeLessThanOrEqual(24 * 3600);
-    expect(await wait({ everyHours: 6, retention: 7 })).toBe(6 * 3600);
-    expect(await wait({ dailyAt: "03:00", everyHours: 48, retention: 7 })).toBe(daily);
+    const out = await sh(backupScript({ everyHours: 1, retention: 1 }), {
+      ...pgEnv(),
+      PATH: `${fakeBin}:${DEBIAN_PG_BIN}:/usr/bin:/bin`,
+      BACKUP_DIR: dir,
+      HOST_COPY_DIR: hostCopy,
+      BACKUP_ONCE: "1",
+    });
+    expect(out).toMatch(/^backup \S+\.dump \d+ bytes in \d+ s, keeping 1\nhost copy FAILED for \S+\.dump \(see above\); the backup itself is on the volume\n$/);
+    expect(readdirSync(dir).filter((f) => f.endsWith(".dump"))).toHaveLength(1);
+    expect(readdirSync(dir)).not.toContain("2026-01-02T030000Z.dump");
+    expect(readdirSync(hostCopy)).toEqual([]);
+  });
+
+  it("waits until the sooner of the next daily UTC time and the interval since the newest backup or attempt", async () => {
+    const { utimesSync, writeFileSync } = await import("node:fs");
+    const { backupScript } = await import("../scripts/lib/backup-schedule.js");
+    const at = (iso: string) => String(Date.parse(iso) / 1000);
+    const emptyDir = mkdtempSync(join(tmpdir(), "kh-backups-"));
+    const wait = async (s: Parameters<typeof backupScript>[0], now: string, dir = emptyDir) =>
+      Number(await sh(backupScript(s), { BACKUP_PRINT_WAIT: "1", BACKUP_NOW: at(now), BACKUP_DIR: dir }));
+    // Expected values worked out by hand from the clock times, in UTC.
+    expect(await wait({ dailyAt: "03:00", retention: 7 }, "2026-11-27T02:00:00Z")).toBe(3600);
+    expect(await wait({ dailyAt: "03:00", retention: 7 }, "2026-11-27T03:00:00Z")).toBe(86_400);
+    expect(await wait({ dailyAt: "00:00", retention: 7 }, "2026-11-27T23:59:30Z")).toBe(30);
+    expect(await wait({ dailyAt: "23:45", retention: 7 }, "2026-11-28T00:15:00Z")).toBe(23.5 * 3600);
+    // An interval with no backup yet: at once.
+    expect(await wait({ everyHours: 6, retention: 7 }, "2026-11-27T12:00:00Z")).toBe(0);
+    // The newest backup was made an hour ago: five hours to go, whenever the container started.
+    const withBackup = mkdtempSync(join(tmpdir(), "kh-backups-"));
+    writeFileSync(join(withBackup, "2026-11-27T110000Z.dump"), "x");
+    utimesSync(join(withBackup, "2026-11-27T110000Z.dump"), Number(at("2026-11-27T11:00:00Z")), Number(at("2026-11-27T11:00:00Z")));
+    expect(await wait({ everyHours: 6, retention: 7 }, "2026-11-27T12:00:00Z", withBackup)).toBe(5 * 3600);
+    expect(await wait({ dailyAt: "13:00", everyHours: 6, retention: 7 }, "2026-11-27T12:00:00Z", withBackup)).toBe(3600);
+    expect(await wait({ everyHours: 6, retention: 7 }, "2026-11-28T12:00:00Z", withBackup)).toBe(0);
+  });
+
+  it("in its loop: a failed backup is logged and retried an interval later, and TERM ends it with no orphan sleep", { timeout: 30_000 }, async () => {
+    const { spawn, execFileSync } = await import("node:child_process");
+    const dir = mkdtempSync(join(tmpdir(), "kh-backups-"));
+    const { backupScript } = await import("../scripts/lib/backup-schedule.js");
+    // 7 h: a sleep of 25200 s that no other process here would be running.
+    const child = spawn("/bin/sh", ["-c", backupScript({ everyHours: 7, retention: 2 })], {
+      env: { ...process.env, PATH: `${DEBIAN_PG_BIN}:${process.env.PATH}`, ...pgEnv(), PGDATABASE: "no_such_db", BACKUP_DIR: dir },
+    });
+    let log = "";
+    child.stdout.on("data", (c: Buffer) => (log += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const deadline = Date.now() + 15_000;
+    while (!log.includes("backup FAILED") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300));
+    const sleeping = () => execFileSync("ps", ["-eo", "args"]).toString().split("\n").filter((l) => l.trim() === "sleep 25200").length;
+    expect(log).toBe("backups: no daily time, every 7 h, keeping 2\nbackup FAILED (see above); next attempt at the next scheduled time\n");
+    // Retried an interval after the attempt, not at once: one sleep, no second attempt.
+    expect(sleeping()).toBe(1);
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(sleeping()).toBe(0);
   });
 });
+

@@ -30,15 +30,37 @@ describe("backup settings", () => {
     ["backupEveryHours", "1.5", 'got "1.5"'],
     ["backupRetention", "0", 'must be how many backups to keep, from 1 to 365; got "0"'],
     ["backupRetention", "seven", 'got "seven"'],
-    ["backupHostDir", "backups", 'must be an absolute host directory such as /var/backups/kinde-hasura (no . or .. segments, not /); got "backups"'],
-    ["backupHostDir", "/", 'got "/"'],
+    ["backupHostDir", "backups", `must be an absolute host directory of its own such as /var/backups/kinde-hasura (no . or .. segments, no ':' or ','); got "backups"`],
     ["backupHostDir", "/var/backups/../../etc", 'got "/var/backups/../../etc"'],
     ["backupHostDir", "/var/backups\nx", 'got "/var/backups\\nx"'],
+    ["backupHostDir", "/srv/backups:/etc", "no ':' or ','"],
+    ["backupHostDir", "/srv/backups,ro", "no ':' or ','"],
+    ["backupHostDir", "/", 'not a system directory (/ is one); got "/"'],
+    ["backupHostDir", "//", 'not a system directory (/ is one); got "//"'],
+    ["backupHostDir", "/etc/", "not a system directory (/etc is one)"],
+    ["backupHostDir", "/var/run/docker.sock", "not a system directory (/var/run/docker.sock is one)"],
+    ["backupHostDir", "/var/lib/docker/volumes", "not a system directory"],
+    ["backupHostDir", "/usr/local/backups", "not a system directory"],
   ])("refuses %s = %j, naming the key and the rule", (key, value, message) => {
     const run = parse("prod", { ...prodKindeConfig(), [key]: value });
     expect(run).toThrow(ConfigError);
     expect(run).toThrow(`kinde-hasura:${key} `);
     expect(run).toThrow(message);
+  });
+
+  it("normalises a host directory's repeated and trailing slashes", () => {
+    expect(parse("dev", { backupEveryHours: "1", backupHostDir: "//var//backups/kh//" })().backup?.hostDir).toBe("/var/backups/kh");
+  });
+
+  it("reports a bad interval once, without also blaming the host directory", () => {
+    let message = "";
+    try {
+      parse("dev", { backupEveryHours: "abc", backupHostDir: "/var/backups/kh" })();
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain("kinde-hasura:backupEveryHours must be 0 (off)");
+    expect(message).not.toContain("backupHostDir");
   });
 
   it("refuses a host directory when nothing is scheduled", () => {
@@ -54,10 +76,11 @@ describe("the backup container", () => {
     const backup = run.get(CONTAINER, "backup");
     const postgres = run.get(CONTAINER, "postgres");
     expect(backup.inputs.image).toBe(postgres.inputs.image);
+    expect(backup.inputs.image).not.toBe(run.get(CONTAINER, "hasura").inputs.image);
     expect(backup.inputs.name).toBe("kinde-hasura-prod-backup");
     const command = backup.inputs.command as string[];
     expect(command.slice(0, 2)).toEqual(["sh", "-c"]);
-    expect(command[2]).toContain('DAILY="03:00"; EVERY_HOURS=0; KEEP=7');
+    expect(command[2]).toContain("DAILY_SECONDS=10800; EVERY_HOURS=0; KEEP=7");
     expect(backup.inputs.ports ?? []).toEqual([]);
     expect(backup.inputs.volumes).toEqual([{ volumeName: "kinde-hasura-prod-backups", containerPath: "/backups" }]);
     expect(run.get("docker:index/volume:Volume", "backup-data")).toMatchObject({ protect: true, retainOnDelete: true });
@@ -81,7 +104,7 @@ describe("the backup container", () => {
 
     const scheduled = await runProgram("dev", { ...devConfig(privateKeyPem), backupEveryHours: "6", backupHostDir: "/var/backups/kh" }, SECRET_KEYS);
     const backup = scheduled.get(CONTAINER, "backup");
-    expect((backup.inputs.command as string[])[2]).toContain('DAILY=""; EVERY_HOURS=6; KEEP=7');
+    expect((backup.inputs.command as string[])[2]).toContain("DAILY_SECONDS=-1; EVERY_HOURS=6; KEEP=7");
     expect(backup.inputs.volumes).toEqual([
       { volumeName: "kinde-hasura-dev-backups", containerPath: "/backups" },
       { hostPath: "/var/backups/kh", containerPath: "/host-copy" },

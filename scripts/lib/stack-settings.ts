@@ -295,17 +295,18 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
     const retentionRaw = value("backupRetention").trim();
     const retention = Number(retentionRaw);
     if (!/^\d{1,3}$/.test(retentionRaw) || retention < 1 || retention > MAX_BACKUP_RETENTION) fail("backupRetention", `how many backups to keep, from 1 to ${MAX_BACKUP_RETENTION}`, retentionRaw);
-    const hostDir = value("backupHostDir").trim();
-    // Absolute, normalised and not the root: Docker bind-mounts it into the container as it is.
-    if (hostDir !== "" && (!hostDir.startsWith("/") || hostDir === "/" || /[\x00-\x1f\x7f]/.test(hostDir) || hostDir.split("/").some((part) => part === ".." || part === "."))) {
-      fail("backupHostDir", "an absolute host directory such as /var/backups/kinde-hasura (no . or .. segments, not /)", hostDir);
-    }
-    const scheduled = dailyAt !== undefined || (Number.isInteger(everyHours) && everyHours > 0);
+    const hostDirRaw = value("backupHostDir").trim();
+    const hostDirProblem = backupHostDirProblem(hostDirRaw);
+    if (hostDirProblem) fail("backupHostDir", hostDirProblem, hostDirRaw);
+    const hostDir = hostDirProblem ? "" : normalHostDir(hostDirRaw);
+    const everyValid = /^\d{1,3}$/.test(everyRaw) && everyHours <= MAX_BACKUP_EVERY_HOURS;
+    const scheduled = dailyAt !== undefined || (everyValid && everyHours > 0);
     if (!scheduled) {
-      if (hostDir !== "") problems.push(`${name("backupHostDir")} is set but no backups are scheduled; set ${name("backupDailyAt")} or ${name("backupEveryHours")} too, or remove backupHostDir`);
+      // Only when the schedule itself is valid: a bad interval is already reported.
+      if (hostDirRaw !== "" && everyValid && (dailyRaw === "auto" || dailyRaw === "off")) problems.push(`${name("backupHostDir")} is set but no backups are scheduled; set ${name("backupDailyAt")} or ${name("backupEveryHours")} too, or remove backupHostDir`);
       return undefined;
     }
-    return { ...(dailyAt ? { dailyAt } : {}), ...(everyHours > 0 ? { everyHours } : {}), retention, ...(hostDir ? { hostDir: hostDir.replace(/\/+$/, "") } : {}) };
+    return { ...(dailyAt ? { dailyAt } : {}), ...(everyHours > 0 ? { everyHours } : {}), retention, ...(hostDir ? { hostDir } : {}) };
   };
   const backup = backupSettings();
   const hasuraImage = image("hasuraImage", "hasura/graphql-engine", "hasura/graphql-engine:v2.48.16", 2);
@@ -441,6 +442,33 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
       ...(kindeSmokeClientSecret ? { kindeSmokeClientSecret } : {}),
     },
   };
+}
+
+/** Repeated and trailing slashes removed: `//srv//backups/` is `/srv/backups`. */
+function normalHostDir(raw: string): string {
+  return raw.replace(/\/+/g, "/").replace(/(.)\/$/, "$1");
+}
+
+/**
+ * System places a root container must not get read-write (the Docker socket is root on the host), and
+ * whole trees whose other contents the backups have no business beside.
+ */
+const FORBIDDEN_HOST_DIRS = ["/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var", "/var/lib", "/var/lib/docker", "/var/run"];
+const FORBIDDEN_HOST_TREES = ["/bin", "/boot", "/dev", "/etc", "/lib", "/proc", "/run", "/sbin", "/sys", "/usr", "/var/lib/docker", "/var/run"];
+
+/** Why a backupHostDir cannot be bind-mounted, or undefined when it can ("" is unset). */
+function backupHostDirProblem(raw: string): string | undefined {
+  if (raw === "") return undefined;
+  const rule = "an absolute host directory of its own such as /var/backups/kinde-hasura";
+  // `:` and `,` end a bind spec's host part in Docker; control characters have no place in a path.
+  if (!raw.startsWith("/") || /[\x00-\x1f\x7f:,]/.test(raw) || raw.split("/").some((part) => part === ".." || part === ".")) {
+    return `${rule} (no . or .. segments, no ':' or ',')`;
+  }
+  const dir = normalHostDir(raw);
+  if (FORBIDDEN_HOST_DIRS.includes(dir) || FORBIDDEN_HOST_TREES.some((tree) => dir.startsWith(`${tree}/`))) {
+    return `${rule}, not a system directory (${dir} is one)`;
+  }
+  return undefined;
 }
 
 /**

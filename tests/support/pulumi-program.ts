@@ -1,7 +1,7 @@
 // Runs infra/ under Pulumi's mocks and records every resource registration *with its options*:
 // `setMocks` alone shows type, name and inputs, but protect, deleteBeforeReplace, dependsOn, the
 // provider and the parent travel in the register request that the mock monitor receives.
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as rpc from "@pulumi/pulumi/runtime/rpc.js";
 import * as settings from "@pulumi/pulumi/runtime/settings.js";
@@ -76,7 +76,8 @@ const providerLikeState: MockState = (type, _name, inputs) => {
       publicKeyPem: publicKey.export({ type: "spki", format: "pem" }),
     };
   }
-  if (type === "docker:index/remoteImage:RemoteImage") return { imageId: `sha256:${"ab".repeat(32)}` };
+  // One id per image name, as Docker's would be: a container on the wrong image shows.
+  if (type === "docker:index/remoteImage:RemoteImage") return { imageId: `sha256:${createHash("sha256").update(String(inputs.name)).digest("hex")}` };
   if (type === "docker:index/container:Container") {
     const ports = (inputs.ports as Array<Record<string, unknown>> | undefined)?.map((p, i) => ({
       ...p,
