@@ -157,6 +157,11 @@ new ScriptStep(
   { dependsOn: [hasura, migrations] },
 );
 
+if (config.production && !config.backup) {
+  // Allowed (backups may be taken elsewhere), but never silently.
+  pulumi.log.warn("This production stack schedules no backups (backupDailyAt: off, backupEveryHours: 0); make sure something else backs it up.");
+}
+
 // Scheduled backups (backupDailyAt / backupEveryHours): pg_dump from the stack's own image.
 const backup = config.backup
   ? new Backup(

@@ -1,7 +1,8 @@
 // Scheduled backups (issue 14 item 2): the settings that choose them and the container the program
 // deploys for them, under Pulumi's mocks. The script itself runs against real pg_dump in
 // tests/backup-drill.test.ts.
-import { describe, expect, it } from "vitest";
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it, vi } from "vitest";
 import { ConfigError, parseStackSettings } from "../scripts/lib/stack-settings.js";
 import { prodKindeConfig, rsaKeyPair, SECRET_KEYS, devConfig } from "./support/fixtures.js";
 import { containerEnv, isSecretValue, runProgram } from "./support/pulumi-program.js";
@@ -94,6 +95,20 @@ describe("the backup container", () => {
       PGPASSWORD: prodKindeConfig().postgresPassword,
     });
     expect(run.outputs.backupVolume).toBe("kinde-hasura-prod-backups");
+  });
+
+  it("on production with backups switched off: none, and a warning that says so", async () => {
+    const warn = vi.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    try {
+      const run = await runProgram("prod", { ...prodKindeConfig(), backupDailyAt: "off" }, SECRET_KEYS);
+      expect(run.resources.filter((r) => r.name.startsWith("backup"))).toEqual([]);
+      expect(warn.mock.calls.map((c) => c[0])).toContain("This production stack schedules no backups (backupDailyAt: off, backupEveryHours: 0); make sure something else backs it up.");
+      warn.mockClear();
+      await runProgram("prod", prodKindeConfig(), SECRET_KEYS);
+      expect(warn.mock.calls.map((c) => c[0]).filter((m) => String(m).includes("backups"))).toEqual([]);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it("on dev: none by default; with an interval and a host directory, the copy is bind-mounted and the volume unprotected", async () => {
