@@ -7,7 +7,7 @@
 // needs --production as well. With DATABASE_URL those steps are yours (README, restore).
 import { parseArgs } from "node:util";
 import { dockerNamePrefix } from "../infra/naming.js";
-import { BackupError, checkBackupFiles, pgTools, restoreDatabase } from "./lib/backup.js";
+import { BackupError, checkBackupFiles, pgTools, preflightRestore, restoreDatabase } from "./lib/backup.js";
 import { runCli } from "./lib/cli.js";
 import { PROJECT } from "./lib/dev-stack.js";
 import { UsageError } from "./lib/env.js";
@@ -16,7 +16,7 @@ import { redactUrl } from "./lib/postgres-url.js";
 import { runCommand } from "./lib/shell.js";
 import { waitForHealthy } from "./lib/smoke.js";
 import { readDeployedStack, StackReadError, stackSuperuserUrl } from "./lib/stack-reader.js";
-import { restoreIntoStack, StackRestoreError } from "./lib/stack-restore.js";
+import { restoreIntoStack, StackRestoreError, withoutSmokeOverrides } from "./lib/stack-restore.js";
 import { ConfigError } from "./lib/stack-settings.js";
 import { databaseTarget } from "./lib/database-target.js";
 
@@ -30,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
   if (!values.from) throw new UsageError("--from <file> is required: a dump written by npm run backup");
   const from = fromCaller(values.from);
   const target = databaseTarget(values.stack, process.env, "the database to restore into");
+  if (values.production && target.kind === "url") throw new UsageError("--production applies only with --stack <name> (a production stack); leave it out with DATABASE_URL");
   // Files first: nothing is stopped or changed for a backup that is not there.
   checkBackupFiles(from);
   const tools = pgTools(process.env.PG_BIN_DIR);
@@ -50,6 +51,10 @@ async function main(argv: string[]): Promise<number> {
   const url = stackSuperuserUrl(stack);
   const hasuraUrl = typeof stack.outputs.hasuraUrl === "string" ? stack.outputs.hasuraUrl : "";
   if (hasuraUrl === "") throw new StackReadError(`Stack ${target.stack} has no hasuraUrl output; run \`pulumi up --stack ${target.stack}\` first`);
+  const adminSecret = stack.credentials.hasuraAdminSecret;
+  if (!adminSecret) throw new StackReadError(`Stack ${target.stack} has no admin secret in its config or outputs; run \`pulumi up --stack ${target.stack}\` first`);
+  // Everything that can fail without changing anything fails here, before Hasura stops.
+  await preflightRestore(url, from, tools);
   const container = `${dockerNamePrefix(PROJECT, target.stack)}-hasura`;
   const docker = async (verb: "stop" | "start") => {
     const result = runCommand("docker", [verb, container]);
@@ -57,7 +62,8 @@ async function main(argv: string[]): Promise<number> {
   };
   const npm = async (args: string[], env: NodeJS.ProcessEnv) => {
     // Secrets travel in the environment, never in argv; the child's output goes straight to the terminal.
-    const result = runCommand("npm", ["run", "-s", ...args], { env, interactive: true });
+    // From the project, whatever directory the caller is in: another project's scripts must not run.
+    const result = runCommand("npm", ["run", "-s", ...args], { env, interactive: true, cwd: PROJECT_ROOT });
     if (result.code !== 0) throw new Error(`npm run ${args.join(" ")} exited with code ${result.code} (its output is above)`);
   };
   await restoreIntoStack(
@@ -67,8 +73,10 @@ async function main(argv: string[]): Promise<number> {
       startHasura: () => docker("start"),
       waitHealthy: () => waitForHealthy(hasuraUrl, 120_000, () => {}),
       applyMetadata: () =>
-        npm(["metadata", "--", "apply"], { ...process.env, HASURA_GRAPHQL_ENDPOINT: hasuraUrl, HASURA_GRAPHQL_ADMIN_SECRET: stack.credentials.hasuraAdminSecret ?? "" }),
-      smoke: () => npm(["smoke", "--", "--stack", target.stack], process.env),
+        npm(["metadata", "--", "apply"], { ...process.env, HASURA_GRAPHQL_ENDPOINT: hasuraUrl, HASURA_GRAPHQL_ADMIN_SECRET: adminSecret }),
+      // The smoke reads this stack through --stack; endpoint or keys in the caller's environment
+      // would win over it there and point the proof at another server.
+      smoke: () => npm(["smoke", "--", "--stack", target.stack], withoutSmokeOverrides(process.env)),
     },
     (line) => console.log(line),
   );

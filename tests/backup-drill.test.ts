@@ -80,7 +80,7 @@ describe("the restore drill (Debian's PostgreSQL 15 and its pg_dump)", () => {
   });
 
   it("refuses a missing dump or roles file, naming the file, before touching the database", async () => {
-    await expect(restoreDatabase(`${server.url}/app`, "/nonexistent/app.dump")).rejects.toThrow("/nonexistent/app.dump does not exist; pass --from <a file npm run backup wrote>");
+    await expect(restoreDatabase(`${server.url}/app`, "/nonexistent/app.dump")).rejects.toThrow("/nonexistent/app.dump does not exist or is not a file; pass --from <a file npm run backup wrote>");
     const file = join(mkdtempSync(join(tmpdir(), "kh-backup-")), "lonely.dump");
     (await import("node:fs")).writeFileSync(file, "not a dump");
     await expect(restoreDatabase(`${server.url}/app`, file)).rejects.toThrow(`${rolesFileOf(file)} is missing`);

@@ -57,6 +57,7 @@ describe("every CLI on bad input", () => {
       ["seed", ["plant"], "usage: npm run seed -- apply"],
       ["backup", [], "--out <file> is required"],
       ["restore", ["--from", "x.dump"], "DATABASE_URL is not set"],
+      ["restore", ["--from", "x.dump", "--yes", "--production", "--stack"], "argument missing"],
       ["restore", ["--stack", "../prod", "--from", "x.dump", "--yes"], '--stack must be a stack name such as dev or pr-42; got "../prod"'],
       ["backup", ["--stack", "dev\u0007", "--out", "x.dump"], "--stack must be a stack name such as dev or pr-42"],
     ];
@@ -77,9 +78,12 @@ describe("every CLI on bad input", () => {
       ["metadata", ["check"], { DATABASE_URL: closed }, "Cannot connect to postgres://postgres:***@"],
       ["permissions", [], { DATABASE_URL: db.url }, "public.users does not exist in this database; run the migrations first"],
       ["seed", ["apply", "--stack", "prod"], { DATABASE_URL: db.url }, "Stack prod is a production stack: seed data never goes to production"],
-      ["restore", ["--from", "nowhere.dump", "--yes"], { DATABASE_URL: db.url }, "nowhere.dump does not exist; pass --from"],
+      ["restore", ["--from", "nowhere.dump", "--yes"], { DATABASE_URL: db.url }, "nowhere.dump does not exist or is not a file; pass --from"],
+      ["backup", ["--out", "x.dump"], { DATABASE_URL: "postgres://postgres:%zz-never-shown-password@127.0.0.1:1/app" }, "has a password that is not valid percent-encoding"],
+      ["backup", ["--out", "x.dump"], { DATABASE_URL: "postgres://postgres@127.0.0.1:1/app?password=never-shown-password" }, "carries a password query parameter; put the password in the URL"],
+      ["restore", ["--from", "tests", "--yes"], { DATABASE_URL: db.url }, "tests does not exist or is not a file"],
       // The backup's files are checked before the stack is read or Hasura stopped.
-      ["restore", ["--stack", "prod", "--from", "nowhere.dump", "--yes", "--production"], {}, "nowhere.dump does not exist; pass --from"],
+      ["restore", ["--stack", "prod", "--from", "nowhere.dump", "--yes", "--production"], {}, "nowhere.dump does not exist or is not a file; pass --from"],
       ["backup", ["--stack", "dev", "--out", "x.dump"], {}, "The Pulumi CLI is not installed (no `pulumi` on PATH). Install it: https://www.pulumi.com/docs/iac/download-install/ (for example `curl -fsSL https://get.pulumi.com | sh`).\n(or pass DATABASE_URL through the environment instead of --stack)"],
       ["smoke", [], { HASURA_GRAPHQL_ENDPOINT: `http://127.0.0.1:${closedPort}`, HASURA_GRAPHQL_ADMIN_SECRET: "x".repeat(32), SMOKE_JWT_POLICY: JSON.stringify({ issuer: "urn:x", audience: "hasura", claims: "namespace", mode: "local" }), DEV_SIGNING_KEY: "-----BEGIN PRIVATE KEY-----\nnot-a-key-but-secret-text\n-----END PRIVATE KEY-----" }, "is not a PEM private key; its contents are not shown"],
     ];
@@ -92,6 +96,13 @@ describe("every CLI on bad input", () => {
       expect(out).not.toContain("never-shown-password");
       expect(out).not.toContain("not-a-key-but-secret-text");
     });
+  });
+
+  it("refuses --production without --stack: it guards production stacks, not URLs", async () => {
+    const { code, out } = await cli("restore", ["--from", "x.dump", "--yes", "--production"], { DATABASE_URL: "postgres://postgres:never-shown-password@127.0.0.1:1/app" });
+    expect(code).toBe(2);
+    expect(out).toContain("--production applies only with --stack <name> (a production stack); leave it out with DATABASE_URL");
+    expect(out).not.toContain("never-shown-password");
   });
 
   it("refuses --stack together with DATABASE_URL, before reading either", async () => {

@@ -14,6 +14,8 @@ export interface CommandOptions {
   /** Let the user see and answer the command (pulumi up's preview and prompt). */
   interactive?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Working directory (default: this process's). */
+  cwd?: string;
 }
 
 export type Runner = (command: string, args: string[], options?: CommandOptions) => CommandResult;
@@ -22,6 +24,7 @@ export const runCommand: Runner = (command, args, options = {}) => {
   const result = spawnSync(command, args, {
     input: options.input,
     env: options.env ?? process.env,
+    ...(options.cwd ? { cwd: options.cwd } : {}),
     stdio: options.interactive ? "inherit" : ["pipe", "pipe", "pipe"],
     encoding: "utf8",
   });

@@ -1,7 +1,8 @@
 // Restoring into a deployed stack, in the order that keeps Hasura from serving a half-restored
 // database: stop Hasura, restore, start it, wait for it, apply the metadata again (the dump's
 // hdb_catalog may hold older metadata), run the smoke. Each step is named in any failure, and Hasura is
-// started again even when the restore fails (the restore is one transaction: the data is as it was).
+// started again even when the restore fails (the data restore is one transaction: the data is as it
+// was; roles the roles file created or altered stay, see scripts/lib/backup.ts).
 
 export class StackRestoreError extends Error {
   constructor(
@@ -36,7 +37,7 @@ export async function restoreIntoStack(steps: StackRestoreSteps, log: (line: str
   try {
     await step("restore", steps.restore);
   } catch (err) {
-    // The data is as it was: bring the stack back before reporting.
+    // The data is as it was (one transaction): bring the stack back before reporting.
     try {
       await step("start Hasura again", steps.startHasura);
     } catch (startErr) {
@@ -49,4 +50,11 @@ export async function restoreIntoStack(steps: StackRestoreSteps, log: (line: str
   await step("wait for Hasura", steps.waitHealthy);
   await step("apply metadata", steps.applyMetadata);
   await step("smoke", steps.smoke);
+}
+
+/** The variables scripts/smoke.ts prefers over --stack (scripts/lib/smoke-target.ts). */
+const SMOKE_OVERRIDES = ["HASURA_GRAPHQL_ENDPOINT", "HASURA_GRAPHQL_ADMIN_SECRET", "DEV_SIGNING_KEY", "SMOKE_JWT_POLICY", "SMOKE_TOKEN", "KINDE_DOMAIN", "SMOKE_KINDE_CLIENT_ID", "SMOKE_KINDE_CLIENT_SECRET"];
+
+export function withoutSmokeOverrides(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([key]) => !SMOKE_OVERRIDES.includes(key)));
 }
