@@ -66,20 +66,32 @@ async function main(argv: string[]): Promise<number> {
     const result = runCommand("npm", ["run", "-s", ...args], { env, interactive: true, cwd: PROJECT_ROOT });
     if (result.code !== 0) throw new Error(`npm run ${args.join(" ")} exited with code ${result.code} (its output is above)`);
   };
-  await restoreIntoStack(
-    {
-      stopHasura: () => docker("stop"),
-      restore: () => restoreDatabase(url, from, tools),
-      startHasura: () => docker("start"),
-      waitHealthy: () => waitForHealthy(hasuraUrl, 120_000, () => {}),
-      applyMetadata: () =>
-        npm(["metadata", "--", "apply"], { ...process.env, HASURA_GRAPHQL_ENDPOINT: hasuraUrl, HASURA_GRAPHQL_ADMIN_SECRET: adminSecret }),
-      // The smoke reads this stack through --stack; endpoint or keys in the caller's environment
-      // would win over it there and point the proof at another server.
-      smoke: () => npm(["smoke", "--", "--stack", target.stack], withoutSmokeOverrides(process.env)),
-    },
-    (line) => console.log(line),
-  );
+  const steps = {
+    stopHasura: () => docker("stop"),
+    restore: () => restoreDatabase(url, from, tools),
+    startHasura: () => docker("start"),
+    waitHealthy: () => waitForHealthy(hasuraUrl, 120_000, () => {}),
+    applyMetadata: () => npm(["metadata", "--", "apply"], { ...process.env, HASURA_GRAPHQL_ENDPOINT: hasuraUrl, HASURA_GRAPHQL_ADMIN_SECRET: adminSecret }),
+    // The smoke reads this stack through --stack; endpoint or keys in the caller's environment
+    // would win over it there and point the proof at another server.
+    smoke: () => npm(["smoke", "--", "--stack", target.stack], withoutSmokeOverrides(process.env)),
+  };
+  // Ctrl-C while Hasura is stopped: start it again before leaving (pg_restore gets the same signal and
+  // its one transaction rolls back).
+  const onInterrupt = () => {
+    console.error(`Interrupted: starting ${container} again.`);
+    const restarted = runCommand("docker", ["start", container]);
+    if (restarted.code !== 0) console.error(`docker start ${container} failed: ${restarted.stderr.trim()}; start it by hand.`);
+    process.exit(130);
+  };
+  process.once("SIGINT", onInterrupt);
+  process.once("SIGTERM", onInterrupt);
+  try {
+    await restoreIntoStack(steps, (line) => console.log(line));
+  } finally {
+    process.removeListener("SIGINT", onInterrupt);
+    process.removeListener("SIGTERM", onInterrupt);
+  }
   console.log(`Restored ${values.from} into stack ${target.stack} in ${Math.round(performance.now() - started)} ms; metadata applied and the smoke passed.`);
   return 0;
 }

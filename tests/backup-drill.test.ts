@@ -86,6 +86,17 @@ describe("the restore drill (Debian's PostgreSQL 15 and its pg_dump)", () => {
     await expect(restoreDatabase(`${server.url}/app`, file)).rejects.toThrow(`${rolesFileOf(file)} is missing`);
     await expect(restoreDatabase(`${server.url}/app`, file)).rejects.toBeInstanceOf(BackupError);
   });
+
+  it("refuses a roles file with a psql meta-command pg_dumpall does not write, before running anything", async () => {
+    const { writeFileSync, existsSync } = await import("node:fs");
+    const dir = mkdtempSync(join(tmpdir(), "kh-backup-"));
+    const file = join(dir, "hostile.dump");
+    const marker = join(dir, "ran");
+    writeFileSync(file, "x");
+    writeFileSync(rolesFileOf(file), `\\restrict abc\nCREATE ROLE x;\n\\! touch ${marker}\n\\unrestrict abc\n`);
+    await expect(restoreDatabase(`${server.url}/app`, file, pgTools(DEBIAN_PG_BIN))).rejects.toThrow(`${rolesFileOf(file)} line 3 is a psql meta-command pg_dumpall does not write`);
+    expect(existsSync(marker)).toBe(false);
+  });
 });
 
 describe("the scheduled backup script (run with /bin/sh against Debian's PostgreSQL 15)", () => {

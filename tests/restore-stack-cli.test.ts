@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEBIAN_PG_BIN, startDebianPostgres, type DebianPostgres } from "../scripts/lib/debian-postgres.js";
 import { PROJECT_ROOT } from "../scripts/lib/project-root.js";
 import { withoutSmokeOverrides } from "../scripts/lib/stack-restore.js";
+import { prodKindeConfig, SECRET_KEYS } from "./support/fixtures.js";
 
 const exec = promisify(execFile);
 const ADMIN_SECRET = "recorded-admin-secret-0123456789abcdef";
@@ -32,7 +33,7 @@ async function sql(database: string, text: string): Promise<pg.QueryResult> {
 }
 
 /** Fakes that log `<tool> <args>` (and, for npm, its cwd and endpoint) to calls.log. */
-function writeFakes(outputs: Record<string, unknown>): string {
+function writeFakes(outputs: Record<string, unknown>, config: Record<string, { value: string; secret?: boolean }> = {}): string {
   const bin = mkdtempSync(join(tmpdir(), "kh-fakes-"));
   const log = join(work, "calls.log");
   const script = (name: string, body: string) => {
@@ -40,7 +41,8 @@ function writeFakes(outputs: Record<string, unknown>): string {
     chmodSync(join(bin, name), 0o755);
   };
   writeFileSync(join(bin, "outputs.json"), JSON.stringify(outputs));
-  script("pulumi", `case "$1" in version) echo v3.200.0;; config) echo '{}';; stack) cat "${bin}/outputs.json";; *) exit 3;; esac`);
+  writeFileSync(join(bin, "config.json"), JSON.stringify(config));
+  script("pulumi", `case "$1" in version) echo v3.200.0;; config) cat "${bin}/config.json";; stack) cat "${bin}/outputs.json";; *) exit 3;; esac`);
   script("docker", `echo "docker $*" >> "${log}"`);
   script("npm", `echo "npm $* cwd=$PWD endpoint=\${HASURA_GRAPHQL_ENDPOINT:-unset} secret=\${HASURA_GRAPHQL_ADMIN_SECRET:+set}" >> "${log}"`);
   return bin;
@@ -128,6 +130,42 @@ describe("backup and restore --stack (recorded pulumi, docker and npm; real Post
     expect(readFileSync(join(work, "keep.dump"), "utf8")).toBe("GOOD");
     expect(readFileSync(join(work, "keep.dump.roles.sql"), "utf8")).toBe("GOOD ROLES");
     expect(() => readFileSync(join(work, "keep.dump.partial"))).toThrow();
+  });
+
+  it("refuses a production stack without --production, before touching it", { timeout: 60_000 }, async () => {
+    writeFileSync(join(work, "calls.log"), "");
+    const prod = Object.fromEntries(Object.entries(prodKindeConfig()).map(([k, value]) => [`kinde-hasura:${k}`, { value, secret: SECRET_KEYS.includes(k) }]));
+    const refused = await cli("restore", ["--stack", "prod", "--from", "dev.dump", "--yes"], writeFakes(outputs(), prod));
+    expect(refused.code).toBe(2);
+    expect(refused.out).toContain("Stack prod is a production stack: restoring replaces its live data. Pass --production as well to go ahead");
+    expect(readFileSync(join(work, "calls.log"), "utf8")).toBe("");
+  });
+
+  it("on Ctrl-C during the restore, starts Hasura again and exits 130", { timeout: 60_000 }, async () => {
+    writeFileSync(join(work, "calls.log"), "");
+    // pg_restore that reads the dump as the real one does, but hangs in the restore itself.
+    const pgBin = mkdtempSync(join(tmpdir(), "kh-pgbin-"));
+    for (const tool of ["psql", "pg_dump", "pg_dumpall"]) writeFileSync(join(pgBin, tool), `#!/bin/sh\nexec ${DEBIAN_PG_BIN}/${tool} "$@"\n`);
+    writeFileSync(join(pgBin, "pg_restore"), `#!/bin/sh\n[ "$1" = --list ] && exec ${DEBIAN_PG_BIN}/pg_restore "$@"\nexec sleep 30\n`);
+    for (const tool of ["psql", "pg_dump", "pg_dumpall", "pg_restore"]) chmodSync(join(pgBin, tool), 0o755);
+    const { spawn } = await import("node:child_process");
+    const child = spawn(process.execPath, ["--import", join(PROJECT_ROOT, "node_modules/tsx/dist/esm/index.mjs"), join(PROJECT_ROOT, "scripts/restore.ts"), "--stack", "dev", "--from", "dev.dump", "--yes"], {
+      cwd: work,
+      env: { PATH: `${writeFakes(outputs())}:/usr/bin:/bin`, HOME: work, PG_BIN_DIR: pgBin },
+      // Its own process group: Ctrl-C in a terminal signals the whole group, pg_restore included.
+      detached: true,
+    });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const deadline = Date.now() + 30_000;
+    while (!out.includes("- restore") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(-(child.pid as number), "SIGINT");
+    expect(await exited).toBe(130);
+    expect(out).toContain("Interrupted: starting kinde-hasura-dev-hasura again.");
+    expect(readFileSync(join(work, "calls.log"), "utf8").trim().split("\n")).toEqual(["docker stop kinde-hasura-dev-hasura", "docker start kinde-hasura-dev-hasura"]);
   });
 
   it("drops the smoke's environment overrides and nothing else", () => {

@@ -4,7 +4,7 @@
 // pg_dump, so the dump matches its server; these functions use whichever tools they are given.
 // The password travels in PGPASSWORD, never in argv where `ps` would show it.
 import { spawn } from "node:child_process";
-import { renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { redactUrl } from "./postgres-url.js";
 
 export class BackupError extends Error {
@@ -113,6 +113,13 @@ export function checkBackupFiles(fromFile: string): string {
   if (!isFile(fromFile)) throw new BackupError(`${shown(fromFile)} does not exist or is not a file; pass --from <a file npm run backup wrote>`);
   const roles = rolesFileOf(fromFile);
   if (!isFile(roles)) throw new BackupError(`${shown(roles)} is missing: a backup is the dump and its roles file side by side`);
+  // psql runs the roles file: a meta-command such as \! would run a shell command on this machine.
+  // pg_dumpall writes only \restrict and \unrestrict (PostgreSQL's own guard, CVE-2025-8714) and \connect.
+  const lines = readFileSync(roles, "utf8").split("\n");
+  const metaLine = lines.findIndex((line) => /^\s*\\/.test(line) && !/^\\(restrict|unrestrict|connect) /.test(line));
+  if (metaLine >= 0) {
+    throw new BackupError(`${shown(roles)} line ${metaLine + 1} is a psql meta-command pg_dumpall does not write; refusing to run it (check where this backup came from)`);
+  }
   return roles;
 }
 
