@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { dockerNamePrefix } from "../infra/naming.js";
 import { BackupError, checkBackupFiles, pgTools, preflightRestore, restoreDatabase } from "./lib/backup.js";
 import { runCli } from "./lib/cli.js";
+import { databaseTarget } from "./lib/database-target.js";
 import { PROJECT } from "./lib/dev-stack.js";
 import { UsageError } from "./lib/env.js";
 import { fromCaller, PROJECT_ROOT } from "./lib/project-root.js";
@@ -18,7 +19,6 @@ import { waitForHealthy } from "./lib/smoke.js";
 import { readDeployedStack, StackReadError, stackSuperuserUrl } from "./lib/stack-reader.js";
 import { restoreIntoStack, StackRestoreError, withoutSmokeOverrides } from "./lib/stack-restore.js";
 import { ConfigError } from "./lib/stack-settings.js";
-import { databaseTarget } from "./lib/database-target.js";
 
 const USAGE = "usage: npm run restore -- [--stack <name> [--production]] --from <file> --yes   (without --stack: DATABASE_URL set)";
 
@@ -38,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
 
   if (target.kind === "url") {
     if (!values.yes) throw new UsageError(`Restoring replaces the data in ${redactUrl(target.url)}; pass --yes to go ahead`);
+    // The dump readable and the database answering, before the roles step changes anything.
+    await preflightRestore(target.url, from, tools);
     await restoreDatabase(target.url, from, tools);
     console.log(`Restored ${values.from} into ${redactUrl(target.url)} in ${Math.round(performance.now() - started)} ms.`);
     return 0;
