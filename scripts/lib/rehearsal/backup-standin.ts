@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { stopChild } from "./child-process.js";
 
 export class BackupStandIn {
   private child: ChildProcess | undefined;
@@ -54,12 +55,7 @@ export class BackupStandIn {
     }
   }
 
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once("exit", () => resolve());
-      child.kill("SIGTERM");
-    });
+  stop(): Promise<void> {
+    return stopChild(this.child);
   }
 }

@@ -3,10 +3,11 @@
 // `https://127.0.0.1:<port>` with Caddy's local CA (`tls internal`) instead of Let's Encrypt, and with
 // the upstream the container names resolved the way Docker's DNS would.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { caddyfile } from "../edge.js";
 import { freePort } from "../throwaway-postgres.js";
+import { stopChild } from "./child-process.js";
 
 export class CaddyStandIn {
   private child: ChildProcess | undefined;
@@ -51,15 +52,9 @@ export class CaddyStandIn {
       if (this.child.exitCode !== null || Date.now() > deadline) throw new Error(`caddy did not start: ${log.slice(-300)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    readFileSync(this.caFile);
   }
 
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once("exit", () => resolve());
-      child.kill("SIGTERM");
-    });
+  stop(): Promise<void> {
+    return stopChild(this.child);
   }
 }
