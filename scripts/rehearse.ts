@@ -7,7 +7,7 @@
 // It is a test double of the engine, Docker and Hasura, never a deploy.
 import { parseArgs } from "node:util";
 import { runCli } from "./lib/cli.js";
-import { UsageError } from "./lib/env.js";
+import { requireStackName, UsageError } from "./lib/env.js";
 import { fromCaller, inProject, PROJECT_ROOT } from "./lib/project-root.js";
 import { formatReport } from "./lib/rehearsal/report.js";
 import { RehearsalError, rehearse } from "./lib/rehearsal/rehearse.js";
@@ -16,7 +16,7 @@ const USAGE = "usage: npm run rehearse [-- --stack <name>] [--state-dir <path>]"
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { stack: { type: "string", default: "dev" }, "state-dir": { type: "string" } } });
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(values.stack)) throw new UsageError(`--stack must be a stack name such as dev or pr-42; got ${JSON.stringify(values.stack)}`);
+  requireStackName(values.stack, "--stack");
   if (values["state-dir"] !== undefined && values["state-dir"].trim() === "") throw new UsageError('--state-dir must name a folder; got ""');
   const report = await rehearse({
     projectRoot: PROJECT_ROOT,

@@ -2,13 +2,12 @@
 // Brings the dev stack up on the local Docker daemon, or tears it down. STACK=<name> picks another stack.
 import { runCli } from "./lib/cli.js";
 import { devStackDown, devStackUp, StackCommandError } from "./lib/dev-stack.js";
-import { UsageError } from "./lib/env.js";
+import { requireStackName, UsageError } from "./lib/env.js";
 import { PROJECT_ROOT } from "./lib/project-root.js";
 import { runCommand } from "./lib/shell.js";
 
 async function main([action, ...passThrough]: string[]): Promise<number> {
-  const stack = process.env.STACK ?? "dev";
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(stack)) throw new UsageError(`STACK must be a stack name such as dev or pr-42; got ${JSON.stringify(stack)}`);
+  const stack = requireStackName(process.env.STACK ?? "dev", "STACK");
   const options = { run: runCommand, env: process.env, repoRoot: PROJECT_ROOT, stack, passThrough, log: (line: string) => console.log(line) };
   if (action === "up") return devStackUp(options);
   if (action === "down") return devStackDown(options);

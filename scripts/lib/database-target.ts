@@ -1,12 +1,12 @@
 // Which database a backup or restore works on: a deployed stack (--stack) or DATABASE_URL, exactly one.
-import { UsageError } from "./env.js";
+import { requireStackName, UsageError } from "./env.js";
 
 export type DatabaseTarget = { kind: "stack"; stack: string } | { kind: "url"; url: string };
 
 export function databaseTarget(stack: string | undefined, env: NodeJS.ProcessEnv, what: string): DatabaseTarget {
   const url = env.DATABASE_URL?.trim() ?? "";
   if (stack !== undefined) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(stack)) throw new UsageError(`--stack must be a stack name such as dev or pr-42; got ${JSON.stringify(stack)}`);
+    requireStackName(stack, "--stack");
     if (url !== "") throw new UsageError("Both --stack and DATABASE_URL are set; pick one (unset DATABASE_URL to use the stack)");
     return { kind: "stack", stack };
   }
