@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { backupScript } from "../scripts/lib/backup-schedule.js";
 import type { BackupSettings } from "../scripts/lib/stack-settings.js";
 import { APP_DATABASE, POSTGRES_INTERNAL_PORT } from "./naming.js";
+import { stackVolume } from "./volume.js";
 
 export interface BackupArgs {
   /** Prefix of every Docker name, e.g. `kinde-hasura-prod`. */
@@ -31,12 +32,7 @@ export class Backup extends pulumi.ComponentResource {
 
   constructor(name: string, args: BackupArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kinde-hasura:index:Backup", name, {}, opts);
-    const protect = args.protectData ?? false;
-    const volume = new docker.Volume(
-      `${name}-data`,
-      { name: `${args.namePrefix}-backups`, labels: args.labels },
-      { parent: this, protect, retainOnDelete: protect },
-    );
+    const volume = stackVolume(this, name, { dockerName: `${args.namePrefix}-backups`, labels: args.labels, protect: args.protectData ?? false });
     const envs = pulumi
       .all([args.postgresHost, args.superuserPassword])
       .apply(([host, password]) => [

@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { caddyfile } from "../scripts/lib/edge.js";
+import { stackVolume } from "./volume.js";
 
 export interface EdgeArgs {
   /** Prefix of every Docker name, e.g. `kinde-hasura-prod`. */
@@ -31,9 +32,8 @@ export class Edge extends pulumi.ComponentResource {
   constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kinde-hasura:index:Edge", name, {}, opts);
     const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: this });
-    const protect = args.protectData ?? false;
     // Certificates and the ACME account live here (the image's /data); a new volume means new orders.
-    const data = new docker.Volume(`${name}-data`, { name: `${args.namePrefix}-caddy-data`, labels: args.labels }, { parent: this, protect, retainOnDelete: protect });
+    const data = stackVolume(this, name, { dockerName: `${args.namePrefix}-caddy-data`, labels: args.labels, protect: args.protectData ?? false });
     this.container = new docker.Container(
       name,
       {

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { majorVersion, parseImageReference } from "../scripts/lib/config-values.js";
 import { APP_DATABASE, POSTGRES_INTERNAL_PORT } from "./naming.js";
 import { loopbackPort, publishedPort } from "./ports.js";
+import { stackVolume } from "./volume.js";
 
 export interface PostgresArgs {
   /** Prefix of every Docker name, e.g. `kinde-hasura-dev`. */
@@ -39,13 +40,8 @@ export class Postgres extends pulumi.ComponentResource {
     // from under another stack's running container.
     const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: this });
 
-    const protect = args.protectData ?? false;
-    const volume = new docker.Volume(
-      `${name}-data`,
-      { name: `${args.namePrefix}-pgdata`, labels: args.labels },
-      // A replaced volume is an empty volume: production keeps its data through destroy and renames.
-      { parent: this, protect, retainOnDelete: protect },
-    );
+    // Production keeps its data through destroy and renames.
+    const volume = stackVolume(this, name, { dockerName: `${args.namePrefix}-pgdata`, labels: args.labels, protect: args.protectData ?? false });
 
     const envs = pulumi
       .all([args.superuserPassword])
