@@ -164,6 +164,13 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
     return "";
   };
 
+  /** A whole number from min to max written with no more digits than max has, else reported. */
+  const wholeNumber = (key: string, raw: string, min: number, max: number, rule: string): number | undefined => {
+    const n = Number(raw);
+    if (new RegExp(`^\\d{1,${String(max).length}}$`).test(raw) && n >= min && n <= max) return n;
+    fail(key, rule, raw);
+    return undefined;
+  };
   const bool = (key: keyof typeof DEFAULTS): boolean => {
     const raw = value(key);
     if (raw === "true" || raw === "false") return raw === "true";
@@ -231,9 +238,7 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
   const audienceValid = /^[\x21-\x7e]+$/.test(audience);
   if (!audienceValid) fail("kindeAudience", "a non-empty audience of printable characters without spaces such as hasura", audience);
 
-  const skewRaw = value("jwtAllowedSkew");
-  const allowedSkew = Number(skewRaw);
-  if (!/^\d{1,3}$/.test(skewRaw) || allowedSkew > MAX_ALLOWED_SKEW) fail("jwtAllowedSkew", `a whole number of seconds from 0 to ${MAX_ALLOWED_SKEW}`, skewRaw);
+  const allowedSkew = wholeNumber("jwtAllowedSkew", value("jwtAllowedSkew"), 0, MAX_ALLOWED_SKEW, `a whole number of seconds from 0 to ${MAX_ALLOWED_SKEW}`) ?? 0;
 
   const claimsRaw = value("kindeClaims");
   const claims: ClaimsMode = CLAIMS_MODES.includes(claimsRaw as ClaimsMode) ? (claimsRaw as ClaimsMode) : "namespace";
@@ -289,24 +294,19 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
     if (dailyRaw === "auto") dailyAt = production ? PRODUCTION_BACKUP_TIME : undefined;
     else if (/^([01]\d|2[0-3]):[0-5]\d$/.test(dailyRaw)) dailyAt = dailyRaw;
     else if (dailyRaw !== "off") fail("backupDailyAt", `"auto" (${PRODUCTION_BACKUP_TIME} UTC on production, off elsewhere), "off" or a UTC time such as 02:30`, dailyRaw);
-    const everyRaw = value("backupEveryHours").trim();
-    const everyHours = Number(everyRaw);
-    if (!/^\d{1,3}$/.test(everyRaw) || everyHours > MAX_BACKUP_EVERY_HOURS) fail("backupEveryHours", `0 (off) or a whole number of hours from 1 to ${MAX_BACKUP_EVERY_HOURS}`, everyRaw);
-    const retentionRaw = value("backupRetention").trim();
-    const retention = Number(retentionRaw);
-    if (!/^\d{1,3}$/.test(retentionRaw) || retention < 1 || retention > MAX_BACKUP_RETENTION) fail("backupRetention", `how many backups to keep, from 1 to ${MAX_BACKUP_RETENTION}`, retentionRaw);
+    const everyHours = wholeNumber("backupEveryHours", value("backupEveryHours").trim(), 0, MAX_BACKUP_EVERY_HOURS, `0 (off) or a whole number of hours from 1 to ${MAX_BACKUP_EVERY_HOURS}`);
+    const retention = wholeNumber("backupRetention", value("backupRetention").trim(), 1, MAX_BACKUP_RETENTION, `how many backups to keep, from 1 to ${MAX_BACKUP_RETENTION}`) ?? 1;
     const hostDirRaw = value("backupHostDir").trim();
     const hostDirProblem = backupHostDirProblem(hostDirRaw);
     if (hostDirProblem) fail("backupHostDir", hostDirProblem, hostDirRaw);
     const hostDir = hostDirProblem ? "" : normalHostDir(hostDirRaw);
-    const everyValid = /^\d{1,3}$/.test(everyRaw) && everyHours <= MAX_BACKUP_EVERY_HOURS;
-    const scheduled = dailyAt !== undefined || (everyValid && everyHours > 0);
+    const scheduled = dailyAt !== undefined || (everyHours ?? 0) > 0;
     if (!scheduled) {
       // Only when the schedule itself is valid: a bad interval is already reported.
-      if (hostDirRaw !== "" && everyValid && (dailyRaw === "auto" || dailyRaw === "off")) problems.push(`${name("backupHostDir")} is set but no backups are scheduled; set ${name("backupDailyAt")} or ${name("backupEveryHours")} too, or remove backupHostDir`);
+      if (hostDirRaw !== "" && everyHours !== undefined && (dailyRaw === "auto" || dailyRaw === "off")) problems.push(`${name("backupHostDir")} is set but no backups are scheduled; set ${name("backupDailyAt")} or ${name("backupEveryHours")} too, or remove backupHostDir`);
       return undefined;
     }
-    return { ...(dailyAt ? { dailyAt } : {}), ...(everyHours > 0 ? { everyHours } : {}), retention, ...(hostDir ? { hostDir } : {}) };
+    return { ...(dailyAt ? { dailyAt } : {}), ...(everyHours ? { everyHours } : {}), retention, ...(hostDir ? { hostDir } : {}) };
   };
   const backup = backupSettings();
   const hasuraImage = image("hasuraImage", "hasura/graphql-engine", "hasura/graphql-engine:v2.48.16", 2);
