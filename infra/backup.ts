@@ -1,8 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { backupScript } from "../scripts/lib/backup-schedule.js";
-import type { BackupSettings } from "../scripts/lib/stack-settings.js";
-import { APP_DATABASE, POSTGRES_INTERNAL_PORT } from "./naming.js";
+import { backupScript } from "../core/backup-schedule.js";
+import type { BackupSettings } from "../core/settings/stack-settings.js";
+import { APP_DATABASE, POSTGRES_INTERNAL_PORT } from "../core/naming.js";
 import { stackVolume } from "./volume.js";
 
 export interface BackupArgs {
@@ -22,7 +22,7 @@ export interface BackupArgs {
 }
 
 /**
- * Scheduled backups: a container of the stack's Postgres image running scripts/lib/backup-schedule.ts
+ * Scheduled backups: a container of the stack's Postgres image running core/backup-schedule.ts
  * (the image has no cron), writing to the `<prefix>-backups` volume and, with hostDir, also to a host
  * directory for an off-host shipper. Nothing is published; it reaches Postgres over the stack network.
  */

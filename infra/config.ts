@@ -1,8 +1,8 @@
 // Reads the stack's configuration from Pulumi once, before any resource exists, and hands the
-// components typed values. Validation itself lives in scripts/lib/stack-settings.ts so the smoke
+// components typed values. Validation itself lives in core/settings/stack-settings.ts so the smoke
 // test and token CLI judge a stack exactly as the program does.
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, parseStackSettings, type StackSettings } from "../scripts/lib/stack-settings.js";
+import { ConfigError, parseStackSettings, type StackSettings } from "../core/settings/stack-settings.js";
 
 /** The stack's settings, with every configured credential already wrapped as a Pulumi secret. */
 export interface StackConfig extends Omit<StackSettings, "secrets"> {

@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { caddyfile } from "../scripts/lib/edge.js";
+import { caddyfile } from "../core/caddyfile.js";
 import { stackVolume } from "./volume.js";
 
 export interface EdgeArgs {
@@ -23,7 +23,7 @@ export interface EdgeArgs {
 /**
  * The public TLS edge: Caddy with automatic HTTPS, the only container published beyond loopback (80
  * for the ACME challenge and the redirect, 443), serving /v1/graphql and /healthz only
- * (scripts/lib/edge.ts). A changed Caddyfile replaces the container (uploads force replacement).
+ * (core/caddyfile.ts). A changed Caddyfile replaces the container (uploads force replacement).
  */
 export class Edge extends pulumi.ComponentResource {
   public readonly url: string;

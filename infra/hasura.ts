@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { HASURA_INTERNAL_PORT, LOOPBACK } from "./naming.js";
+import { HASURA_INTERNAL_PORT, LOOPBACK } from "../core/naming.js";
 import { loopbackPort, publishedPort } from "./ports.js";
 
 export interface HasuraArgs {
@@ -14,7 +14,7 @@ export interface HasuraArgs {
   /** Connection URL as the least-privilege `hasura` role, for the metadata catalog and the `default` source. */
   databaseUrl: pulumi.Output<string>;
   adminSecret: pulumi.Output<string>;
-  /** HASURA_GRAPHQL_JWT_SECRET as JSON (scripts/lib/jwt-policy.ts builds it). */
+  /** HASURA_GRAPHQL_JWT_SECRET as JSON (core/jwt-policy.ts builds it). */
   jwtSecret: pulumi.Input<string>;
   /** Serve /console (and the APIs it needs). Default false. */
   console?: boolean;

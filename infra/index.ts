@@ -17,18 +17,18 @@
 //   - with a backup schedule (daily on production by default), a backup container and its volume;
 //   - with publicHost, a Caddy TLS edge: the only container published beyond loopback;
 //   - unless smokeOnUp is false (default off in production), the smoke test as a deployment gate.
-// Configuration is validated as a whole before the first resource (scripts/lib/stack-settings.ts,
+// Configuration is validated as a whole before the first resource (core/settings/stack-settings.ts,
 // called by infra/config.ts).
 import * as pulumi from "@pulumi/pulumi";
-import { hasuraJwtSecret, signingPolicy } from "../scripts/lib/jwt-policy.js";
-import { postgresUrl } from "../scripts/lib/postgres-url.js";
+import { hasuraJwtSecret, signingPolicy } from "../core/jwt-policy.js";
+import { postgresUrl } from "../core/postgres-url.js";
 import { loadStackConfig } from "./config.js";
 import { Backup } from "./backup.js";
 import { Credentials } from "./credentials.js";
 import { Edge } from "./edge.js";
 import { HasuraDatabase } from "./database.js";
 import { Hasura } from "./hasura.js";
-import { APP_DATABASE, dockerNamePrefix, HASURA_DB_ROLE, HASURA_INTERNAL_PORT, LOOPBACK, POSTGRES_INTERNAL_PORT, stackLabels } from "./naming.js";
+import { APP_DATABASE, dockerNamePrefix, HASURA_DB_ROLE, HASURA_INTERNAL_PORT, LOOPBACK, POSTGRES_INTERNAL_PORT, stackLabels } from "../core/naming.js";
 import { StackNetwork } from "./network.js";
 import { Postgres } from "./postgres.js";
 import { ScriptStep } from "./script-step.js";

@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { majorVersion, parseImageReference } from "../scripts/lib/config-values.js";
-import { APP_DATABASE, POSTGRES_INTERNAL_PORT } from "./naming.js";
+import { majorVersion, parseImageReference } from "../core/settings/config-values.js";
+import { APP_DATABASE, POSTGRES_INTERNAL_PORT } from "../core/naming.js";
 import { loopbackPort, publishedPort } from "./ports.js";
 import { stackVolume } from "./volume.js";
 

@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { hashDirectory } from "../scripts/lib/content-hash.js";
-import { inProject } from "../scripts/lib/project-root.js";
+import { hashDirectory } from "../core/content-hash.js";
+import { inProject } from "../core/project-root.js";
 
 export interface ScriptStepArgs {
   /** The script and its arguments, relative to the project root, e.g. `scripts/migrate.ts up`. */

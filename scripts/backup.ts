@@ -4,14 +4,14 @@
 // they must not be older than the server. --stack reads the stack's port and superuser password
 // through the Pulumi CLI.
 import { parseArgs } from "node:util";
-import { BackupError, backupDatabase, pgTools } from "./lib/backup.js";
-import { runCli } from "./lib/cli.js";
-import { databaseTarget } from "./lib/database-target.js";
-import { UsageError } from "./lib/env.js";
-import { fromCaller, PROJECT_ROOT } from "./lib/project-root.js";
-import { runCommand } from "./lib/shell.js";
-import { readDeployedStack, StackReadError, stackSuperuserUrl } from "./lib/stack-reader.js";
-import { ConfigError } from "./lib/stack-settings.js";
+import { BackupError, backupDatabase, pgTools } from "./lib/db/backup.js";
+import { runCli } from "./lib/cli/run-cli.js";
+import { databaseTarget } from "./lib/db/database-target.js";
+import { UsageError } from "./lib/cli/env.js";
+import { fromCaller, PROJECT_ROOT } from "../core/project-root.js";
+import { runCommand } from "./lib/cli/shell.js";
+import { readDeployedStack, StackReadError, stackSuperuserUrl } from "./lib/stacks/stack-reader.js";
+import { ConfigError } from "../core/settings/stack-settings.js";
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { out: { type: "string" }, stack: { type: "string" } } });

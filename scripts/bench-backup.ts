@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { backupDatabase, pgTools, restoreDatabase } from "./lib/backup.js";
-import { DEBIAN_PG_BIN, startDebianPostgres } from "./lib/debian-postgres.js";
-import { migrateUp, readMigrations } from "./lib/migrations.js";
-import { PROJECT_ROOT } from "./lib/project-root.js";
+import { backupDatabase, pgTools, restoreDatabase } from "./lib/db/backup.js";
+import { DEBIAN_PG_BIN, startDebianPostgres } from "./lib/db/debian-postgres.js";
+import { migrateUp, readMigrations } from "./lib/db/migrations.js";
+import { PROJECT_ROOT } from "../core/project-root.js";
 
 const USAGE = "usage: npm run bench:backup [-- --sizes 10000,100000]";
 

@@ -2,9 +2,9 @@
 // Fetches the JWKS at $JWKS_URL from this machine before Hasura starts, because Hasura exits when its
 // first JWKS fetch fails: a wrong URL or an identity-provider outage then shows as this step's
 // one-line error, not as a container that never becomes healthy. Says whether Hasura will refresh the keys.
-import { runCli } from "./lib/cli.js";
-import { requireEnv, UsageError } from "./lib/env.js";
-import { checkJwks, describeRefresh, JwksError } from "./lib/jwks.js";
+import { runCli } from "./lib/cli/run-cli.js";
+import { requireEnv, UsageError } from "./lib/cli/env.js";
+import { checkJwks, describeRefresh, JwksError } from "./lib/kinde/jwks.js";
 
 async function main(argv: string[]): Promise<number> {
   if (argv.length !== 1 || argv[0] !== "check") throw new UsageError(`expected one command, check; got ${JSON.stringify(argv.join(" "))}`);

@@ -4,14 +4,14 @@
 //   diff   show how the live server's metadata differs from the files
 //   check  validate the files against the database at $DATABASE_URL (after migrations)
 import { parseArgs } from "node:util";
-import { connectDatabase, DatabaseConnectError } from "./lib/db-connect.js";
-import { runCli } from "./lib/cli.js";
-import { requireEnv } from "./lib/env.js";
-import { applyMetadata, exportMetadata, HasuraError } from "./lib/hasura-client.js";
-import { checkMetadata } from "./lib/metadata-check.js";
-import { diffMetadata } from "./lib/metadata-diff.js";
-import { loadMetadata, MetadataError, replaceMetadataBody } from "./lib/metadata.js";
-import { fromCaller, inProject } from "./lib/project-root.js";
+import { connectDatabase, DatabaseConnectError } from "./lib/db/connect.js";
+import { runCli } from "./lib/cli/run-cli.js";
+import { requireEnv } from "./lib/cli/env.js";
+import { applyMetadata, exportMetadata, HasuraError } from "./lib/hasura/client.js";
+import { checkMetadata } from "./lib/hasura/metadata-check.js";
+import { diffMetadata } from "./lib/hasura/metadata-diff.js";
+import { loadMetadata, MetadataError, replaceMetadataBody } from "./lib/hasura/metadata.js";
+import { fromCaller, inProject } from "../core/project-root.js";
 
 const USAGE = "usage: npm run metadata -- build | apply | diff | check  [--dir metadata]";
 

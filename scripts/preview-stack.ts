@@ -1,11 +1,11 @@
 // npm run preview-stack -- up --name pr-42 | down --name pr-42 | list | prune [--older-than 3d]
 import { parseArgs } from "node:util";
-import { runCli } from "./lib/cli.js";
-import { StackCommandError } from "./lib/dev-stack.js";
-import { UsageError } from "./lib/env.js";
-import { PROJECT_ROOT } from "./lib/project-root.js";
-import { previewDown, previewList, previewPrune, previewUp } from "./lib/preview-stacks.js";
-import { runCommand } from "./lib/shell.js";
+import { runCli } from "./lib/cli/run-cli.js";
+import { StackCommandError } from "./lib/stacks/dev-stack.js";
+import { UsageError } from "./lib/cli/env.js";
+import { PROJECT_ROOT } from "../core/project-root.js";
+import { previewDown, previewList, previewPrune, previewUp } from "./lib/stacks/preview-stacks.js";
+import { runCommand } from "./lib/cli/shell.js";
 
 const USAGE = "usage: npm run preview-stack -- up --name pr-<N> | down --name pr-<N> | list | prune [--older-than 3d]";
 

@@ -6,9 +6,9 @@
 // .rehearsal/<stack>/ (git-ignored; secrets encrypted), so a second rehearsal runs only what changed.
 // It is a test double of the engine, Docker and Hasura, never a deploy.
 import { parseArgs } from "node:util";
-import { runCli } from "./lib/cli.js";
-import { requireStackName, UsageError } from "./lib/env.js";
-import { fromCaller, inProject, PROJECT_ROOT } from "./lib/project-root.js";
+import { runCli } from "./lib/cli/run-cli.js";
+import { requireStackName, UsageError } from "./lib/cli/env.js";
+import { fromCaller, inProject, PROJECT_ROOT } from "../core/project-root.js";
 import { formatReport } from "./lib/rehearsal/report.js";
 import { RehearsalError, rehearse } from "./lib/rehearsal/rehearse.js";
 

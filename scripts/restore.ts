@@ -3,22 +3,22 @@
 // Restores a backup made by npm run backup (or the backup container): its roles (existing ones and
 // their passwords kept), then the dump in one transaction, replacing the objects it holds. Refused
 // without --yes: it overwrites data. With --stack it also stops Hasura for the restore, starts it
-// after, applies the metadata and runs the smoke (scripts/lib/stack-restore.ts); a production stack
+// after, applies the metadata and runs the smoke (scripts/lib/stacks/stack-restore.ts); a production stack
 // needs --production as well. With DATABASE_URL those steps are yours (README, restore).
 import { parseArgs } from "node:util";
-import { dockerNamePrefix } from "../infra/naming.js";
-import { BackupError, checkBackupFiles, pgTools, preflightRestore, restoreDatabase } from "./lib/backup.js";
-import { runCli } from "./lib/cli.js";
-import { databaseTarget } from "./lib/database-target.js";
-import { PROJECT } from "./lib/dev-stack.js";
-import { UsageError } from "./lib/env.js";
-import { fromCaller, PROJECT_ROOT } from "./lib/project-root.js";
-import { redactUrl } from "./lib/postgres-url.js";
-import { runCommand } from "./lib/shell.js";
-import { waitForHealthy } from "./lib/smoke.js";
-import { readDeployedStack, StackReadError, stackSuperuserUrl } from "./lib/stack-reader.js";
-import { restoreIntoStack, StackRestoreError, withoutSmokeOverrides } from "./lib/stack-restore.js";
-import { ConfigError } from "./lib/stack-settings.js";
+import { dockerNamePrefix } from "../core/naming.js";
+import { BackupError, checkBackupFiles, pgTools, preflightRestore, restoreDatabase } from "./lib/db/backup.js";
+import { runCli } from "./lib/cli/run-cli.js";
+import { databaseTarget } from "./lib/db/database-target.js";
+import { PROJECT } from "./lib/stacks/dev-stack.js";
+import { UsageError } from "./lib/cli/env.js";
+import { fromCaller, PROJECT_ROOT } from "../core/project-root.js";
+import { redactUrl } from "../core/postgres-url.js";
+import { runCommand } from "./lib/cli/shell.js";
+import { waitForHealthy } from "./lib/smoke/smoke.js";
+import { readDeployedStack, StackReadError, stackSuperuserUrl } from "./lib/stacks/stack-reader.js";
+import { restoreIntoStack, StackRestoreError, withoutSmokeOverrides } from "./lib/stacks/stack-restore.js";
+import { ConfigError } from "../core/settings/stack-settings.js";
 
 const USAGE = "usage: npm run restore -- [--stack <name> [--production]] --from <file> --yes   (without --stack: DATABASE_URL set)";
 

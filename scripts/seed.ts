@@ -3,12 +3,12 @@
 // transaction. Never on production: `pulumi up` runs no seed step there, and --stack naming a
 // production stack is refused.
 import { parseArgs } from "node:util";
-import { runCli } from "./lib/cli.js";
-import { connectDatabase, DatabaseConnectError } from "./lib/db-connect.js";
-import { isProductionStack } from "./lib/dev-stack.js";
-import { requireEnv, UsageError } from "./lib/env.js";
-import { fromCaller, inProject, PROJECT_ROOT } from "./lib/project-root.js";
-import { applySeeds, readSeeds, SeedError } from "./lib/seeds.js";
+import { runCli } from "./lib/cli/run-cli.js";
+import { connectDatabase, DatabaseConnectError } from "./lib/db/connect.js";
+import { isProductionStack } from "./lib/stacks/dev-stack.js";
+import { requireEnv, UsageError } from "./lib/cli/env.js";
+import { fromCaller, inProject, PROJECT_ROOT } from "../core/project-root.js";
+import { applySeeds, readSeeds, SeedError } from "./lib/db/seeds.js";
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { dir: { type: "string" }, stack: { type: "string" } } });

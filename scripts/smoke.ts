@@ -5,17 +5,17 @@
 // allowed checks use a real Kinde token: SMOKE_TOKEN, else one fetched for the smoke M2M application
 // (KINDE_DOMAIN, SMOKE_KINDE_CLIENT_ID, SMOKE_KINDE_CLIENT_SECRET, or the stack's kindeSmokeClient*).
 import { parseArgs } from "node:util";
-import { UsageError } from "./lib/env.js";
-import { PROJECT_ROOT } from "./lib/project-root.js";
-import { runCli } from "./lib/cli.js";
-import { HeaderValueError } from "./lib/graphql.js";
-import { checkJwks, describeRefresh } from "./lib/jwks.js";
-import { runCommand } from "./lib/shell.js";
-import { KindeTokenError } from "./lib/kinde-token.js";
-import { realKindeToken, resolveStack, smokeTargetOf } from "./lib/smoke-target.js";
-import { runSmoke, SmokeError, summarize } from "./lib/smoke.js";
-import { StackReadError } from "./lib/stack-reader.js";
-import { ConfigError } from "./lib/stack-settings.js";
+import { UsageError } from "./lib/cli/env.js";
+import { PROJECT_ROOT } from "../core/project-root.js";
+import { runCli } from "./lib/cli/run-cli.js";
+import { HeaderValueError } from "./lib/http/graphql.js";
+import { checkJwks, describeRefresh } from "./lib/kinde/jwks.js";
+import { runCommand } from "./lib/cli/shell.js";
+import { KindeTokenError } from "./lib/kinde/m2m-token.js";
+import { realKindeToken, resolveStack, smokeTargetOf } from "./lib/smoke/target.js";
+import { runSmoke, SmokeError, summarize } from "./lib/smoke/smoke.js";
+import { StackReadError } from "./lib/stacks/stack-reader.js";
+import { ConfigError } from "../core/settings/stack-settings.js";
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({

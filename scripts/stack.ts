@@ -1,10 +1,10 @@
 // npm run up [-- <pulumi up flags>] | npm run down [-- <pulumi destroy flags>]
 // Brings the dev stack up on the local Docker daemon, or tears it down. STACK=<name> picks another stack.
-import { runCli } from "./lib/cli.js";
-import { devStackDown, devStackUp, StackCommandError } from "./lib/dev-stack.js";
-import { requireStackName, UsageError } from "./lib/env.js";
-import { PROJECT_ROOT } from "./lib/project-root.js";
-import { runCommand } from "./lib/shell.js";
+import { runCli } from "./lib/cli/run-cli.js";
+import { devStackDown, devStackUp, StackCommandError } from "./lib/stacks/dev-stack.js";
+import { requireStackName, UsageError } from "./lib/cli/env.js";
+import { PROJECT_ROOT } from "../core/project-root.js";
+import { runCommand } from "./lib/cli/shell.js";
 
 async function main([action, ...passThrough]: string[]): Promise<number> {
   const stack = requireStackName(process.env.STACK ?? "dev", "STACK");

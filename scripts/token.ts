@@ -2,13 +2,13 @@
 // Prints a dev access token that the stack's Hasura accepts, for local frontends and curl. Only for
 // local signing mode stacks: a Kinde-mode stack trusts Kinde alone, and production stacks are refused.
 import { parseArgs } from "node:util";
-import { UsageError } from "./lib/env.js";
-import { PROJECT_ROOT } from "./lib/project-root.js";
-import { runCli } from "./lib/cli.js";
-import { runCommand } from "./lib/shell.js";
-import { devToken, resolveStack } from "./lib/smoke-target.js";
-import { StackReadError } from "./lib/stack-reader.js";
-import { ConfigError } from "./lib/stack-settings.js";
+import { UsageError } from "./lib/cli/env.js";
+import { PROJECT_ROOT } from "../core/project-root.js";
+import { runCli } from "./lib/cli/run-cli.js";
+import { runCommand } from "./lib/cli/shell.js";
+import { devToken, resolveStack } from "./lib/smoke/target.js";
+import { StackReadError } from "./lib/stacks/stack-reader.js";
+import { ConfigError } from "../core/settings/stack-settings.js";
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { sub: { type: "string" }, stack: { type: "string" }, ttl: { type: "string", default: "1h" } } });

@@ -7,10 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { backupDatabase, BackupError, pgTools, restoreDatabase, rolesFileOf } from "../scripts/lib/backup.js";
-import { migrateUp, readMigrations, syncHasuraCliState } from "../scripts/lib/migrations.js";
-import { applySeeds, readSeeds } from "../scripts/lib/seeds.js";
-import { DEBIAN_PG_BIN, startDebianPostgres, type DebianPostgres } from "../scripts/lib/debian-postgres.js";
+import { backupDatabase, BackupError, pgTools, restoreDatabase, rolesFileOf } from "../scripts/lib/db/backup.js";
+import { migrateUp, readMigrations, syncHasuraCliState } from "../scripts/lib/db/migrations.js";
+import { applySeeds, readSeeds } from "../scripts/lib/db/seeds.js";
+import { DEBIAN_PG_BIN, startDebianPostgres, type DebianPostgres } from "../scripts/lib/db/debian-postgres.js";
 
 let server: DebianPostgres;
 beforeAll(async () => {
@@ -119,7 +119,7 @@ describe("the scheduled backup script (run with /bin/sh against Debian's Postgre
     }
     // Not one of the script's backups: it neither counts towards retention nor gets deleted.
     writeFileSync(join(dir, "zz-hand-copied.dump"), "mine");
-    const out = await sh((await import("../scripts/lib/backup-schedule.js")).backupScript({ dailyAt: "03:00", retention: 3 }), { ...pgEnv(), BACKUP_DIR: dir, BACKUP_ONCE: "1" });
+    const out = await sh((await import("../core/backup-schedule.js")).backupScript({ dailyAt: "03:00", retention: 3 }), { ...pgEnv(), BACKUP_DIR: dir, BACKUP_ONCE: "1" });
     expect(out).toMatch(/^backup \d{4}-\d\d-\d\dT\d{6}Z\.dump \d+ bytes in \d+ s, keeping 3\n$/);
     const files = readdirSync(dir).sort();
     expect(files.filter((f) => /^\d{4}.*Z\.dump$/.test(f))).toHaveLength(3);
@@ -140,7 +140,7 @@ describe("the scheduled backup script (run with /bin/sh against Debian's Postgre
     await withClient("postgres", (c) => c.query("CREATE DATABASE scheduled").then(() => c.query("CREATE DATABASE scheduled_restored")));
     await withClient("scheduled", (c) => c.query("CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes SELECT i, 'note ' || i FROM generate_series(1, 50) AS i"));
     const dir = mkdtempSync(join(tmpdir(), "kh-backups-"));
-    const { backupScript } = await import("../scripts/lib/backup-schedule.js");
+    const { backupScript } = await import("../core/backup-schedule.js");
     await sh(backupScript({ dailyAt: "03:00", retention: 2 }), { ...pgEnv(), PGDATABASE: "scheduled", BACKUP_DIR: dir, BACKUP_ONCE: "1" });
     const dump = readdirSync(dir).find((f) => f.endsWith(".dump"));
     expect(dump).toBeDefined();
@@ -156,7 +156,7 @@ describe("the scheduled backup script (run with /bin/sh against Debian's Postgre
     // Two old backups and retention 1: a prune that ran after the failure would delete one.
     writeFileSync(join(dir, "2026-01-01T030000Z.dump"), "old");
     writeFileSync(join(dir, "2026-01-02T030000Z.dump"), "old");
-    const { backupScript } = await import("../scripts/lib/backup-schedule.js");
+    const { backupScript } = await import("../core/backup-schedule.js");
     // A database that does not exist: pg_dump fails after the script has started the backup.
     const failed = sh(backupScript({ everyHours: 1, retention: 1 }), { ...pgEnv(), PGDATABASE: "no_such_db", BACKUP_DIR: dir, BACKUP_ONCE: "1" });
     await expect(failed).rejects.toMatchObject({ code: 1 });
@@ -174,7 +174,7 @@ describe("the scheduled backup script (run with /bin/sh against Debian's Postgre
     mkdirSync(fakeBin, { recursive: true });
     writeFileSync(join(fakeBin, "cp"), '#!/bin/sh\ncase "$1" in *.roles.sql) exec /bin/cp "$@";; esac\necho "cp: No space left on device" >&2; exit 1\n');
     chmodSync(join(fakeBin, "cp"), 0o755);
-    const { backupScript } = await import("../scripts/lib/backup-schedule.js");
+    const { backupScript } = await import("../core/backup-schedule.js");
     const out = await sh(backupScript({ everyHours: 1, retention: 1 }), {
       ...pgEnv(),
       PATH: `${fakeBin}:${DEBIAN_PG_BIN}:/usr/bin:/bin`,
@@ -190,7 +190,7 @@ describe("the scheduled backup script (run with /bin/sh against Debian's Postgre
 
   it("waits until the sooner of the next daily UTC time and the interval since the newest backup or attempt", async () => {
     const { utimesSync, writeFileSync } = await import("node:fs");
-    const { backupScript } = await import("../scripts/lib/backup-schedule.js");
+    const { backupScript } = await import("../core/backup-schedule.js");
     const at = (iso: string) => String(Date.parse(iso) / 1000);
     const emptyDir = mkdtempSync(join(tmpdir(), "kh-backups-"));
     const wait = async (s: Parameters<typeof backupScript>[0], now: string, dir = emptyDir) =>
@@ -214,7 +214,7 @@ describe("the scheduled backup script (run with /bin/sh against Debian's Postgre
   it("in its loop: a failed backup is logged and retried an interval later, and TERM ends it with no orphan sleep", { timeout: 30_000 }, async () => {
     const { spawn, execFileSync } = await import("node:child_process");
     const dir = mkdtempSync(join(tmpdir(), "kh-backups-"));
-    const { backupScript } = await import("../scripts/lib/backup-schedule.js");
+    const { backupScript } = await import("../core/backup-schedule.js");
     // 7 h: a sleep of 25200 s that no other process here would be running.
     const child = spawn("/bin/sh", ["-c", backupScript({ everyHours: 7, retention: 2 })], {
       env: { ...process.env, PATH: `${DEBIAN_PG_BIN}:${process.env.PATH}`, ...pgEnv(), PGDATABASE: "no_such_db", BACKUP_DIR: dir },

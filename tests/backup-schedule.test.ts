@@ -3,7 +3,7 @@
 // tests/backup-drill.test.ts.
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it, vi } from "vitest";
-import { ConfigError, parseStackSettings } from "../scripts/lib/stack-settings.js";
+import { ConfigError, parseStackSettings } from "../core/settings/stack-settings.js";
 import { prodKindeConfig, rsaKeyPair, SECRET_KEYS, devConfig } from "./support/fixtures.js";
 import { containerEnv, isSecretValue, runProgram } from "./support/pulumi-program.js";
 

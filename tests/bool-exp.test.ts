@@ -1,7 +1,7 @@
 // The filter-to-SQL translation against a real PostgreSQL: each operator selects exactly the rows
 // Hasura's semantics say it should.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { boolExpToSql } from "../scripts/lib/bool-exp.js";
+import { boolExpToSql } from "../scripts/lib/hasura/bool-exp.js";
 import { freshDatabase, type TestDatabase } from "./support/database.js";
 
 let db: TestDatabase;

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, utimesSync, writeFileSync, mkdirSync, renameSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { hashDirectory } from "../scripts/lib/content-hash.js";
+import { hashDirectory } from "../core/content-hash.js";
 
 function copyOfMigrations(): string {
   const dir = join(mkdtempSync(join(tmpdir(), "kh-hash-")), "default");

@@ -6,9 +6,9 @@ import { createCipheriv, pbkdf2Sync, randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DEV_PASSPHRASE, devStackDown, devStackUp, pulumiEnvironment, StackCommandError } from "../scripts/lib/dev-stack.js";
-import { PROJECT_ROOT } from "../scripts/lib/project-root.js";
-import type { Runner } from "../scripts/lib/shell.js";
+import { DEV_PASSPHRASE, devStackDown, devStackUp, pulumiEnvironment, StackCommandError } from "../scripts/lib/stacks/dev-stack.js";
+import { PROJECT_ROOT } from "../core/project-root.js";
+import type { Runner } from "../scripts/lib/cli/shell.js";
 import { pulumiLines, recordingRunner, type Call } from "./support/recording-runner.js";
 
 function options(run: Runner, env: NodeJS.ProcessEnv = {}) {

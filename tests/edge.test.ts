@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { request } from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { caddyfile, HSTS } from "../scripts/lib/edge.js";
+import { caddyfile, HSTS } from "../core/caddyfile.js";
 import { startCaddy, type RunningCaddy } from "./support/caddy.js";
 
 interface Seen {

@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { enginePwdMain, pathsInCommand, readProjectFile } from "../scripts/lib/engine-pwd.js";
-import { PROJECT_ROOT } from "../scripts/lib/project-root.js";
+import { enginePwdMain, pathsInCommand, readProjectFile } from "../scripts/lib/stacks/engine-pwd.js";
+import { PROJECT_ROOT } from "../core/project-root.js";
 import { devConfig, rsaKeyPair, SECRET_KEYS } from "./support/fixtures.js";
 import { runProgram, type ProgramRun } from "./support/pulumi-program.js";
 

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { HASURA_AUDIENCE } from "../kindeSrc/environment/workflows/hasuraSession.js";
-import { DEFAULTS, KINDE_WORKFLOW_AUDIENCE, parseStackSettings } from "../scripts/lib/stack-settings.js";
+import { DEFAULTS, KINDE_WORKFLOW_AUDIENCE, parseStackSettings } from "../core/settings/stack-settings.js";
 import { rsaKeyPair } from "./support/fixtures.js";
 
 const secrets = {

@@ -3,10 +3,10 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { applyMetadata, exportMetadata, HasuraError, metadataRequest } from "../scripts/lib/hasura-client.js";
-import { diffMetadata } from "../scripts/lib/metadata-diff.js";
-import { loadMetadata, replaceMetadataBody } from "../scripts/lib/metadata.js";
-import { freePort } from "../scripts/lib/throwaway-postgres.js";
+import { applyMetadata, exportMetadata, HasuraError, metadataRequest } from "../scripts/lib/hasura/client.js";
+import { diffMetadata } from "../scripts/lib/hasura/metadata-diff.js";
+import { loadMetadata, replaceMetadataBody } from "../scripts/lib/hasura/metadata.js";
+import { freePort } from "../scripts/lib/db/throwaway-postgres.js";
 import { RECORDED, recordedHasura, type RecordedHasura } from "./support/recorded-hasura.js";
 
 const ADMIN_SECRET = "recorded-admin-secret-0123456789abcdef";

@@ -1,8 +1,8 @@
 // `npm run kinde -- ensure` through Kinde's own SDK against recorded Kinde management API responses
 // (shapes from the SDK's types.gen.d.ts at 0.18.0), served from 127.0.0.1. No Kinde account involved.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { authenticateKinde, connectKinde, ensureKinde, KindeSetupError } from "../scripts/lib/kinde-ensure.js";
-import { kindeSdk } from "../scripts/lib/kinde-sdk.js";
+import { authenticateKinde, connectKinde, ensureKinde, KindeSetupError } from "../scripts/lib/kinde/ensure.js";
+import { kindeSdk } from "../scripts/lib/kinde/sdk.js";
 import { recordedHasura as recordedServer, type ReceivedRequest, type RecordedAnswer, type RecordedHasura } from "./support/recorded-hasura.js";
 
 const FRONTEND = { clientId: "spa_0123456789", label: "front-end application (kindeAppClientId)" };

@@ -1,8 +1,8 @@
 // The smoke test's real Kinde token: the client-credentials request it sends and how it reads the
 // answer, against recorded Kinde token endpoint responses served from 127.0.0.1.
 import { afterEach, describe, expect, it } from "vitest";
-import { fetchClientCredentialsToken, kindeTokenUrl } from "../scripts/lib/kinde-token.js";
-import { realKindeToken, type ResolvedStack } from "../scripts/lib/smoke-target.js";
+import { fetchClientCredentialsToken, kindeTokenUrl } from "../scripts/lib/kinde/m2m-token.js";
+import { realKindeToken, type ResolvedStack } from "../scripts/lib/smoke/target.js";
 import { recordedHasura as recordedServer, type RecordedHasura } from "./support/recorded-hasura.js";
 
 let server: RecordedHasura | undefined;

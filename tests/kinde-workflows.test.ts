@@ -2,7 +2,7 @@
 // (kinde-oss/infrastructure lib/main.test.ts): the helpers call kinde.<token>.setCustomClaim(name, value).
 // Type-checked by kindeSrc/tsconfig.json (bundler resolution, as Kinde builds workflows).
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { userTokenClaims } from "../scripts/lib/jwt-policy.js";
+import { userTokenClaims } from "../core/jwt-policy.js";
 import m2mWorkflow, { workflowSettings as m2mSettings } from "../kindeSrc/environment/workflows/hasuraM2MClaims/Workflow.js";
 import userWorkflow, { workflowSettings as userSettings } from "../kindeSrc/environment/workflows/hasuraUserClaims/Workflow.js";
 

@@ -5,10 +5,10 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { checkMetadata } from "../scripts/lib/metadata-check.js";
-import { loadMetadata, replaceMetadataBody, type Metadata, type TableMetadata } from "../scripts/lib/metadata.js";
-import { migrateUp, readMigrations } from "../scripts/lib/migrations.js";
-import { formatProof, provePermissions } from "../scripts/lib/permission-proof.js";
+import { checkMetadata } from "../scripts/lib/hasura/metadata-check.js";
+import { loadMetadata, replaceMetadataBody, type Metadata, type TableMetadata } from "../scripts/lib/hasura/metadata.js";
+import { migrateUp, readMigrations } from "../scripts/lib/db/migrations.js";
+import { formatProof, provePermissions } from "../scripts/lib/hasura/permission-proof.js";
 import { freshDatabase, type TestDatabase } from "./support/database.js";
 
 const OWN_ROW = { id: { _eq: "X-Hasura-User-Id" } };

@@ -1,6 +1,6 @@
 // Connection URLs spelled once, and shown without their secrets.
 import { describe, expect, it } from "vitest";
-import { postgresUrl, redactUrl } from "../scripts/lib/postgres-url.js";
+import { postgresUrl, redactUrl } from "../core/postgres-url.js";
 
 describe("redacting a database URL for a message", () => {
   it("hides the whole password, whatever characters it has", () => {

@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { StackCommandError } from "../scripts/lib/dev-stack.js";
+import { StackCommandError } from "../scripts/lib/stacks/dev-stack.js";
 import {
   checkPreviewName,
   parseAge,
@@ -15,7 +15,7 @@ import {
   previewTemplate,
   previewUp,
   staleStacks,
-} from "../scripts/lib/preview-stacks.js";
+} from "../scripts/lib/stacks/preview-stacks.js";
 import { pulumiLines, recordingRunner } from "./support/recording-runner.js";
 
 const NOW = new Date("2026-11-26T12:00:00Z");

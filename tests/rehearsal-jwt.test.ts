@@ -8,7 +8,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { SignJWT, exportJWK, importPKCS8 } from "jose";
 import { describe, expect, it } from "vitest";
 import { AuthError, JwtVerifier, parseJwtSecret } from "../scripts/lib/rehearsal/hasura-standin/jwt.js";
-import { freePort } from "../scripts/lib/throwaway-postgres.js";
+import { freePort } from "../scripts/lib/db/throwaway-postgres.js";
 
 const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
 const NS = "https://hasura.io/jwt/claims";

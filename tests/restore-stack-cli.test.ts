@@ -11,9 +11,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEBIAN_PG_BIN, startDebianPostgres, type DebianPostgres } from "../scripts/lib/debian-postgres.js";
-import { PROJECT_ROOT } from "../scripts/lib/project-root.js";
-import { withoutSmokeOverrides } from "../scripts/lib/stack-restore.js";
+import { DEBIAN_PG_BIN, startDebianPostgres, type DebianPostgres } from "../scripts/lib/db/debian-postgres.js";
+import { PROJECT_ROOT } from "../core/project-root.js";
+import { withoutSmokeOverrides } from "../scripts/lib/stacks/stack-restore.js";
 import { prodKindeConfig, SECRET_KEYS } from "./support/fixtures.js";
 
 const exec = promisify(execFile);

@@ -4,8 +4,8 @@
 // left behind after the first error, never instead of it.
 import { createServer, type Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { runSmoke, SmokeError, waitForHealthy } from "../scripts/lib/smoke.js";
-import { signingKeyFromPem } from "../scripts/lib/tokens.js";
+import { runSmoke, SmokeError, waitForHealthy } from "../scripts/lib/smoke/smoke.js";
+import { signingKeyFromPem } from "../scripts/lib/smoke/tokens.js";
 import { rsaKeyPair } from "./support/fixtures.js";
 
 const keys = rsaKeyPair();

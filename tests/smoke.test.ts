@@ -4,12 +4,12 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { classify } from "../scripts/lib/graphql.js";
-import { resolveStack } from "../scripts/lib/smoke-target.js";
-import { runSmoke, summarize, waitForHealthy, type SmokeTarget } from "../scripts/lib/smoke.js";
-import { StackReadError } from "../scripts/lib/stack-reader.js";
-import { freePort } from "../scripts/lib/throwaway-postgres.js";
-import { signingKeyFromPem, signUserToken } from "../scripts/lib/tokens.js";
+import { classify } from "../scripts/lib/http/graphql.js";
+import { resolveStack } from "../scripts/lib/smoke/target.js";
+import { runSmoke, summarize, waitForHealthy, type SmokeTarget } from "../scripts/lib/smoke/smoke.js";
+import { StackReadError } from "../scripts/lib/stacks/stack-reader.js";
+import { freePort } from "../scripts/lib/db/throwaway-postgres.js";
+import { signingKeyFromPem, signUserToken } from "../scripts/lib/smoke/tokens.js";
 import { rsaKeyPair } from "./support/fixtures.js";
 import { RECORDED, recordedHasura, type ReceivedRequest, type RecordedAnswer, type RecordedHasura } from "./support/recorded-hasura.js";
 

@@ -1,8 +1,8 @@
 // The dev stack under Pulumi's mocks: local signing mode, console on, fixed ports.
 import { createHash } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { hashDirectory } from "../scripts/lib/content-hash.js";
-import { hasuraJwtSecret } from "../scripts/lib/jwt-policy.js";
+import { hashDirectory } from "../core/content-hash.js";
+import { hasuraJwtSecret } from "../core/jwt-policy.js";
 import { devConfig, rsaKeyPair, SECRET_KEYS } from "./support/fixtures.js";
 import { containerEnv, isSecretValue, plainStrings, runProgram, unwrapSecret, type ProgramRun } from "./support/pulumi-program.js";
 

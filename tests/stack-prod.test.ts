@@ -88,7 +88,7 @@ describe("the production TLS edge", () => {
   });
 
   it("is required on production unless the stack names what serves it instead", async () => {
-    const { parseStackSettings, ConfigError } = await import("../scripts/lib/stack-settings.js");
+    const { parseStackSettings, ConfigError } = await import("../core/settings/stack-settings.js");
     const { prodKindeConfig } = await import("./support/fixtures.js");
     const { publicHost, acmeEmail, ...withoutEdge } = prodKindeConfig();
     void [publicHost, acmeEmail];

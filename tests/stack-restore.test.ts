@@ -2,9 +2,9 @@
 // recorded (no Docker, no Hasura here: these prove the sequence, not what Docker or Hasura do), and how
 // a deployed stack's outputs become the superuser connection.
 import { describe, expect, it } from "vitest";
-import { credentialsOf, StackReadError, stackSuperuserUrl, type DeployedStack } from "../scripts/lib/stack-reader.js";
-import { restoreIntoStack, StackRestoreError, type StackRestoreSteps } from "../scripts/lib/stack-restore.js";
-import { parseStackSettings } from "../scripts/lib/stack-settings.js";
+import { credentialsOf, StackReadError, stackSuperuserUrl, type DeployedStack } from "../scripts/lib/stacks/stack-reader.js";
+import { restoreIntoStack, StackRestoreError, type StackRestoreSteps } from "../scripts/lib/stacks/stack-restore.js";
+import { parseStackSettings } from "../core/settings/stack-settings.js";
 
 function recordedSteps(failAt: Partial<Record<keyof StackRestoreSteps, string>> = {}): { steps: StackRestoreSteps; calls: string[] } {
   const calls: string[] = [];

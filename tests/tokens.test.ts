@@ -3,10 +3,10 @@
 import { createServer } from "node:http";
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, exportJWK, importSPKI, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
-import { hasuraJwtSecret } from "../scripts/lib/jwt-policy.js";
-import { devToken, type ResolvedStack } from "../scripts/lib/smoke-target.js";
-import { parseStackSettings } from "../scripts/lib/stack-settings.js";
-import { hmacWithPublicKey, signingKeyFromPem, signUserToken, strangerKey, unsignedToken } from "../scripts/lib/tokens.js";
+import { hasuraJwtSecret } from "../core/jwt-policy.js";
+import { devToken, type ResolvedStack } from "../scripts/lib/smoke/target.js";
+import { parseStackSettings } from "../core/settings/stack-settings.js";
+import { hmacWithPublicKey, signingKeyFromPem, signUserToken, strangerKey, unsignedToken } from "../scripts/lib/smoke/tokens.js";
 import { devConfig, rsaKeyPair } from "./support/fixtures.js";
 
 const keys = rsaKeyPair();

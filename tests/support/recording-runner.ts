@@ -1,7 +1,7 @@
 // A stand-in for the Pulumi and Docker CLIs, which these machines do not have: it answers from a
 // table (first entry whose key prefixes "command args") and records every call, so tests check the
 // command lines our scripts build, never Pulumi's behaviour.
-import type { CommandOptions, CommandResult, Runner } from "../../scripts/lib/shell.js";
+import type { CommandOptions, CommandResult, Runner } from "../../scripts/lib/cli/shell.js";
 
 export interface Call {
   command: string;

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { PostgresStandIn } from "../../scripts/lib/rehearsal/postgres-standin.js";
 import { RehearsalState } from "../../scripts/lib/rehearsal/state.js";
-import { freePort } from "../../scripts/lib/throwaway-postgres.js";
+import { freePort } from "../../scripts/lib/db/throwaway-postgres.js";
 import { reveal } from "../../scripts/lib/rehearsal/values.js";
 
 /** Generated credentials by logical name: `credentials-postgres-password` → its value, the key's PKCS#8 PEM. */

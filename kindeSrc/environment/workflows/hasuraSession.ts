@@ -1,5 +1,5 @@
 // The Hasura session that Kinde's workflows write into tokens: the claims `kindeClaims: namespace`
-// expects (scripts/lib/jwt-policy.ts; a test keeps the two equal). Kinde's runtime has no Node APIs
+// expects (core/jwt-policy.ts; a test keeps the two equal). Kinde's runtime has no Node APIs
 // and runs each module's top level at sync time, so this file only declares values.
 // Not named *Workflow.ts: Kinde treats every such file under workflows/ as a workflow.
 

@@ -1,12 +1,12 @@
 // The rehearsal's stand-in for the TLS edge container: Debian's Caddy (the `caddy` package) on
-// 127.0.0.1, with a Caddyfile from the same generator as the container's (scripts/lib/edge.ts), but for
+// 127.0.0.1, with a Caddyfile from the same generator as the container's (core/caddyfile.ts), but for
 // `https://127.0.0.1:<port>` with Caddy's local CA (`tls internal`) instead of Let's Encrypt, and with
 // the upstream the container names resolved the way Docker's DNS would.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { caddyfile } from "../edge.js";
-import { freePort } from "../throwaway-postgres.js";
+import { caddyfile } from "../../../core/caddyfile.js";
+import { freePort } from "../db/throwaway-postgres.js";
 import { stopChild } from "./child-process.js";
 
 export class CaddyStandIn {

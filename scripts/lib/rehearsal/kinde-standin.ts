@@ -5,7 +5,7 @@
 // container: a real stack trusts Kinde's own JWKS.
 import { createServer, type Server } from "node:http";
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from "jose";
-import { userTokenClaims, type ClaimsMode } from "../jwt-policy.js";
+import { userTokenClaims, type ClaimsMode } from "../../../core/jwt-policy.js";
 
 export interface KindeKeys {
   /** The private JWK (kept encrypted in the rehearsal state). */

@@ -9,8 +9,8 @@
 // rolls the whole mutation back; every error is answered with HTTP 200.
 import { Kind, parse, valueFromASTUntyped, type FieldNode, type OperationDefinitionNode, type SelectionSetNode } from "graphql";
 import type pg from "pg";
-import { BoolExpError, boolExpToSql, isSessionVariable } from "../../bool-exp.js";
-import type { Metadata, TableMetadata } from "../../metadata.js";
+import { BoolExpError, boolExpToSql, isSessionVariable } from "../../hasura/bool-exp.js";
+import type { Metadata, TableMetadata } from "../../hasura/metadata.js";
 import type { Session } from "./jwt.js";
 
 export class GraphqlError extends Error {

@@ -5,8 +5,8 @@
 // (checked only when the token has `iss`), `audience` (checked only when the token has `aud`;
 // `aud: []` never matches), `allowed_skew` on exp/nbf/iat, `claims_namespace` or `claims_map` with
 // JSON paths and literals, roles from the claims and the X-Hasura-Role header only.
-import { describeFetchError } from "../../fetch-error.js";
-import { jwksExpiry } from "../../jwks.js";
+import { describeFetchError } from "../../http/fetch-error.js";
+import { jwksExpiry } from "../../kinde/jwks.js";
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, importSPKI, importX509, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
 
 export const DEFAULT_CLAIMS_NAMESPACE = "https://hasura.io/jwt/claims";

@@ -6,8 +6,8 @@
 // glue between the program, its steps and this contract, nothing about Hasura itself.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import pg from "pg";
-import { BoolExpError, boolExpToSql, sessionVariablesIn } from "../../bool-exp.js";
-import type { Metadata } from "../../metadata.js";
+import { BoolExpError, boolExpToSql, sessionVariablesIn } from "../../hasura/bool-exp.js";
+import type { Metadata } from "../../hasura/metadata.js";
 import { executeGraphql, tableInfos, type TableInfo } from "./graphql.js";
 import { envMap } from "../values.js";
 import { AuthError, JwtConfigError, JwtVerifier, parseJwtSecret, type Session } from "./jwt.js";

@@ -1,8 +1,8 @@
 // The few Hasura metadata API calls the scripts make (POST /v1/metadata, admin secret header), with
 // errors that say what was expected and what came back. The admin secret is sent, never shown.
-import { assertHeaderValues } from "./graphql.js";
+import { assertHeaderValues } from "../http/graphql.js";
 import type { Metadata } from "./metadata.js";
-import { describeFetchError } from "./fetch-error.js";
+import { describeFetchError } from "../http/fetch-error.js";
 
 export interface HasuraTarget {
   /** Base URL, e.g. http://127.0.0.1:8080 */

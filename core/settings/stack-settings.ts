@@ -11,7 +11,7 @@ import {
   localIssuer,
   type ClaimsMode,
   type JwtPolicy,
-} from "./jwt-policy.js";
+} from "../jwt-policy.js";
 
 /** Defaults, the same as the `config:` block of Pulumi.yaml (tests/stack-settings.test.ts keeps them equal). */
 export const DEFAULTS = {

@@ -5,7 +5,7 @@ import { isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 // Without the trailing separator a directory URL gives, so messages read as paths.
-export const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/[\\/]+$/, "");
+export const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/[\\/]+$/, "");
 
 /** A path inside the repository, e.g. `inProject("migrations", "default")`. */
 export function inProject(...segments: string[]): string {

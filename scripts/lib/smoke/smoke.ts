@@ -2,9 +2,9 @@
 // with unique ids through the admin secret and removed at the end, also when a check fails.
 import { randomBytes } from "node:crypto";
 import { decodeJwt } from "jose";
-import { graphql, HeaderValueError, type Answer, type GraphqlResponse } from "./graphql.js";
-import { HASURA_CLAIMS_NAMESPACE, USER_ROLE } from "./jwt-policy.js";
-import { describeFetchError } from "./fetch-error.js";
+import { graphql, HeaderValueError, type Answer, type GraphqlResponse } from "../http/graphql.js";
+import { HASURA_CLAIMS_NAMESPACE, USER_ROLE } from "../../../core/jwt-policy.js";
+import { describeFetchError } from "../http/fetch-error.js";
 import {
   hmacWithPublicKey,
   signUserToken,

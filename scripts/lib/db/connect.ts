@@ -2,7 +2,7 @@
 // fails in 15 s instead of hanging) and a refusal reported with the URL redacted. Queries are not
 // bounded here: a long migration or index build must be able to finish.
 import pg from "pg";
-import { redactUrl } from "./postgres-url.js";
+import { redactUrl } from "../../../core/postgres-url.js";
 
 export class DatabaseConnectError extends Error {
   constructor(message: string) {

@@ -2,8 +2,8 @@
 // tokens, good and deliberately bad, and `npm run token`'s dev tokens.
 import { createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { calculateJwkThumbprint, exportJWK, SignJWT, UnsecuredJWT } from "jose";
-import { userTokenClaims, type ClaimsMode } from "./jwt-policy.js";
-import { UsageError } from "./env.js";
+import { userTokenClaims, type ClaimsMode } from "../../../core/jwt-policy.js";
+import { UsageError } from "../cli/env.js";
 
 export interface TokenPolicy {
   issuer: string;

@@ -5,7 +5,7 @@
 // The password travels in PGPASSWORD, never in argv where `ps` would show it.
 import { spawn } from "node:child_process";
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { redactUrl } from "./postgres-url.js";
+import { redactUrl } from "../../../core/postgres-url.js";
 
 export class BackupError extends Error {
   constructor(message: string) {

@@ -5,7 +5,7 @@ import { createDecipheriv, pbkdf2Sync, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { missingPrerequisites, type Runner } from "./shell.js";
+import { missingPrerequisites, type Runner } from "../cli/shell.js";
 
 export const PROJECT = "kinde-hasura";
 

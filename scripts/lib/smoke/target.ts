@@ -1,13 +1,13 @@
 // Where the smoke test and the token CLI get a stack's endpoint, secrets and JWT policy: the
 // environment first (the deployment gate passes everything that way), the Pulumi CLI for the rest.
-import { CLAIMS_MODES, signingPolicy, type ClaimsMode, type SigningPolicy } from "./jwt-policy.js";
-import { loadMetadata } from "./metadata.js";
-import { inProject } from "./project-root.js";
-import type { Runner } from "./shell.js";
-import { readDeployedStack } from "./stack-reader.js";
+import { CLAIMS_MODES, signingPolicy, type ClaimsMode, type SigningPolicy } from "../../../core/jwt-policy.js";
+import { loadMetadata } from "../hasura/metadata.js";
+import { inProject } from "../../../core/project-root.js";
+import type { Runner } from "../cli/shell.js";
+import { readDeployedStack } from "../stacks/stack-reader.js";
 import { signingKeyFromPem, signUserToken } from "./tokens.js";
-import { UsageError } from "./env.js";
-import { fetchClientCredentialsToken, kindeTokenUrl } from "./kinde-token.js";
+import { UsageError } from "../cli/env.js";
+import { fetchClientCredentialsToken, kindeTokenUrl } from "../kinde/m2m-token.js";
 import type { SmokeTarget } from "./smoke.js";
 
 /** SMOKE_JWT_POLICY, as the deployment gate passes it (JSON of jwt-policy's signingPolicy). */

@@ -2,8 +2,8 @@
 // the configured applications authorized for it. Idempotent: it reads first, writes only what is
 // missing, and says what it changed. It never deletes an API (several stacks may share one Kinde
 // environment) and never de-authorizes an application. Uses Kinde's own management SDK.
-import { kindeSdk, type KindeApiSummary } from "./kinde-sdk.js";
-import { fetchClientCredentialsToken, KindeTokenError, kindeTokenUrl } from "./kinde-token.js";
+import { kindeSdk, type KindeApiSummary } from "./sdk.js";
+import { fetchClientCredentialsToken, KindeTokenError, kindeTokenUrl } from "./m2m-token.js";
 
 const { ApiError, Apis, Applications } = kindeSdk;
 

@@ -1,10 +1,10 @@
 // A deployed stack's settings and outputs, read through the Pulumi CLI (with the same backend and
 // passphrase rules as npm run up), and validated by the same code the program uses.
-import { APP_DATABASE, LOOPBACK } from "../../infra/naming.js";
+import { APP_DATABASE, LOOPBACK } from "../../../core/naming.js";
 import { pulumiEnvironment, PROJECT } from "./dev-stack.js";
-import { postgresUrl } from "./postgres-url.js";
-import { missingPrerequisites, type Runner } from "./shell.js";
-import { parseStackSettings, type StackSettings } from "./stack-settings.js";
+import { postgresUrl } from "../../../core/postgres-url.js";
+import { missingPrerequisites, type Runner } from "../cli/shell.js";
+import { parseStackSettings, type StackSettings } from "../../../core/settings/stack-settings.js";
 
 export class StackReadError extends Error {
   constructor(message: string) {

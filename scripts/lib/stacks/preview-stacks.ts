@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { devStackUp, must, PROJECT, pulumiEnvironment, StackCommandError, type DevStackOptions } from "./dev-stack.js";
-import { missingPrerequisites, type Runner } from "./shell.js";
+import { missingPrerequisites, type Runner } from "../cli/shell.js";
 
 export const PREVIEW_STACK = /^pr-[1-9]\d{0,8}$/;
 const LONG_LIVED = ["dev", "staging", "prod"];

@@ -1,5 +1,5 @@
 // Which database a backup or restore works on: a deployed stack (--stack) or DATABASE_URL, exactly one.
-import { requireStackName, UsageError } from "./env.js";
+import { requireStackName, UsageError } from "../cli/env.js";
 
 export type DatabaseTarget = { kind: "stack"; stack: string } | { kind: "url"; url: string };
 
