@@ -1,7 +1,7 @@
 // npm run preview-stack -- up --name pr-42 | down --name pr-42 | list | prune [--older-than 3d]
 import { parseArgs } from "node:util";
 import { runCli } from "./lib/cli/run-cli.js";
-import { StackCommandError } from "./lib/stacks/dev-stack.js";
+import { StackCommandError } from "./lib/stacks/stack-file.js";
 import { UsageError } from "./lib/cli/env.js";
 import { PROJECT_ROOT } from "../core/project-root.js";
 import { previewDown, previewList, previewPrune, previewUp } from "./lib/stacks/preview-stacks.js";

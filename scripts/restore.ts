@@ -10,7 +10,7 @@ import { dockerNamePrefix } from "../core/naming.js";
 import { BackupError, checkBackupFiles, pgTools, preflightRestore, restoreDatabase } from "./lib/db/backup.js";
 import { runCli } from "./lib/cli/run-cli.js";
 import { databaseTarget } from "./lib/db/database-target.js";
-import { PROJECT } from "./lib/stacks/dev-stack.js";
+import { PROJECT } from "./lib/stacks/stack-file.js";
 import { UsageError } from "./lib/cli/env.js";
 import { fromCaller, PROJECT_ROOT } from "../core/project-root.js";
 import { redactUrl } from "../core/postgres-url.js";

@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 import { runCli } from "./lib/cli/run-cli.js";
 import { connectDatabase, DatabaseConnectError } from "./lib/db/connect.js";
-import { isProductionStack } from "./lib/stacks/dev-stack.js";
+import { isProductionStack } from "./lib/stacks/stack-file.js";
 import { requireEnv, UsageError } from "./lib/cli/env.js";
 import { fromCaller, inProject, PROJECT_ROOT } from "../core/project-root.js";
 import { applySeeds, readSeeds, SeedError } from "./lib/db/seeds.js";

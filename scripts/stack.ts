@@ -1,7 +1,8 @@
 // npm run up [-- <pulumi up flags>] | npm run down [-- <pulumi destroy flags>]
 // Brings the dev stack up on the local Docker daemon, or tears it down. STACK=<name> picks another stack.
 import { runCli } from "./lib/cli/run-cli.js";
-import { devStackDown, devStackUp, StackCommandError } from "./lib/stacks/dev-stack.js";
+import { devStackDown, devStackUp } from "./lib/stacks/dev-stack.js";
+import { StackCommandError } from "./lib/stacks/stack-file.js";
 import { requireStackName, UsageError } from "./lib/cli/env.js";
 import { PROJECT_ROOT } from "../core/project-root.js";
 import { runCommand } from "./lib/cli/shell.js";

@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { StackCommandError } from "../scripts/lib/stacks/dev-stack.js";
+import { StackCommandError } from "../scripts/lib/stacks/stack-file.js";
 import {
   checkPreviewName,
   parseAge,

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { DEV_PASSPHRASE, passphraseUnlocks } from "../scripts/lib/stacks/dev-stack.js";
+import { DEV_PASSPHRASE, passphraseUnlocks } from "../scripts/lib/stacks/pulumi-cli.js";
 import { PROJECT_ROOT } from "../core/project-root.js";
 import { projectCopy } from "./support/project-copy.js";
 

@@ -4,7 +4,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { devStackUp, must, PROJECT, pulumiEnvironment, StackCommandError, type DevStackOptions } from "./dev-stack.js";
+import { devStackUp, type DevStackOptions } from "./dev-stack.js";
+import { must, pulumiEnvironment } from "./pulumi-cli.js";
+import { PROJECT, StackCommandError } from "./stack-file.js";
 import { missingPrerequisites, type Runner } from "../cli/shell.js";
 
 export const PREVIEW_STACK = /^pr-[1-9]\d{0,8}$/;

@@ -1,7 +1,8 @@
 // A deployed stack's settings and outputs, read through the Pulumi CLI (with the same backend and
 // passphrase rules as npm run up), and validated by the same code the program uses.
 import { APP_DATABASE, LOOPBACK } from "../../../core/naming.js";
-import { pulumiEnvironment, PROJECT } from "./dev-stack.js";
+import { pulumiEnvironment } from "./pulumi-cli.js";
+import { PROJECT } from "./stack-file.js";
 import { postgresUrl } from "../../../core/postgres-url.js";
 import { missingPrerequisites, type Runner } from "../cli/shell.js";
 import { parseStackSettings, type StackSettings } from "../../../core/settings/stack-settings.js";
