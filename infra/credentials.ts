@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
+import type { TokenTrust } from "../core/jwt-policy.js";
 
 export interface CredentialsArgs {
   /** Values the stack's config sets (as secrets); each one wins over a generated one. */
@@ -10,10 +11,8 @@ export interface CredentialsArgs {
     hasuraDbPassword?: pulumi.Output<string>;
     devSigningKey?: pulumi.Output<string>;
   };
-  /** The public half of a configured dev signing key (validated with the config). */
-  configuredPublicKeyPem?: string;
-  /** Whether the stack signs its own tokens (local mode): only then is there a dev signing key. */
-  localSigning: boolean;
+  /** Where Hasura gets its keys: only a stack that signs its own tokens (local) has a dev signing key. */
+  trust: TokenTrust;
 }
 
 /**
@@ -48,10 +47,13 @@ export class Credentials extends pulumi.ComponentResource {
     this.postgresPassword = c.postgresPassword ?? password("postgres-password");
     this.hasuraDbPassword = c.hasuraDbPassword ?? password("hasura-db-password");
 
-    if (args.localSigning && c.devSigningKey && args.configuredPublicKeyPem) {
+    // The configured key's public half was derived and checked with the config.
+    const localSigning = args.trust.kind === "local";
+    const configuredPublicKeyPem = args.trust.kind === "local" ? args.trust.publicKeyPem : undefined;
+    if (localSigning && c.devSigningKey && configuredPublicKeyPem) {
       this.devSigningKey = c.devSigningKey;
-      this.devPublicKeyPem = pulumi.output(args.configuredPublicKeyPem);
-    } else if (args.localSigning) {
+      this.devPublicKeyPem = pulumi.output(configuredPublicKeyPem);
+    } else if (localSigning) {
       const key = new tls.PrivateKey(`${name}-dev-signing-key`, { algorithm: "RSA", rsaBits: 2048 }, child);
       // PKCS#8, which the smoke test and token CLI read; privateKeyPem is PKCS#1 for RSA.
       this.devSigningKey = pulumi.secret(key.privateKeyPemPkcs8);

@@ -1,5 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { hasuraJwtSecret, type JwtPolicy } from "../core/jwt-policy.js";
 import { HASURA_INTERNAL_PORT, LOOPBACK } from "../core/naming.js";
 import { loopbackPort, publishedPort } from "./ports.js";
 
@@ -14,7 +15,7 @@ export interface HasuraArgs {
   /** Connection URL as the least-privilege `hasura` role, for the metadata catalog and the `default` source. */
   databaseUrl: pulumi.Output<string>;
   adminSecret: pulumi.Output<string>;
-  /** HASURA_GRAPHQL_JWT_SECRET as JSON (core/jwt-policy.ts builds it). */
+  /** HASURA_GRAPHQL_JWT_SECRET as JSON (jwtSecretJson builds it). */
   jwtSecret: pulumi.Input<string>;
   /** Serve /console (and the APIs it needs). Default false. */
   console?: boolean;
@@ -77,6 +78,13 @@ export class Hasura extends pulumi.ComponentResource {
     this.url = pulumi.interpolate`http://${LOOPBACK}:${this.hostPort}`;
     this.registerOutputs({ url: this.url, hostPort: this.hostPort });
   }
+}
+
+/** HASURA_GRAPHQL_JWT_SECRET: the dev key's public half in local mode, Kinde's JWKS otherwise. */
+export function jwtSecretJson(jwt: JwtPolicy, devPublicKeyPem: pulumi.Output<string> | undefined): pulumi.Output<string> {
+  return devPublicKeyPem
+    ? devPublicKeyPem.apply((publicKeyPem) => JSON.stringify(hasuraJwtSecret({ ...jwt, trust: { kind: "local", publicKeyPem } })))
+    : pulumi.output(JSON.stringify(hasuraJwtSecret(jwt)));
 }
 
 /**

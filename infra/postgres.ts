@@ -1,7 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { majorVersion, parseImageReference } from "../core/settings/config-values.js";
-import { APP_DATABASE, POSTGRES_INTERNAL_PORT } from "../core/naming.js";
+import { APP_DATABASE, LOOPBACK, POSTGRES_INTERNAL_PORT } from "../core/naming.js";
+import { postgresUrl } from "../core/postgres-url.js";
 import { loopbackPort, publishedPort } from "./ports.js";
 import { stackVolume } from "./volume.js";
 
@@ -86,6 +87,20 @@ export class Postgres extends pulumi.ComponentResource {
     this.volumeName = volume.name;
     this.imageId = image.imageId;
     this.registerOutputs({ internalHost: this.internalHost, hostPort: this.hostPort, volumeName: this.volumeName });
+  }
+
+  /** The app database as containers on the stack network reach it (Hasura). Secret, as the password is. */
+  networkUrl(user: string, password: pulumi.Output<string>): pulumi.Output<string> {
+    return pulumi
+      .all([this.internalHost, password])
+      .apply(([host, pw]) => postgresUrl({ user, password: pw, host, port: POSTGRES_INTERNAL_PORT, database: APP_DATABASE }));
+  }
+
+  /** The app database on the host's loopback port, for the steps that run beside Pulumi. Secret, as the password is. */
+  loopbackUrl(user: string, password: pulumi.Output<string>): pulumi.Output<string> {
+    return pulumi
+      .all([this.hostPort, password])
+      .apply(([port, pw]) => postgresUrl({ user, password: pw, host: LOOPBACK, port, database: APP_DATABASE }));
   }
 }
 

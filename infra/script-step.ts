@@ -2,14 +2,13 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { hashDirectory } from "../core/content-hash.js";
 import { inProject } from "../core/project-root.js";
+import { stepCommand, stepEnvironment, type StepContract, type StepInputs } from "../core/steps.js";
 
-export interface ScriptStepArgs {
-  /** The script and its arguments, relative to the project root, e.g. `scripts/migrate.ts up`. */
-  script: string;
-  /** Environment of the script: the only way secrets reach it, never the command line. */
-  environment: pulumi.Input<Record<string, pulumi.Input<string>>>;
-  /** Directories (relative to the project root) whose content, when changed, runs the step again. */
-  watch: string[];
+export interface ScriptStepArgs<S extends StepContract> {
+  /** What runs: script, arguments, the folders it reads and its environment variables (core/steps.ts). */
+  step: S;
+  /** The step's inputs, passed as its declared environment variables: the only way secrets reach it, never the command line. */
+  inputs: StepInputs<S, pulumi.Input<string>>;
   /** Further values that run the step again when they change, e.g. a container id. */
   rerunWhen?: pulumi.Input<string>[];
 }
@@ -21,12 +20,12 @@ export interface ScriptStepArgs {
  * error (pulumi-command local/commandOutputs.go), so the scripts print no secret; on success the
  * output stays out of the logs and is a secret in state.
  */
-export class ScriptStep extends pulumi.ComponentResource {
+export class ScriptStep<S extends StepContract> extends pulumi.ComponentResource {
   public readonly command: command.local.Command;
 
-  constructor(name: string, args: ScriptStepArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: ScriptStepArgs<S>, opts?: pulumi.ComponentResourceOptions) {
     super("kinde-hasura:index:ScriptStep", name, {}, opts);
-    const run = `node --import tsx ${args.script}`;
+    const run = stepCommand(args.step);
     this.command = new command.local.Command(
       `${name}-run`,
       {
@@ -36,8 +35,8 @@ export class ScriptStep extends pulumi.ComponentResource {
         // machines and replace the command on every up.
         create: run,
         update: run,
-        environment: args.environment,
-        triggers: [...args.watch.map((dir) => hashDirectory(inProject(dir))), ...(args.rerunWhen ?? [])],
+        environment: stepEnvironment(args.step, args.inputs),
+        triggers: [...args.step.watch.map((dir) => hashDirectory(inProject(dir))), ...(args.rerunWhen ?? [])],
         logging: "none",
         addPreviousOutputInEnv: false,
       },

@@ -3,12 +3,13 @@
 // first JWKS fetch fails: a wrong URL or an identity-provider outage then shows as this step's
 // one-line error, not as a container that never becomes healthy. Says whether Hasura will refresh the keys.
 import { runCli } from "./lib/cli/run-cli.js";
-import { requireEnv, UsageError } from "./lib/cli/env.js";
+import { requireStepInputs, UsageError } from "./lib/cli/env.js";
+import { STEPS } from "../core/steps.js";
 import { checkJwks, describeRefresh, JwksError } from "./lib/kinde/jwks.js";
 
 async function main(argv: string[]): Promise<number> {
   if (argv.length !== 1 || argv[0] !== "check") throw new UsageError(`expected one command, check; got ${JSON.stringify(argv.join(" "))}`);
-  const facts = await checkJwks(requireEnv("JWKS_URL", "the JWKS URL Hasura trusts, e.g. https://acme.kinde.com/.well-known/jwks"));
+  const facts = await checkJwks(requireStepInputs(STEPS.jwksCheck).jwksUrl);
   console.log(describeRefresh(facts));
   return 0;
 }

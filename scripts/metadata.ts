@@ -6,12 +6,13 @@
 import { parseArgs } from "node:util";
 import { connectDatabase, DatabaseConnectError } from "./lib/db/connect.js";
 import { runCli } from "./lib/cli/run-cli.js";
-import { requireEnv } from "./lib/cli/env.js";
+import { requireEnv, requireStepInputs } from "./lib/cli/env.js";
 import { applyMetadata, exportMetadata, HasuraError } from "./lib/hasura/client.js";
 import { checkMetadata } from "./lib/hasura/metadata-check.js";
 import { diffMetadata } from "./lib/hasura/metadata-diff.js";
 import { loadMetadata, MetadataError, replaceMetadataBody } from "./lib/hasura/metadata.js";
 import { fromCaller, inProject } from "../core/project-root.js";
+import { STEPS } from "../core/steps.js";
 
 const USAGE = "usage: npm run metadata -- build | apply | diff | check  [--dir metadata]";
 
@@ -20,10 +21,8 @@ async function main(argv: string[]): Promise<number> {
   // The default is the repository's own metadata/ wherever the command runs from.
   const dir = values.dir === undefined ? inProject("metadata") : fromCaller(values.dir);
   const command = positionals[0];
-  const hasura = () => ({
-    endpoint: requireEnv("HASURA_GRAPHQL_ENDPOINT", "the Hasura base URL, e.g. http://127.0.0.1:8080 (pulumi stack output hasuraUrl)"),
-    adminSecret: requireEnv("HASURA_GRAPHQL_ADMIN_SECRET", "the stack's admin secret (pulumi stack output hasuraAdminSecret --show-secrets)"),
-  });
+  // apply is the metadata step (core/steps.ts); diff reads the same server.
+  const hasura = () => requireStepInputs(STEPS.metadata);
   switch (command) {
     case "build":
       console.log(JSON.stringify(replaceMetadataBody(loadMetadata(dir)), null, 2));

@@ -2,10 +2,11 @@
 // Applies the SQL migrations in --dir (default: the repository's migrations/default) to $DATABASE_URL.
 import { parseArgs } from "node:util";
 import { connectDatabase, DatabaseConnectError } from "./lib/db/connect.js";
-import { UsageError, requireEnv } from "./lib/cli/env.js";
+import { requireStepInputs, UsageError } from "./lib/cli/env.js";
 import { migrateDown, migrateSync, migrateUp, MigrationError, migrationStatus, readMigrations, sourceOf } from "./lib/db/migrations.js";
 import { runCli } from "./lib/cli/run-cli.js";
 import { fromCaller, inProject } from "../core/project-root.js";
+import { STEPS } from "../core/steps.js";
 
 const USAGE = "usage: npm run migrate -- up [--allow-changed] [--allow-out-of-order] | down [--steps N] | status | sync  [--dir <path>]";
 
@@ -26,7 +27,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const steps = Number(values.steps);
   if (!/^\d+$/.test(values.steps) || steps < 1) throw new UsageError(`--steps must be a whole number of 1 or more; got "${values.steps}"`);
-  const url = requireEnv("DATABASE_URL", "the database to migrate, e.g. postgres://postgres:<password>@127.0.0.1:15432/app");
+  // Every command reads the database the migrations step is given (core/steps.ts).
+  const url = requireStepInputs(STEPS.migrations).databaseUrl;
 
   // The default is the repository's own migrations wherever the command runs from.
   const dir = values.dir === undefined ? inProject("migrations", "default") : fromCaller(values.dir);

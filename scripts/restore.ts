@@ -14,6 +14,7 @@ import { PROJECT } from "./lib/stacks/stack-file.js";
 import { UsageError } from "./lib/cli/env.js";
 import { fromCaller, PROJECT_ROOT } from "../core/project-root.js";
 import { redactUrl } from "../core/postgres-url.js";
+import { STEPS, stepEnvironment } from "../core/steps.js";
 import { runCommand } from "./lib/cli/shell.js";
 import { waitForHealthy } from "./lib/smoke/smoke.js";
 import { readDeployedStack, StackReadError, stackSuperuserUrl } from "./lib/stacks/stack-reader.js";
@@ -73,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
     restore: () => restoreDatabase(url, from, tools),
     startHasura: () => docker("start"),
     waitHealthy: () => waitForHealthy(hasuraUrl, 120_000, () => {}),
-    applyMetadata: () => npm(["metadata", "--", "apply"], { ...process.env, HASURA_GRAPHQL_ENDPOINT: hasuraUrl, HASURA_GRAPHQL_ADMIN_SECRET: adminSecret }),
+    applyMetadata: () => npm(["metadata", "--", "apply"], { ...process.env, ...stepEnvironment(STEPS.metadata, { endpoint: hasuraUrl, adminSecret }) }),
     // The smoke reads this stack through --stack; endpoint or keys in the caller's environment
     // would win over it there and point the proof at another server.
     smoke: () => npm(["smoke", "--", "--stack", target.stack], withoutSmokeOverrides(process.env)),

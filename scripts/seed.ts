@@ -6,9 +6,10 @@ import { parseArgs } from "node:util";
 import { runCli } from "./lib/cli/run-cli.js";
 import { connectDatabase, DatabaseConnectError } from "./lib/db/connect.js";
 import { isProductionStack } from "./lib/stacks/stack-file.js";
-import { requireEnv, UsageError } from "./lib/cli/env.js";
+import { requireStepInputs, UsageError } from "./lib/cli/env.js";
 import { fromCaller, inProject, PROJECT_ROOT } from "../core/project-root.js";
 import { applySeeds, readSeeds, SeedError } from "./lib/db/seeds.js";
+import { STEPS } from "../core/steps.js";
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { dir: { type: "string" }, stack: { type: "string" } } });
@@ -17,7 +18,7 @@ async function main(argv: string[]): Promise<number> {
     throw new SeedError(`Stack ${values.stack} is a production stack: seed data never goes to production`);
   }
   const seeds = readSeeds(values.dir === undefined ? inProject("seeds", "default") : fromCaller(values.dir));
-  const client = await connectDatabase(requireEnv("DATABASE_URL", "the migrated database, e.g. postgres://postgres:<password>@127.0.0.1:15432/app"));
+  const client = await connectDatabase(requireStepInputs(STEPS.seeds).databaseUrl);
   try {
     await applySeeds(client, seeds, (line) => console.log(line));
   } finally {

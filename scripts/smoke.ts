@@ -16,6 +16,7 @@ import { realKindeToken, resolveStack, smokeTargetOf } from "./lib/smoke/target.
 import { runSmoke, SmokeError, summarize } from "./lib/smoke/smoke.js";
 import { StackReadError } from "./lib/stacks/stack-reader.js";
 import { ConfigError } from "../core/settings/stack-settings.js";
+import { readStepInputs, STEPS } from "../core/steps.js";
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -43,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
     );
   }
   const target = await smokeTargetOf(resolved, {
-    realToken: await realKindeToken(resolved, process.env.SMOKE_TOKEN || undefined, log),
+    realToken: await realKindeToken(resolved, readStepInputs(STEPS.smoke, process.env).inputs.token, log),
     healthTimeoutMs: timeoutSeconds * 1000,
     log,
   });

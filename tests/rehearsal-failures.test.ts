@@ -50,7 +50,7 @@ describe("rehearsals that must fail (stand-ins for the engine, Docker and Hasura
 
   it("stops at the step whose script path is wrong", { timeout: 60_000 }, async () => {
     const copy = projectCopy("rehearse-wrong-script");
-    copy.edit("infra/index.ts", '"scripts/metadata.ts apply"', '"scripts/metdata.ts apply"');
+    copy.edit("core/steps.ts", 'script: "scripts/metadata.ts"', 'script: "scripts/metdata.ts"');
     const report = await rehearseCopy(copy);
     expect(report.ok).toBe(false);
     expect(report.failure?.step).toBe("metadata-run");

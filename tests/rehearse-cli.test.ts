@@ -47,7 +47,7 @@ describe("npm run rehearse (stand-ins for the engine, Docker and Hasura)", () =>
   }, 60_000);
 
   it("exits 1 and names the failed step when the deploy fails", async () => {
-    copy.edit("infra/index.ts", '"scripts/metadata.ts apply"', '"scripts/metdata.ts apply"');
+    copy.edit("core/steps.ts", 'script: "scripts/metadata.ts"', 'script: "scripts/metdata.ts"');
     const { code, out } = await rehearseCli(copy.root, ["--state-dir", copy.stateRoot]);
     expect(code).toBe(1);
     expect(out).toContain("Rehearsal FAILED at step metadata-run:");

@@ -1,9 +1,17 @@
 // Required environment variables, with a message that says what to set.
+import { readStepInputs, type StepContract, type StepInputs } from "../../../core/steps.js";
 
 export function requireEnv(name: string, example: string): string {
   const value = process.env[name];
   if (!value) throw new UsageError(`${name} is not set; set it to ${example}`);
   return value;
+}
+
+/** A step's inputs from its declared variables (core/steps.ts); every missing required one named at once. */
+export function requireStepInputs<S extends StepContract>(step: S, env: NodeJS.ProcessEnv = process.env): StepInputs<S, string> {
+  const { inputs, missing } = readStepInputs(step, env);
+  if (missing.length > 0) throw new UsageError(missing.map((v) => `${v.name} is not set; set it to ${v.holds}`).join("\n"));
+  return inputs as StepInputs<S, string>;
 }
 
 /**

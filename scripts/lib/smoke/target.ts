@@ -9,6 +9,7 @@ import { signingKeyFromPem, signUserToken } from "./tokens.js";
 import { UsageError } from "../cli/env.js";
 import { fetchClientCredentialsToken, kindeTokenUrl } from "../kinde/m2m-token.js";
 import type { SmokeTarget } from "./smoke.js";
+import { readStepInputs, STEPS } from "../../../core/steps.js";
 
 /** SMOKE_JWT_POLICY, as the deployment gate passes it (JSON of jwt-policy's signingPolicy). */
 export function parseSigningPolicy(raw: string): SigningPolicy {
@@ -51,15 +52,17 @@ export interface ResolveInputs {
 }
 
 export function resolveStack(i: ResolveInputs): ResolvedStack {
+  // The smoke step's variables (core/steps.ts), as the deployment gate passes them.
+  const { inputs } = readStepInputs(STEPS.smoke, i.env);
   const envSmokeClient =
-    i.env.KINDE_DOMAIN && i.env.SMOKE_KINDE_CLIENT_ID && i.env.SMOKE_KINDE_CLIENT_SECRET
-      ? { domain: i.env.KINDE_DOMAIN, clientId: i.env.SMOKE_KINDE_CLIENT_ID, clientSecret: i.env.SMOKE_KINDE_CLIENT_SECRET }
+    inputs.kindeDomain && inputs.kindeClientId && inputs.kindeClientSecret
+      ? { domain: inputs.kindeDomain, clientId: inputs.kindeClientId, clientSecret: inputs.kindeClientSecret }
       : undefined;
   const fromEnv = {
-    endpoint: i.endpoint ?? i.env.HASURA_GRAPHQL_ENDPOINT,
-    adminSecret: i.env.HASURA_GRAPHQL_ADMIN_SECRET,
-    policy: i.env.SMOKE_JWT_POLICY ? parseSigningPolicy(i.env.SMOKE_JWT_POLICY) : undefined,
-    devSigningKey: i.env.DEV_SIGNING_KEY,
+    endpoint: i.endpoint ?? inputs.endpoint,
+    adminSecret: inputs.adminSecret,
+    policy: inputs.jwtPolicy ? parseSigningPolicy(inputs.jwtPolicy) : undefined,
+    devSigningKey: inputs.devSigningKey,
   };
   if (!i.stack && fromEnv.endpoint && fromEnv.adminSecret && fromEnv.policy) {
     return {

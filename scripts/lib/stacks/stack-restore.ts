@@ -3,6 +3,7 @@
 // hdb_catalog may hold older metadata), run the smoke. Each step is named in any failure, and Hasura is
 // started again even when the restore fails (the data restore is one transaction: the data is as it
 // was; roles the roles file created or altered stay, see scripts/lib/db/backup.ts).
+import { STEPS } from "../../../core/steps.js";
 
 export class StackRestoreError extends Error {
   constructor(
@@ -52,8 +53,8 @@ export async function restoreIntoStack(steps: StackRestoreSteps, log: (line: str
   await step("smoke", steps.smoke);
 }
 
-/** The variables scripts/smoke.ts prefers over --stack (scripts/lib/smoke/target.ts). */
-const SMOKE_OVERRIDES = ["HASURA_GRAPHQL_ENDPOINT", "HASURA_GRAPHQL_ADMIN_SECRET", "DEV_SIGNING_KEY", "SMOKE_JWT_POLICY", "SMOKE_TOKEN", "KINDE_DOMAIN", "SMOKE_KINDE_CLIENT_ID", "SMOKE_KINDE_CLIENT_SECRET"];
+/** The variables scripts/smoke.ts prefers over --stack (scripts/lib/smoke/target.ts): all of its step's. */
+const SMOKE_OVERRIDES: string[] = Object.values(STEPS.smoke.env).map((variable) => variable.name);
 
 export function withoutSmokeOverrides(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([key]) => !SMOKE_OVERRIDES.includes(key)));
