@@ -33,7 +33,7 @@ export function backupScript(s: BackupSchedule): string {
     // Dumps hold every row and Hasura's catalog: readable by the owner only, on the volume and the host copy.
     "umask 077",
     `DAILY_SECONDS=${daily ? (hh as number) * 3600 + (mm as number) * 60 : -1}; EVERY_HOURS=${every}; KEEP=${s.retention}`,
-    'DIR=${BACKUP_DIR:-/backups}; HOST_COPY=${HOST_COPY_DIR:-/host-copy}',
+    "DIR=${BACKUP_DIR:-/backups}; HOST_COPY=${HOST_COPY_DIR:-/host-copy}",
     'mkdir -p "$DIR"',
     // A backup cut short by a stop or crash leaves a .partial; it is never a backup.
     'rm -f "$DIR"/*.partial',
@@ -41,18 +41,18 @@ export function backupScript(s: BackupSchedule): string {
     // PID 1 in a container: the sleep runs in the background so the trap fires at once, and the trap
     // ends the sleep too (no orphan where the script runs outside a container).
     'SLEEP_PID=""; LAST_ATTEMPT=0',
-    "trap 'if [ -n \"$SLEEP_PID\" ]; then kill \"$SLEEP_PID\" 2>/dev/null || true; fi; exit 0' TERM INT",
+    'trap \'if [ -n "$SLEEP_PID" ]; then kill "$SLEEP_PID" 2>/dev/null || true; fi; exit 0\' TERM INT',
     // Seconds until the next run: the sooner of the next daily time and the interval since the newest
     // backup on the volume or the last attempt (so a restarted container neither resets nor skips the
     // interval, and a failing database is retried an interval later, not at once).
     "next_wait() {",
     '  now=${BACKUP_NOW:-$(date -u +%s)}; best=""',
     '  if [ "$DAILY_SECONDS" -ge 0 ]; then',
-    "    t=$((now - now % 86400 + DAILY_SECONDS)); if [ \"$t\" -le \"$now\" ]; then t=$((t + 86400)); fi",
-    '    best=$((t - now))',
+    '    t=$((now - now % 86400 + DAILY_SECONDS)); if [ "$t" -le "$now" ]; then t=$((t + 86400)); fi',
+    "    best=$((t - now))",
     "  fi",
     '  if [ "$EVERY_HOURS" -gt 0 ]; then',
-    '    newest=$(backups | head -n 1)',
+    "    newest=$(backups | head -n 1)",
     '    last=$LAST_ATTEMPT; if [ -n "$newest" ]; then m=$(stat -c %Y "$DIR/$newest"); if [ "$m" -gt "$last" ]; then last=$m; fi; fi',
     '    if [ "$last" -gt 0 ]; then i=$((last + EVERY_HOURS * 3600 - now)); else i=0; fi',
     '    if [ "$i" -lt 0 ]; then i=0; fi',

@@ -90,9 +90,7 @@ export interface HasuraJwtSecret {
 export function hasuraJwtSecret(policy: JwtPolicy): HasuraJwtSecret {
   if (policy.trust.kind === "local" && !policy.trust.publicKeyPem) throw new Error("hasuraJwtSecret: local signing mode needs the public key");
   const keySource =
-    policy.trust.kind === "kinde"
-      ? { jwk_url: policy.trust.jwksUrl }
-      : { type: "RS256" as const, key: policy.trust.publicKeyPem as string };
+    policy.trust.kind === "kinde" ? { jwk_url: policy.trust.jwksUrl } : { type: "RS256" as const, key: policy.trust.publicKeyPem as string };
   // Both issuer and audience: Hasura lets a token without `aud`/`iss` through either check alone.
   const base = { ...keySource, issuer: policy.issuer, audience: policy.audience, allowed_skew: policy.allowedSkew };
   if (policy.claims === "namespace") return { ...base, claims_namespace: HASURA_CLAIMS_NAMESPACE };

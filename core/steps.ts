@@ -23,7 +23,10 @@ export interface StepContract {
 }
 
 const DATABASE_URL = { name: "DATABASE_URL", holds: "the stack's database, e.g. postgres://postgres:<password>@127.0.0.1:15432/app" } as const;
-const HASURA_ENDPOINT = { name: "HASURA_GRAPHQL_ENDPOINT", holds: "the Hasura base URL, e.g. http://127.0.0.1:8080 (pulumi stack output hasuraUrl)" } as const;
+const HASURA_ENDPOINT = {
+  name: "HASURA_GRAPHQL_ENDPOINT",
+  holds: "the Hasura base URL, e.g. http://127.0.0.1:8080 (pulumi stack output hasuraUrl)",
+} as const;
 const HASURA_ADMIN_SECRET = {
   name: "HASURA_GRAPHQL_ADMIN_SECRET",
   holds: "the stack's admin secret (pulumi stack output hasuraAdminSecret --show-secrets)",
@@ -44,7 +47,12 @@ export const STEPS = {
     watch: [],
     env: { jwksUrl: { name: "JWKS_URL", holds: "the JWKS URL Hasura trusts, e.g. https://acme.kinde.com/.well-known/jwks" } },
   },
-  metadata: { script: "scripts/metadata.ts", args: ["apply"], watch: ["metadata"], env: { endpoint: HASURA_ENDPOINT, adminSecret: HASURA_ADMIN_SECRET } },
+  metadata: {
+    script: "scripts/metadata.ts",
+    args: ["apply"],
+    watch: ["metadata"],
+    env: { endpoint: HASURA_ENDPOINT, adminSecret: HASURA_ADMIN_SECRET },
+  },
   kinde: {
     script: "scripts/kinde.ts",
     args: ["ensure"],

@@ -64,21 +64,9 @@ export class HasuraDatabase extends pulumi.ComponentResource {
 
     // Hasura creates its catalog on first start; owning the schema beforehand means it needs no
     // CREATE on the database. pgcrypto needs a superuser to install, so it is installed here.
-    new postgresql.Schema(
-      `${name}-catalog`,
-      { name: "hdb_catalog", database: APP_DATABASE, owner: role.name },
-      child,
-    );
-    new postgresql.Extension(
-      `${name}-pgcrypto`,
-      { name: "pgcrypto", database: APP_DATABASE, schema: "public" },
-      child,
-    );
-    new postgresql.Grant(
-      `${name}-connect`,
-      { database: APP_DATABASE, role: role.name, objectType: "database", privileges: ["CONNECT"] },
-      child,
-    );
+    new postgresql.Schema(`${name}-catalog`, { name: "hdb_catalog", database: APP_DATABASE, owner: role.name }, child);
+    new postgresql.Extension(`${name}-pgcrypto`, { name: "pgcrypto", database: APP_DATABASE, schema: "public" }, child);
+    new postgresql.Grant(`${name}-connect`, { database: APP_DATABASE, role: role.name, objectType: "database", privileges: ["CONNECT"] }, child);
     new postgresql.Grant(
       `${name}-public-schema`,
       {

@@ -45,7 +45,12 @@ export class Edge extends pulumi.ComponentResource {
           { internal: 80, external: 80, ip: "0.0.0.0" },
           { internal: 443, external: 443, ip: "0.0.0.0" },
         ],
-        uploads: [{ file: "/etc/caddy/Caddyfile", content: caddyfile({ siteAddress: args.host, tls: { kind: "acme", email: args.email }, upstream: args.upstream }) }],
+        uploads: [
+          {
+            file: "/etc/caddy/Caddyfile",
+            content: caddyfile({ siteAddress: args.host, tls: { kind: "acme", email: args.email }, upstream: args.upstream }),
+          },
+        ],
         volumes: [{ volumeName: data.name, containerPath: "/data" }],
         restart: "unless-stopped",
         destroyGraceSeconds: 10,

@@ -39,9 +39,9 @@ export class Hasura extends pulumi.ComponentResource {
 
     const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: this });
 
-    const envs = pulumi.all([args.databaseUrl, args.adminSecret, args.jwtSecret]).apply(([databaseUrl, adminSecret, jwtSecret]) =>
-      hasuraEnvironment({ ...args, databaseUrl, adminSecret, jwtSecret }),
-    );
+    const envs = pulumi
+      .all([args.databaseUrl, args.adminSecret, args.jwtSecret])
+      .apply(([databaseUrl, adminSecret, jwtSecret]) => hasuraEnvironment({ ...args, databaseUrl, adminSecret, jwtSecret }));
 
     this.container = new docker.Container(
       name,

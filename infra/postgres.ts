@@ -1,8 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { majorVersion, parseImageReference } from "../core/settings/config-values.js";
 import { APP_DATABASE, LOOPBACK, POSTGRES_INTERNAL_PORT } from "../core/naming.js";
 import { postgresUrl } from "../core/postgres-url.js";
+import { majorVersion, parseImageReference } from "../core/settings/config-values.js";
 import { loopbackPort, publishedPort } from "./ports.js";
 import { stackVolume } from "./volume.js";
 

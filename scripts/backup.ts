@@ -4,20 +4,21 @@
 // they must not be older than the server. --stack reads the stack's port and superuser password
 // through the Pulumi CLI.
 import { parseArgs } from "node:util";
-import { BackupError, backupDatabase, pgTools } from "./lib/db/backup.js";
-import { runCli } from "./lib/cli/run-cli.js";
-import { databaseTarget } from "./lib/db/database-target.js";
-import { UsageError } from "./lib/cli/env.js";
 import { fromCaller, PROJECT_ROOT } from "../core/project-root.js";
-import { runCommand } from "./lib/cli/shell.js";
-import { readDeployedStack, StackReadError, stackSuperuserUrl } from "./lib/stacks/stack-reader.js";
 import { ConfigError } from "../core/settings/stack-settings.js";
+import { UsageError } from "./lib/cli/env.js";
+import { runCli } from "./lib/cli/run-cli.js";
+import { runCommand } from "./lib/cli/shell.js";
+import { BackupError, backupDatabase, pgTools } from "./lib/db/backup.js";
+import { databaseTarget } from "./lib/db/database-target.js";
+import { readDeployedStack, StackReadError, stackSuperuserUrl } from "./lib/stacks/stack-reader.js";
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { out: { type: "string" }, stack: { type: "string" } } });
   if (!values.out) throw new UsageError("--out <file> is required: where the dump goes (its roles file goes beside it)");
   const target = databaseTarget(values.stack, process.env, "the database to back up");
-  const url = target.kind === "url" ? target.url : stackSuperuserUrl(readDeployedStack(runCommand, target.stack, process.env, PROJECT_ROOT, "DATABASE_URL"));
+  const url =
+    target.kind === "url" ? target.url : stackSuperuserUrl(readDeployedStack(runCommand, target.stack, process.env, PROJECT_ROOT, "DATABASE_URL"));
   const started = performance.now();
   const { dump, roles } = await backupDatabase(url, fromCaller(values.out), pgTools(process.env.PG_BIN_DIR));
   console.log(`Backed up to ${dump} and ${roles} in ${Math.round(performance.now() - started)} ms.`);

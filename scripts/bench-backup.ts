@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
+import { PROJECT_ROOT } from "../core/project-root.js";
 import { backupDatabase, pgTools, restoreDatabase } from "./lib/db/backup.js";
 import { DEBIAN_PG_BIN, startDebianPostgres } from "./lib/db/debian-postgres.js";
 import { migrateUp, readMigrations } from "./lib/db/migrations.js";
-import { PROJECT_ROOT } from "../core/project-root.js";
 
 const USAGE = "usage: npm run bench:backup [-- --sizes 10000,100000]";
 
@@ -25,7 +25,8 @@ function parseSizes(): number[] {
   }
   const sizes = raw.split(",").map((s) => s.trim());
   // Bounded: a benchmark must finish in minutes on a 2-core machine.
-  if (sizes.some((s) => !/^\d{1,7}$/.test(s) || Number(s) < 1 || Number(s) > 1_000_000)) throw new Error(`--sizes must be row counts from 1 to 1000000, comma-separated; got ${JSON.stringify(raw)}\n${USAGE}`);
+  if (sizes.some((s) => !/^\d{1,7}$/.test(s) || Number(s) < 1 || Number(s) > 1_000_000))
+    throw new Error(`--sizes must be row counts from 1 to 1000000, comma-separated; got ${JSON.stringify(raw)}\n${USAGE}`);
   return sizes.map(Number);
 }
 
@@ -77,14 +78,20 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   console.log("Backup and restore of the app database (pg_dump -Fc / pg_restore --single-transaction, PostgreSQL 15, 127.0.0.1)");
-  console.log(`${"users rows".padStart(10)} ${"dump KiB".padStart(9)} ${"backup ms".padStart(10)} ${"restore ms".padStart(11)} ${"restore µs/row".padStart(15)}`);
+  console.log(
+    `${"users rows".padStart(10)} ${"dump KiB".padStart(9)} ${"backup ms".padStart(10)} ${"restore ms".padStart(11)} ${"restore µs/row".padStart(15)}`,
+  );
   for (const r of rows) {
-    console.log(`${String(r.size).padStart(10)} ${(r.bytes / 1024).toFixed(0).padStart(9)} ${r.backupMs.toFixed(0).padStart(10)} ${r.restoreMs.toFixed(0).padStart(11)} ${((r.restoreMs * 1000) / r.size).toFixed(1).padStart(15)}`);
+    console.log(
+      `${String(r.size).padStart(10)} ${(r.bytes / 1024).toFixed(0).padStart(9)} ${r.backupMs.toFixed(0).padStart(10)} ${r.restoreMs.toFixed(0).padStart(11)} ${((r.restoreMs * 1000) / r.size).toFixed(1).padStart(15)}`,
+    );
   }
   const first = rows[0];
   for (const r of rows.slice(1)) {
     if (!first) break;
-    console.log(`${r.size} vs ${first.size} rows (x${(r.size / first.size).toFixed(0)}): backup x${(r.backupMs / first.backupMs).toFixed(1)}, restore x${(r.restoreMs / first.restoreMs).toFixed(1)}, dump x${(r.bytes / first.bytes).toFixed(1)}`);
+    console.log(
+      `${r.size} vs ${first.size} rows (x${(r.size / first.size).toFixed(0)}): backup x${(r.backupMs / first.backupMs).toFixed(1)}, restore x${(r.restoreMs / first.restoreMs).toFixed(1)}, dump x${(r.bytes / first.bytes).toFixed(1)}`,
+    );
   }
 }
 

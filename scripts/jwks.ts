@@ -2,9 +2,10 @@
 // Fetches the JWKS at $JWKS_URL from this machine before Hasura starts, because Hasura exits when its
 // first JWKS fetch fails: a wrong URL or an identity-provider outage then shows as this step's
 // one-line error, not as a container that never becomes healthy. Says whether Hasura will refresh the keys.
-import { runCli } from "./lib/cli/run-cli.js";
-import { requireStepInputs, UsageError } from "./lib/cli/env.js";
+
 import { STEPS } from "../core/steps.js";
+import { requireStepInputs, UsageError } from "./lib/cli/env.js";
+import { runCli } from "./lib/cli/run-cli.js";
 import { checkJwks, describeRefresh, JwksError } from "./lib/kinde/jwks.js";
 
 async function main(argv: string[]): Promise<number> {

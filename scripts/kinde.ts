@@ -4,10 +4,11 @@
 // KINDE_MANAGEMENT_CLIENT_SECRET (an M2M application authorized for the Kinde Management API with
 // read:apis, create:apis, update:apis and read:applications), KINDE_AUDIENCE (default hasura),
 // KINDE_APP_CLIENT_ID (the front-end application) and, optionally, KINDE_SMOKE_CLIENT_ID.
-import { runCli } from "./lib/cli/run-cli.js";
-import { requireStepInputs, UsageError } from "./lib/cli/env.js";
+
 import { STEPS } from "../core/steps.js";
-import { authenticateKinde, connectKinde, ensureKinde, KindeSetupError, type KindeApplication } from "./lib/kinde/ensure.js";
+import { requireStepInputs, UsageError } from "./lib/cli/env.js";
+import { runCli } from "./lib/cli/run-cli.js";
+import { authenticateKinde, connectKinde, ensureKinde, type KindeApplication, KindeSetupError } from "./lib/kinde/ensure.js";
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] !== "ensure" || argv.length > 1) throw new UsageError(`expected one command, ensure; got ${JSON.stringify(argv.join(" "))}`);

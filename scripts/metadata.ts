@@ -4,15 +4,15 @@
 //   diff   show how the live server's metadata differs from the files
 //   check  validate the files against the database at $DATABASE_URL (after migrations)
 import { parseArgs } from "node:util";
-import { connectDatabase, DatabaseConnectError } from "./lib/db/connect.js";
-import { runCli } from "./lib/cli/run-cli.js";
-import { requireEnv, requireStepInputs } from "./lib/cli/env.js";
-import { applyMetadata, exportMetadata, HasuraError } from "./lib/hasura/client.js";
-import { checkMetadata } from "./lib/hasura/metadata-check.js";
-import { diffMetadata } from "./lib/hasura/metadata-diff.js";
-import { loadMetadata, MetadataError, replaceMetadataBody } from "./lib/hasura/metadata.js";
 import { fromCaller, inProject } from "../core/project-root.js";
 import { STEPS } from "../core/steps.js";
+import { requireEnv, requireStepInputs } from "./lib/cli/env.js";
+import { runCli } from "./lib/cli/run-cli.js";
+import { connectDatabase, DatabaseConnectError } from "./lib/db/connect.js";
+import { applyMetadata, exportMetadata, HasuraError } from "./lib/hasura/client.js";
+import { loadMetadata, MetadataError, replaceMetadataBody } from "./lib/hasura/metadata.js";
+import { checkMetadata } from "./lib/hasura/metadata-check.js";
+import { diffMetadata } from "./lib/hasura/metadata-diff.js";
 
 const USAGE = "usage: npm run metadata -- build | apply | diff | check  [--dir metadata]";
 
@@ -42,7 +42,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case "check": {
       const metadata = loadMetadata(dir);
-      const client = await connectDatabase(requireEnv("DATABASE_URL", "the migrated database, e.g. postgres://postgres:<password>@127.0.0.1:15432/app"));
+      const client = await connectDatabase(
+        requireEnv("DATABASE_URL", "the migrated database, e.g. postgres://postgres:<password>@127.0.0.1:15432/app"),
+      );
       try {
         const problems = await checkMetadata(metadata, client);
         if (problems.length === 0) {

@@ -1,12 +1,12 @@
 // npm run migrate -- up [--allow-changed] [--allow-out-of-order] | down [--steps N] | status | sync   [--dir <path>]
 // Applies the SQL migrations in --dir (default: the repository's migrations/default) to $DATABASE_URL.
 import { parseArgs } from "node:util";
-import { connectDatabase, DatabaseConnectError } from "./lib/db/connect.js";
-import { requireStepInputs, UsageError } from "./lib/cli/env.js";
-import { migrateDown, migrateSync, migrateUp, MigrationError, migrationStatus, readMigrations, sourceOf } from "./lib/db/migrations.js";
-import { runCli } from "./lib/cli/run-cli.js";
 import { fromCaller, inProject } from "../core/project-root.js";
 import { STEPS } from "../core/steps.js";
+import { requireStepInputs, UsageError } from "./lib/cli/env.js";
+import { runCli } from "./lib/cli/run-cli.js";
+import { connectDatabase, DatabaseConnectError } from "./lib/db/connect.js";
+import { MigrationError, migrateDown, migrateSync, migrateUp, migrationStatus, readMigrations, sourceOf } from "./lib/db/migrations.js";
 
 const USAGE = "usage: npm run migrate -- up [--allow-changed] [--allow-out-of-order] | down [--steps N] | status | sync  [--dir <path>]";
 

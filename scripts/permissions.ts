@@ -3,13 +3,13 @@
 // own row of public.users: seeds rows in a transaction, evaluates the select/update/insert rules for
 // several sessions, prints who can read and update which row, rolls everything back. Exit 1 on a violation.
 import { parseArgs } from "node:util";
+import { fromCaller, inProject } from "../core/project-root.js";
+import { requireEnv } from "./lib/cli/env.js";
+import { runCli } from "./lib/cli/run-cli.js";
 import { connectDatabase, DatabaseConnectError } from "./lib/db/connect.js";
 import { BoolExpError } from "./lib/hasura/bool-exp.js";
-import { runCli } from "./lib/cli/run-cli.js";
-import { requireEnv } from "./lib/cli/env.js";
 import { loadMetadata, MetadataError } from "./lib/hasura/metadata.js";
 import { formatProof, ProofError, provePermissions } from "./lib/hasura/permission-proof.js";
-import { fromCaller, inProject } from "../core/project-root.js";
 
 async function main(argv: string[]): Promise<number> {
   // No positionals: parseArgs refuses them (exit 2), e.g. `npm run permissions extra`.
@@ -26,4 +26,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-await runCli(() => main(process.argv.slice(2)), { expected: [MetadataError, BoolExpError, DatabaseConnectError, ProofError], usage: "usage: npm run permissions [-- --dir <metadata dir>]" });
+await runCli(() => main(process.argv.slice(2)), {
+  expected: [MetadataError, BoolExpError, DatabaseConnectError, ProofError],
+  usage: "usage: npm run permissions [-- --dir <metadata dir>]",
+});

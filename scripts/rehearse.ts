@@ -6,11 +6,11 @@
 // .rehearsal/<stack>/ (git-ignored; secrets encrypted), so a second rehearsal runs only what changed.
 // It is a test double of the engine, Docker and Hasura, never a deploy.
 import { parseArgs } from "node:util";
-import { runCli } from "./lib/cli/run-cli.js";
-import { requireStackName, UsageError } from "./lib/cli/env.js";
 import { fromCaller, inProject, PROJECT_ROOT } from "../core/project-root.js";
-import { formatReport } from "./lib/rehearsal/report.js";
+import { requireStackName, UsageError } from "./lib/cli/env.js";
+import { runCli } from "./lib/cli/run-cli.js";
 import { RehearsalError, rehearse } from "./lib/rehearsal/rehearse.js";
+import { formatReport } from "./lib/rehearsal/report.js";
 
 const USAGE = "usage: npm run rehearse [-- --stack <name>] [--state-dir <path>]";
 

@@ -7,31 +7,37 @@
 // needs --production as well. With DATABASE_URL those steps are yours (README, restore).
 import { parseArgs } from "node:util";
 import { dockerNamePrefix } from "../core/naming.js";
-import { BackupError, checkBackupFiles, pgTools, preflightRestore, restoreDatabase } from "./lib/db/backup.js";
-import { runCli } from "./lib/cli/run-cli.js";
-import { databaseTarget } from "./lib/db/database-target.js";
-import { PROJECT } from "./lib/stacks/stack-file.js";
-import { UsageError } from "./lib/cli/env.js";
-import { fromCaller, PROJECT_ROOT } from "../core/project-root.js";
 import { redactUrl } from "../core/postgres-url.js";
+import { fromCaller, PROJECT_ROOT } from "../core/project-root.js";
+import { ConfigError } from "../core/settings/stack-settings.js";
 import { STEPS, stepEnvironment } from "../core/steps.js";
+import { UsageError } from "./lib/cli/env.js";
+import { runCli } from "./lib/cli/run-cli.js";
 import { runCommand } from "./lib/cli/shell.js";
+import { BackupError, checkBackupFiles, pgTools, preflightRestore, restoreDatabase } from "./lib/db/backup.js";
+import { databaseTarget } from "./lib/db/database-target.js";
 import { waitForHealthy } from "./lib/smoke/smoke.js";
+import { PROJECT } from "./lib/stacks/stack-file.js";
 import { readDeployedStack, StackReadError, stackSuperuserUrl } from "./lib/stacks/stack-reader.js";
 import { restoreIntoStack, StackRestoreError, withoutSmokeOverrides } from "./lib/stacks/stack-restore.js";
-import { ConfigError } from "../core/settings/stack-settings.js";
 
 const USAGE = "usage: npm run restore -- [--stack <name> [--production]] --from <file> --yes   (without --stack: DATABASE_URL set)";
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { from: { type: "string" }, yes: { type: "boolean", default: false }, stack: { type: "string" }, production: { type: "boolean", default: false } },
+    options: {
+      from: { type: "string" },
+      yes: { type: "boolean", default: false },
+      stack: { type: "string" },
+      production: { type: "boolean", default: false },
+    },
   });
   if (!values.from) throw new UsageError("--from <file> is required: a dump written by npm run backup");
   const from = fromCaller(values.from);
   const target = databaseTarget(values.stack, process.env, "the database to restore into");
-  if (values.production && target.kind === "url") throw new UsageError("--production applies only with --stack <name> (a production stack); leave it out with DATABASE_URL");
+  if (values.production && target.kind === "url")
+    throw new UsageError("--production applies only with --stack <name> (a production stack); leave it out with DATABASE_URL");
   // Files first: nothing is stopped or changed for a backup that is not there.
   checkBackupFiles(from);
   const tools = pgTools(process.env.PG_BIN_DIR);
@@ -55,7 +61,8 @@ async function main(argv: string[]): Promise<number> {
   const hasuraUrl = typeof stack.outputs.hasuraUrl === "string" ? stack.outputs.hasuraUrl : "";
   if (hasuraUrl === "") throw new StackReadError(`Stack ${target.stack} has no hasuraUrl output; run \`pulumi up --stack ${target.stack}\` first`);
   const adminSecret = stack.credentials.hasuraAdminSecret;
-  if (!adminSecret) throw new StackReadError(`Stack ${target.stack} has no admin secret in its config or outputs; run \`pulumi up --stack ${target.stack}\` first`);
+  if (!adminSecret)
+    throw new StackReadError(`Stack ${target.stack} has no admin secret in its config or outputs; run \`pulumi up --stack ${target.stack}\` first`);
   // Everything that can fail without changing anything fails here, before Hasura stops.
   await preflightRestore(url, from, tools);
   const container = `${dockerNamePrefix(PROJECT, target.stack)}-hasura`;
@@ -74,7 +81,8 @@ async function main(argv: string[]): Promise<number> {
     restore: () => restoreDatabase(url, from, tools),
     startHasura: () => docker("start"),
     waitHealthy: () => waitForHealthy(hasuraUrl, 120_000, () => {}),
-    applyMetadata: () => npm(["metadata", "--", "apply"], { ...process.env, ...stepEnvironment(STEPS.metadata, { endpoint: hasuraUrl, adminSecret }) }),
+    applyMetadata: () =>
+      npm(["metadata", "--", "apply"], { ...process.env, ...stepEnvironment(STEPS.metadata, { endpoint: hasuraUrl, adminSecret }) }),
     // The smoke reads this stack through --stack; endpoint or keys in the caller's environment
     // would win over it there and point the proof at another server.
     smoke: () => npm(["smoke", "--", "--stack", target.stack], withoutSmokeOverrides(process.env)),
@@ -95,7 +103,9 @@ async function main(argv: string[]): Promise<number> {
     process.removeListener("SIGINT", onInterrupt);
     process.removeListener("SIGTERM", onInterrupt);
   }
-  console.log(`Restored ${values.from} into stack ${target.stack} in ${Math.round(performance.now() - started)} ms; metadata applied and the smoke passed.`);
+  console.log(
+    `Restored ${values.from} into stack ${target.stack} in ${Math.round(performance.now() - started)} ms; metadata applied and the smoke passed.`,
+  );
   return 0;
 }
 

@@ -3,17 +3,18 @@
 // transaction. Never on production: `pulumi up` runs no seed step there, and --stack naming a
 // production stack is refused.
 import { parseArgs } from "node:util";
+import { fromCaller, inProject, PROJECT_ROOT } from "../core/project-root.js";
+import { STEPS } from "../core/steps.js";
+import { requireStepInputs, UsageError } from "./lib/cli/env.js";
 import { runCli } from "./lib/cli/run-cli.js";
 import { connectDatabase, DatabaseConnectError } from "./lib/db/connect.js";
-import { isProductionStack } from "./lib/stacks/stack-file.js";
-import { requireStepInputs, UsageError } from "./lib/cli/env.js";
-import { fromCaller, inProject, PROJECT_ROOT } from "../core/project-root.js";
 import { applySeeds, readSeeds, SeedError } from "./lib/db/seeds.js";
-import { STEPS } from "../core/steps.js";
+import { isProductionStack } from "./lib/stacks/stack-file.js";
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { dir: { type: "string" }, stack: { type: "string" } } });
-  if (positionals.length !== 1 || positionals[0] !== "apply") throw new UsageError(`expected one command, apply; got ${JSON.stringify(positionals.join(" "))}`);
+  if (positionals.length !== 1 || positionals[0] !== "apply")
+    throw new UsageError(`expected one command, apply; got ${JSON.stringify(positionals.join(" "))}`);
   if (values.stack !== undefined && isProductionStack(PROJECT_ROOT, values.stack)) {
     throw new SeedError(`Stack ${values.stack} is a production stack: seed data never goes to production`);
   }
@@ -28,4 +29,7 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-await runCli(() => main(process.argv.slice(2)), { expected: [SeedError, DatabaseConnectError], usage: "usage: npm run seed -- apply [--dir <path>] [--stack <name>]" });
+await runCli(() => main(process.argv.slice(2)), {
+  expected: [SeedError, DatabaseConnectError],
+  usage: "usage: npm run seed -- apply [--dir <path>] [--stack <name>]",
+});

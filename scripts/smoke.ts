@@ -5,18 +5,18 @@
 // allowed checks use a real Kinde token: SMOKE_TOKEN, else one fetched for the smoke M2M application
 // (KINDE_DOMAIN, SMOKE_KINDE_CLIENT_ID, SMOKE_KINDE_CLIENT_SECRET, or the stack's kindeSmokeClient*).
 import { parseArgs } from "node:util";
-import { UsageError } from "./lib/cli/env.js";
 import { PROJECT_ROOT } from "../core/project-root.js";
-import { runCli } from "./lib/cli/run-cli.js";
-import { HeaderValueError } from "./lib/http/graphql.js";
-import { checkJwks, describeRefresh } from "./lib/kinde/jwks.js";
-import { runCommand } from "./lib/cli/shell.js";
-import { KindeTokenError } from "./lib/kinde/m2m-token.js";
-import { realKindeToken, resolveStack, smokeTargetOf } from "./lib/smoke/target.js";
-import { runSmoke, SmokeError, summarize } from "./lib/smoke/smoke.js";
-import { StackReadError } from "./lib/stacks/stack-reader.js";
 import { ConfigError } from "../core/settings/stack-settings.js";
 import { readStepInputs, STEPS } from "../core/steps.js";
+import { UsageError } from "./lib/cli/env.js";
+import { runCli } from "./lib/cli/run-cli.js";
+import { runCommand } from "./lib/cli/shell.js";
+import { HeaderValueError } from "./lib/http/graphql.js";
+import { checkJwks, describeRefresh } from "./lib/kinde/jwks.js";
+import { KindeTokenError } from "./lib/kinde/m2m-token.js";
+import { runSmoke, SmokeError, summarize } from "./lib/smoke/smoke.js";
+import { realKindeToken, resolveStack, smokeTargetOf } from "./lib/smoke/target.js";
+import { StackReadError } from "./lib/stacks/stack-reader.js";
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({

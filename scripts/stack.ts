@@ -1,11 +1,12 @@
 // npm run up [-- <pulumi up flags>] | npm run down [-- <pulumi destroy flags>]
 // Brings the dev stack up on the local Docker daemon, or tears it down. STACK=<name> picks another stack.
+
+import { PROJECT_ROOT } from "../core/project-root.js";
+import { requireStackName, UsageError } from "./lib/cli/env.js";
 import { runCli } from "./lib/cli/run-cli.js";
+import { runCommand } from "./lib/cli/shell.js";
 import { devStackDown, devStackUp } from "./lib/stacks/dev-stack.js";
 import { StackCommandError } from "./lib/stacks/stack-file.js";
-import { requireStackName, UsageError } from "./lib/cli/env.js";
-import { PROJECT_ROOT } from "../core/project-root.js";
-import { runCommand } from "./lib/cli/shell.js";
 
 async function main([action, ...passThrough]: string[]): Promise<number> {
   const stack = requireStackName(process.env.STACK ?? "dev", "STACK");
@@ -15,4 +16,7 @@ async function main([action, ...passThrough]: string[]): Promise<number> {
   throw new UsageError(`expected up or down; got ${JSON.stringify(action ?? "")}`);
 }
 
-await runCli(() => main(process.argv.slice(2)), { expected: [StackCommandError], usage: "usage: npm run up [-- <pulumi up flags>] | npm run down [-- <pulumi destroy flags>]" });
+await runCli(() => main(process.argv.slice(2)), {
+  expected: [StackCommandError],
+  usage: "usage: npm run up [-- <pulumi up flags>] | npm run down [-- <pulumi destroy flags>]",
+});

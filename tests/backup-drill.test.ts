@@ -7,10 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { backupDatabase, BackupError, pgTools, restoreDatabase, rolesFileOf } from "../scripts/lib/db/backup.js";
+import { BackupError, backupDatabase, pgTools, restoreDatabase, rolesFileOf } from "../scripts/lib/db/backup.js";
+import { DEBIAN_PG_BIN, type DebianPostgres, startDebianPostgres } from "../scripts/lib/db/debian-postgres.js";
 import { migrateUp, readMigrations, syncHasuraCliState } from "../scripts/lib/db/migrations.js";
 import { applySeeds, readSeeds } from "../scripts/lib/db/seeds.js";
-import { DEBIAN_PG_BIN, startDebianPostgres, type DebianPostgres } from "../scripts/lib/db/debian-postgres.js";
 
 let server: DebianPostgres;
 beforeAll(async () => {
@@ -31,13 +31,21 @@ async function withClient<T>(database: string, work: (c: pg.Client) => Promise<T
 describe("the restore drill (Debian's PostgreSQL 15 and its pg_dump)", () => {
   it("brings back rows, the hasura role's grants, the migration bookkeeping and cli_state", { timeout: 60_000 }, async () => {
     const tools = pgTools(DEBIAN_PG_BIN);
-    await withClient("postgres", (c) => c.query("CREATE DATABASE app").then(() => c.query("CREATE ROLE hasura LOGIN PASSWORD 'hasura-drill-password'")));
+    await withClient("postgres", (c) =>
+      c.query("CREATE DATABASE app").then(() => c.query("CREATE ROLE hasura LOGIN PASSWORD 'hasura-drill-password'")),
+    );
     await withClient("app", async (c) => {
       // As the stack sets it up: the role's catalog schema and grants, then migrations, Hasura's row, seeds.
-      await c.query("CREATE SCHEMA hdb_catalog AUTHORIZATION hasura; GRANT CONNECT ON DATABASE app TO hasura; GRANT USAGE ON SCHEMA public TO hasura");
+      await c.query(
+        "CREATE SCHEMA hdb_catalog AUTHORIZATION hasura; GRANT CONNECT ON DATABASE app TO hasura; GRANT USAGE ON SCHEMA public TO hasura",
+      );
       await migrateUp(c, readMigrations("migrations/default"), { source: "default" });
-      await c.query("CREATE TABLE hdb_catalog.hdb_version (hasura_uuid uuid DEFAULT gen_random_uuid(), version text, upgraded_on timestamptz, cli_state jsonb NOT NULL DEFAULT '{}', console_state jsonb NOT NULL DEFAULT '{}')");
-      await c.query("ALTER TABLE hdb_catalog.hdb_version OWNER TO hasura; INSERT INTO hdb_catalog.hdb_version (version, upgraded_on) VALUES ('48', now())");
+      await c.query(
+        "CREATE TABLE hdb_catalog.hdb_version (hasura_uuid uuid DEFAULT gen_random_uuid(), version text, upgraded_on timestamptz, cli_state jsonb NOT NULL DEFAULT '{}', console_state jsonb NOT NULL DEFAULT '{}')",
+      );
+      await c.query(
+        "ALTER TABLE hdb_catalog.hdb_version OWNER TO hasura; INSERT INTO hdb_catalog.hdb_version (version, upgraded_on) VALUES ('48', now())",
+      );
       await syncHasuraCliState(c, "default", () => {});
       await applySeeds(c, readSeeds("seeds/default"));
       await c.query("INSERT INTO public.users (id, name) SELECT 'drill-' || i, 'user ' || i FROM generate_series(1, 1000) AS i");
@@ -52,7 +60,9 @@ describe("the restore drill (Debian's PostgreSQL 15 and its pg_dump)", () => {
     const restoreStarted = performance.now();
     await restoreDatabase(`${server.url}/app`, file, tools);
     const restoreMs = performance.now() - restoreStarted;
-    console.log(`restore drill: 1003 users rows, backup ${Math.round(backupMs)} ms, restore ${Math.round(restoreMs)} ms (the restore time objective at this size)`);
+    console.log(
+      `restore drill: 1003 users rows, backup ${Math.round(backupMs)} ms, restore ${Math.round(restoreMs)} ms (the restore time objective at this size)`,
+    );
 
     await withClient("app", async (c) => {
       expect((await c.query("SELECT count(*)::int AS n FROM public.users")).rows[0].n).toBe(1003);
@@ -63,8 +73,12 @@ describe("the restore drill (Debian's PostgreSQL 15 and its pg_dump)", () => {
       // Table and schema grants travel in the dump; database-level ones (CONNECT) are the stack's
       // postgresql Grant resources, applied again by the next pulumi up.
       expect(grants.rows[0]).toEqual({ rows: true, usage: true, catalog_owner: "hasura" });
-      expect((await c.query("SELECT version::text, name FROM app_migrations.applied")).rows).toEqual([{ version: "1764115200000", name: "create_users" }]);
-      expect((await c.query("SELECT cli_state FROM hdb_catalog.hdb_version")).rows[0].cli_state).toMatchObject({ migrations: { default: { "1764115200000": false } } });
+      expect((await c.query("SELECT version::text, name FROM app_migrations.applied")).rows).toEqual([
+        { version: "1764115200000", name: "create_users" },
+      ]);
+      expect((await c.query("SELECT cli_state FROM hdb_catalog.hdb_version")).rows[0].cli_state).toMatchObject({
+        migrations: { default: { "1764115200000": false } },
+      });
     });
     // The target's passwords were not touched: the hasura role still logs in with its own.
     const asHasura = new URL(`${server.url}/app`);
@@ -80,7 +94,9 @@ describe("the restore drill (Debian's PostgreSQL 15 and its pg_dump)", () => {
   });
 
   it("refuses a missing dump or roles file, naming the file, before touching the database", async () => {
-    await expect(restoreDatabase(`${server.url}/app`, "/nonexistent/app.dump")).rejects.toThrow("/nonexistent/app.dump does not exist or is not a file; pass --from <a file npm run backup wrote>");
+    await expect(restoreDatabase(`${server.url}/app`, "/nonexistent/app.dump")).rejects.toThrow(
+      "/nonexistent/app.dump does not exist or is not a file; pass --from <a file npm run backup wrote>",
+    );
     const file = join(mkdtempSync(join(tmpdir(), "kh-backup-")), "lonely.dump");
     (await import("node:fs")).writeFileSync(file, "not a dump");
     await expect(restoreDatabase(`${server.url}/app`, file)).rejects.toThrow(`${rolesFileOf(file)} is missing`);
@@ -94,7 +110,9 @@ describe("the restore drill (Debian's PostgreSQL 15 and its pg_dump)", () => {
     const marker = join(dir, "ran");
     writeFileSync(file, "x");
     writeFileSync(rolesFileOf(file), `\\restrict abc\nCREATE ROLE x;\n\\! touch ${marker}\n\\unrestrict abc\n`);
-    await expect(restoreDatabase(`${server.url}/app`, file, pgTools(DEBIAN_PG_BIN))).rejects.toThrow(`${rolesFileOf(file)} line 3 is a psql meta-command pg_dumpall does not write`);
+    await expect(restoreDatabase(`${server.url}/app`, file, pgTools(DEBIAN_PG_BIN))).rejects.toThrow(
+      `${rolesFileOf(file)} line 3 is a psql meta-command pg_dumpall does not write`,
+    );
     expect(existsSync(marker)).toBe(false);
   });
 });
@@ -103,7 +121,12 @@ describe("the scheduled backup script (run with /bin/sh against Debian's Postgre
   const sh = async (script: string, env: Record<string, string>) => {
     const { execFile } = await import("node:child_process");
     const { promisify } = await import("node:util");
-    return (await promisify(execFile)("/bin/sh", ["-c", script], { env: { ...process.env, PATH: `${DEBIAN_PG_BIN}:${process.env.PATH}`, ...env }, timeout: 30_000 })).stdout;
+    return (
+      await promisify(execFile)("/bin/sh", ["-c", script], {
+        env: { ...process.env, PATH: `${DEBIAN_PG_BIN}:${process.env.PATH}`, ...env },
+        timeout: 30_000,
+      })
+    ).stdout;
   };
   const pgEnv = () => {
     const u = new URL(server.url);
@@ -119,7 +142,11 @@ describe("the scheduled backup script (run with /bin/sh against Debian's Postgre
     }
     // Not one of the script's backups: it neither counts towards retention nor gets deleted.
     writeFileSync(join(dir, "zz-hand-copied.dump"), "mine");
-    const out = await sh((await import("../core/backup-schedule.js")).backupScript({ dailyAt: "03:00", retention: 3 }), { ...pgEnv(), BACKUP_DIR: dir, BACKUP_ONCE: "1" });
+    const out = await sh((await import("../core/backup-schedule.js")).backupScript({ dailyAt: "03:00", retention: 3 }), {
+      ...pgEnv(),
+      BACKUP_DIR: dir,
+      BACKUP_ONCE: "1",
+    });
     expect(out).toMatch(/^backup \d{4}-\d\d-\d\dT\d{6}Z\.dump \d+ bytes in \d+ s, keeping 3\n$/);
     const files = readdirSync(dir).sort();
     expect(files.filter((f) => /^\d{4}.*Z\.dump$/.test(f))).toHaveLength(3);
@@ -138,7 +165,9 @@ describe("the scheduled backup script (run with /bin/sh against Debian's Postgre
   it("writes files `npm run restore` takes as they are: the scheduled dump restores into an empty database", { timeout: 30_000 }, async () => {
     const { readdirSync } = await import("node:fs");
     await withClient("postgres", (c) => c.query("CREATE DATABASE scheduled").then(() => c.query("CREATE DATABASE scheduled_restored")));
-    await withClient("scheduled", (c) => c.query("CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes SELECT i, 'note ' || i FROM generate_series(1, 50) AS i"));
+    await withClient("scheduled", (c) =>
+      c.query("CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes SELECT i, 'note ' || i FROM generate_series(1, 50) AS i"),
+    );
     const dir = mkdtempSync(join(tmpdir(), "kh-backups-"));
     const { backupScript } = await import("../core/backup-schedule.js");
     await sh(backupScript({ dailyAt: "03:00", retention: 2 }), { ...pgEnv(), PGDATABASE: "scheduled", BACKUP_DIR: dir, BACKUP_ONCE: "1" });
@@ -164,7 +193,9 @@ describe("the scheduled backup script (run with /bin/sh against Debian's Postgre
     expect(readdirSync(dir).sort()).toEqual(["2026-01-01T030000Z.dump", "2026-01-02T030000Z.dump"]);
   });
 
-  it("a failed host copy still prunes the volume, says so in its own line, and leaves no half file for the shipper", { timeout: 30_000 }, async () => {
+  it("a failed host copy still prunes the volume, says so in its own line, and leaves no half file for the shipper", {
+    timeout: 30_000,
+  }, async () => {
     const { chmodSync, mkdirSync, readdirSync, writeFileSync } = await import("node:fs");
     const dir = mkdtempSync(join(tmpdir(), "kh-backups-"));
     const hostCopy = mkdtempSync(join(tmpdir(), "kh-host-copy-"));
@@ -172,7 +203,10 @@ describe("the scheduled backup script (run with /bin/sh against Debian's Postgre
     // A cp that copies the roles file, then fails on the dump as a full disk would.
     const fakeBin = mkdtempSync(join(tmpdir(), "kh-fakebin-"));
     mkdirSync(fakeBin, { recursive: true });
-    writeFileSync(join(fakeBin, "cp"), '#!/bin/sh\ncase "$1" in *.roles.sql) exec /bin/cp "$@";; esac\necho "cp: No space left on device" >&2; exit 1\n');
+    writeFileSync(
+      join(fakeBin, "cp"),
+      '#!/bin/sh\ncase "$1" in *.roles.sql) exec /bin/cp "$@";; esac\necho "cp: No space left on device" >&2; exit 1\n',
+    );
     chmodSync(join(fakeBin, "cp"), 0o755);
     const { backupScript } = await import("../core/backup-schedule.js");
     const out = await sh(backupScript({ everyHours: 1, retention: 1 }), {
@@ -182,7 +216,9 @@ describe("the scheduled backup script (run with /bin/sh against Debian's Postgre
       HOST_COPY_DIR: hostCopy,
       BACKUP_ONCE: "1",
     });
-    expect(out).toMatch(/^backup \S+\.dump \d+ bytes in \d+ s, keeping 1\nhost copy FAILED for \S+\.dump \(see above\); the backup itself is on the volume\n$/);
+    expect(out).toMatch(
+      /^backup \S+\.dump \d+ bytes in \d+ s, keeping 1\nhost copy FAILED for \S+\.dump \(see above\); the backup itself is on the volume\n$/,
+    );
     expect(readdirSync(dir).filter((f) => f.endsWith(".dump"))).toHaveLength(1);
     expect(readdirSync(dir)).not.toContain("2026-01-02T030000Z.dump");
     expect(readdirSync(hostCopy)).toEqual([]);
@@ -225,7 +261,11 @@ describe("the scheduled backup script (run with /bin/sh against Debian's Postgre
     const deadline = Date.now() + 15_000;
     while (!log.includes("backup FAILED") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 300));
-    const sleeping = () => execFileSync("ps", ["-eo", "args"]).toString().split("\n").filter((l) => l.trim() === "sleep 25200").length;
+    const sleeping = () =>
+      execFileSync("ps", ["-eo", "args"])
+        .toString()
+        .split("\n")
+        .filter((l) => l.trim() === "sleep 25200").length;
     expect(log).toBe("backups: no daily time, every 7 h, keeping 2\nbackup FAILED (see above); next attempt at the next scheduled time\n");
     // Retried an interval after the attempt, not at once: one sleep, no second attempt.
     expect(sleeping()).toBe(1);
@@ -234,4 +274,3 @@ describe("the scheduled backup script (run with /bin/sh against Debian's Postgre
     expect(sleeping()).toBe(0);
   });
 });
-

@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it, vi } from "vitest";
 import { ConfigError, parseStackSettings } from "../core/settings/stack-settings.js";
-import { prodKindeConfig, rsaKeyPair, SECRET_KEYS, devConfig } from "./support/fixtures.js";
+import { devConfig, prodKindeConfig, rsaKeyPair, SECRET_KEYS } from "./support/fixtures.js";
 import { containerEnv, isSecretValue, runProgram } from "./support/pulumi-program.js";
 
 const CONTAINER = "docker:index/container:Container";
@@ -20,7 +20,11 @@ describe("backup settings", () => {
       retention: 12,
       hostDir: "/var/backups/kh",
     });
-    expect(parse("prod", { ...prodKindeConfig(), backupDailyAt: "23:59", backupEveryHours: "4" })().backup).toEqual({ dailyAt: "23:59", everyHours: 4, retention: 7 });
+    expect(parse("prod", { ...prodKindeConfig(), backupDailyAt: "23:59", backupEveryHours: "4" })().backup).toEqual({
+      dailyAt: "23:59",
+      everyHours: 4,
+      retention: 7,
+    });
   });
 
   it.each([
@@ -31,7 +35,11 @@ describe("backup settings", () => {
     ["backupEveryHours", "1.5", 'got "1.5"'],
     ["backupRetention", "0", 'must be how many backups to keep, from 1 to 365; got "0"'],
     ["backupRetention", "seven", 'got "seven"'],
-    ["backupHostDir", "backups", `must be an absolute host directory of its own such as /var/backups/kinde-hasura (no . or .. segments, no ':' or ','); got "backups"`],
+    [
+      "backupHostDir",
+      "backups",
+      `must be an absolute host directory of its own such as /var/backups/kinde-hasura (no . or .. segments, no ':' or ','); got "backups"`,
+    ],
     ["backupHostDir", "/var/backups/../../etc", 'got "/var/backups/../../etc"'],
     ["backupHostDir", "/var/backups\nx", 'got "/var/backups\\nx"'],
     ["backupHostDir", "/srv/backups:/etc", "no ':' or ','"],
@@ -102,7 +110,9 @@ describe("the backup container", () => {
     try {
       const run = await runProgram("prod", { ...prodKindeConfig(), backupDailyAt: "off" }, SECRET_KEYS);
       expect(run.resources.filter((r) => r.name.startsWith("backup"))).toEqual([]);
-      expect(warn.mock.calls.map((c) => c[0])).toContain("This production stack schedules no backups (backupDailyAt: off, backupEveryHours: 0); make sure something else backs it up.");
+      expect(warn.mock.calls.map((c) => c[0])).toContain(
+        "This production stack schedules no backups (backupDailyAt: off, backupEveryHours: 0); make sure something else backs it up.",
+      );
       warn.mockClear();
       await runProgram("prod", prodKindeConfig(), SECRET_KEYS);
       expect(warn.mock.calls.map((c) => c[0]).filter((m) => String(m).includes("backups"))).toEqual([]);

@@ -11,9 +11,20 @@ const STACK_TRACE = /\n\s+at .+\(.*:\d+:\d+\)/;
 
 async function cli(script: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
   const clean = { ...process.env };
-  for (const k of ["DATABASE_URL", "HASURA_GRAPHQL_ENDPOINT", "HASURA_GRAPHQL_ADMIN_SECRET", "DEV_SIGNING_KEY", "SMOKE_JWT_POLICY", "PULUMI_BACKEND_URL"]) delete clean[k];
+  for (const k of [
+    "DATABASE_URL",
+    "HASURA_GRAPHQL_ENDPOINT",
+    "HASURA_GRAPHQL_ADMIN_SECRET",
+    "DEV_SIGNING_KEY",
+    "SMOKE_JWT_POLICY",
+    "PULUMI_BACKEND_URL",
+  ])
+    delete clean[k];
   try {
-    const { stdout, stderr } = await exec(process.execPath, ["--import", "tsx", `scripts/${script}.ts`, ...args], { env: { ...clean, ...env, PATH: "/usr/bin:/bin" }, timeout: 30_000 });
+    const { stdout, stderr } = await exec(process.execPath, ["--import", "tsx", `scripts/${script}.ts`, ...args], {
+      env: { ...clean, ...env, PATH: "/usr/bin:/bin" },
+      timeout: 30_000,
+    });
     return { code: 0, out: stdout + stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -79,13 +90,43 @@ describe("every CLI on bad input", () => {
       ["permissions", [], { DATABASE_URL: db.url }, "public.users does not exist in this database; run the migrations first"],
       ["seed", ["apply", "--stack", "prod"], { DATABASE_URL: db.url }, "Stack prod is a production stack: seed data never goes to production"],
       ["restore", ["--from", "nowhere.dump", "--yes"], { DATABASE_URL: db.url }, "nowhere.dump does not exist or is not a file; pass --from"],
-      ["backup", ["--out", "x.dump"], { DATABASE_URL: "postgres://postgres:%zz-never-shown-password@127.0.0.1:1/app" }, "has a password that is not valid percent-encoding"],
-      ["backup", ["--out", "x.dump"], { DATABASE_URL: "postgres://postgres@127.0.0.1:1/app?password=never-shown-password" }, "carries a password query parameter; put the password in the URL"],
+      [
+        "backup",
+        ["--out", "x.dump"],
+        { DATABASE_URL: "postgres://postgres:%zz-never-shown-password@127.0.0.1:1/app" },
+        "has a password that is not valid percent-encoding",
+      ],
+      [
+        "backup",
+        ["--out", "x.dump"],
+        { DATABASE_URL: "postgres://postgres@127.0.0.1:1/app?password=never-shown-password" },
+        "carries a password query parameter; put the password in the URL",
+      ],
       ["restore", ["--from", "tests", "--yes"], { DATABASE_URL: db.url }, "tests does not exist or is not a file"],
       // The backup's files are checked before the stack is read or Hasura stopped.
-      ["restore", ["--stack", "prod", "--from", "nowhere.dump", "--yes", "--production"], {}, "nowhere.dump does not exist or is not a file; pass --from"],
-      ["backup", ["--stack", "dev", "--out", "x.dump"], {}, "The Pulumi CLI is not installed (no `pulumi` on PATH). Install it: https://www.pulumi.com/docs/iac/download-install/ (for example `curl -fsSL https://get.pulumi.com | sh`).\n(or pass DATABASE_URL through the environment instead of --stack)"],
-      ["smoke", [], { HASURA_GRAPHQL_ENDPOINT: `http://127.0.0.1:${closedPort}`, HASURA_GRAPHQL_ADMIN_SECRET: "x".repeat(32), SMOKE_JWT_POLICY: JSON.stringify({ issuer: "urn:x", audience: "hasura", claims: "namespace", mode: "local" }), DEV_SIGNING_KEY: "-----BEGIN PRIVATE KEY-----\nnot-a-key-but-secret-text\n-----END PRIVATE KEY-----" }, "is not a PEM private key; its contents are not shown"],
+      [
+        "restore",
+        ["--stack", "prod", "--from", "nowhere.dump", "--yes", "--production"],
+        {},
+        "nowhere.dump does not exist or is not a file; pass --from",
+      ],
+      [
+        "backup",
+        ["--stack", "dev", "--out", "x.dump"],
+        {},
+        "The Pulumi CLI is not installed (no `pulumi` on PATH). Install it: https://www.pulumi.com/docs/iac/download-install/ (for example `curl -fsSL https://get.pulumi.com | sh`).\n(or pass DATABASE_URL through the environment instead of --stack)",
+      ],
+      [
+        "smoke",
+        [],
+        {
+          HASURA_GRAPHQL_ENDPOINT: `http://127.0.0.1:${closedPort}`,
+          HASURA_GRAPHQL_ADMIN_SECRET: "x".repeat(32),
+          SMOKE_JWT_POLICY: JSON.stringify({ issuer: "urn:x", audience: "hasura", claims: "namespace", mode: "local" }),
+          DEV_SIGNING_KEY: "-----BEGIN PRIVATE KEY-----\nnot-a-key-but-secret-text\n-----END PRIVATE KEY-----",
+        },
+        "is not a PEM private key; its contents are not shown",
+      ],
     ];
     const results = await inPairs(cases, ([script, args, env]) => cli(script, args, env));
     results.forEach(({ code, out }, i) => {
@@ -99,14 +140,18 @@ describe("every CLI on bad input", () => {
   });
 
   it("refuses --production without --stack: it guards production stacks, not URLs", async () => {
-    const { code, out } = await cli("restore", ["--from", "x.dump", "--yes", "--production"], { DATABASE_URL: "postgres://postgres:never-shown-password@127.0.0.1:1/app" });
+    const { code, out } = await cli("restore", ["--from", "x.dump", "--yes", "--production"], {
+      DATABASE_URL: "postgres://postgres:never-shown-password@127.0.0.1:1/app",
+    });
     expect(code).toBe(2);
     expect(out).toContain("--production applies only with --stack <name> (a production stack); leave it out with DATABASE_URL");
     expect(out).not.toContain("never-shown-password");
   });
 
   it("refuses --stack together with DATABASE_URL, before reading either", async () => {
-    const { code, out } = await cli("restore", ["--stack", "dev", "--from", "x.dump", "--yes"], { DATABASE_URL: "postgres://postgres:never-shown-password@127.0.0.1:1/app" });
+    const { code, out } = await cli("restore", ["--stack", "dev", "--from", "x.dump", "--yes"], {
+      DATABASE_URL: "postgres://postgres:never-shown-password@127.0.0.1:1/app",
+    });
     expect(code).toBe(2);
     expect(out).toContain("Both --stack and DATABASE_URL are set; pick one (unset DATABASE_URL to use the stack)");
     expect(out).not.toContain("never-shown-password");

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, utimesSync, writeFileSync, mkdirSync, renameSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, renameSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";

@@ -7,7 +7,15 @@ const node = (name: string, ...dependencies: string[]): GraphNode => ({ urn: nam
 describe("the deploy's critical path", () => {
   it("is the longest chain of waits, whichever node comes first", () => {
     expect(criticalPath([node("a"), node("b")]).map((n) => n.name)).toEqual(["a"]);
-    const graph = [node("pg"), node("role", "pg"), node("migrate", "role"), node("hasura", "role"), node("metadata", "hasura", "migrate"), node("smoke", "metadata"), node("image")];
+    const graph = [
+      node("pg"),
+      node("role", "pg"),
+      node("migrate", "role"),
+      node("hasura", "role"),
+      node("metadata", "hasura", "migrate"),
+      node("smoke", "metadata"),
+      node("image"),
+    ];
     // Equally long ways in: the first dependency listed wins.
     expect(criticalPath(graph).map((n) => n.name)).toEqual(["pg", "role", "hasura", "metadata", "smoke"]);
     expect(criticalPath([node("x", "y"), node("y", "z"), node("z")]).map((n) => n.name)).toEqual(["z", "y", "x"]);

@@ -1,17 +1,18 @@
 // `npm run up` / `npm run down` without the Pulumi CLI or Docker: a recording runner stands in for
 // both (tests/support/recording-runner.ts), so these tests check the command lines built and the
 // decisions made, not Pulumi itself.
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+
 import { createCipheriv, pbkdf2Sync, randomBytes } from "node:crypto";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { PROJECT_ROOT } from "../core/project-root.js";
+import type { Runner } from "../scripts/lib/cli/shell.js";
 import { devStackDown, devStackUp } from "../scripts/lib/stacks/dev-stack.js";
 import { DEV_PASSPHRASE, pulumiEnvironment } from "../scripts/lib/stacks/pulumi-cli.js";
 import { StackCommandError } from "../scripts/lib/stacks/stack-file.js";
-import { PROJECT_ROOT } from "../core/project-root.js";
-import type { Runner } from "../scripts/lib/cli/shell.js";
-import { pulumiLines, recordingRunner, type Call } from "./support/recording-runner.js";
+import { type Call, pulumiLines, recordingRunner } from "./support/recording-runner.js";
 
 function options(run: Runner, env: NodeJS.ProcessEnv = {}) {
   const repoRoot = mkdtempSync(join(tmpdir(), "kh-up-"));
@@ -70,7 +71,10 @@ describe("npm run up", () => {
     const nonce = randomBytes(12);
     const cipher = createCipheriv("aes-256-gcm", key, nonce);
     const sealed = Buffer.concat([cipher.update("pulumi"), cipher.final(), cipher.getAuthTag()]);
-    writeFileSync(join(repoRoot, "Pulumi.dev.yaml"), `encryptionsalt: v1:${salt.toString("base64")}:v1:${nonce.toString("base64")}:${sealed.toString("base64")}\n`);
+    writeFileSync(
+      join(repoRoot, "Pulumi.dev.yaml"),
+      `encryptionsalt: v1:${salt.toString("base64")}:v1:${nonce.toString("base64")}:${sealed.toString("base64")}\n`,
+    );
     mkdirSync(join(repoRoot, ".pulumi"));
     writeFileSync(join(repoRoot, ".pulumi", "passphrase"), "an-old-generated-passphrase", { mode: 0o600 });
     const { env, notes } = pulumiEnvironment({}, repoRoot, "dev");
@@ -115,7 +119,9 @@ describe("npm run up", () => {
 
   it("stops with pulumi's message when the stack cannot be selected", () => {
     const { run, calls } = recordingRunner({ "pulumi stack select": { code: 255, stderr: "error: passphrase must be set" } });
-    expect(() => devStackUp(options(run))).toThrow("Selecting stack dev failed (pulumi stack select dev --create --non-interactive):\nerror: passphrase must be set");
+    expect(() => devStackUp(options(run))).toThrow(
+      "Selecting stack dev failed (pulumi stack select dev --create --non-interactive):\nerror: passphrase must be set",
+    );
     expect(calls.some((c) => c.args[0] === "up")).toBe(false);
   });
 });

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import { request } from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { caddyfile, HSTS } from "../core/caddyfile.js";
-import { startCaddy, type RunningCaddy } from "./support/caddy.js";
+import { type RunningCaddy, startCaddy } from "./support/caddy.js";
 
 interface Seen {
   path: string;
@@ -42,7 +42,12 @@ function send(path: string, headers: Record<string, string> = {}): Promise<{ sta
   return new Promise((resolve, reject) => {
     const req = request({ host: "127.0.0.1", port: caddy.port, path, method: "POST", ca: caddy.ca, servername: "127.0.0.1", headers }, (res) => {
       res.resume();
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, ...(res.headers["strict-transport-security"] ? { hsts: String(res.headers["strict-transport-security"]) } : {}) }));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          ...(res.headers["strict-transport-security"] ? { hsts: String(res.headers["strict-transport-security"]) } : {}),
+        }),
+      );
     });
     req.on("error", reject);
     req.setTimeout(5_000, () => req.destroy(new Error(`no answer for ${path}`)));
@@ -74,7 +79,14 @@ describe("the TLS edge (a real Caddy in front of a recording upstream)", () => {
   });
 
   it("sends the upstream exactly /v1/graphql for spellings Caddy's matcher folds into it, or refuses them", async () => {
-    for (const path of ["/v1/metadata/../graphql", "//v1/graphql", "/v1%2Fgraphql", "/V1/GRAPHQL", "/v1/graphql?type=replace_metadata", "/v1/./graphql"]) {
+    for (const path of [
+      "/v1/metadata/../graphql",
+      "//v1/graphql",
+      "/v1%2Fgraphql",
+      "/V1/GRAPHQL",
+      "/v1/graphql?type=replace_metadata",
+      "/v1/./graphql",
+    ]) {
       const r = await through(path);
       if (r.reached) expect(r.reached.path, path).toBe("/v1/graphql");
       else expect(r.status, path).toBe(404);
@@ -112,7 +124,11 @@ describe("the TLS edge (a real Caddy in front of a recording upstream)", () => {
 
 describe("the generated Caddyfile", () => {
   it("asks Let's Encrypt for the public host with the operator's email, and turns the admin API off", () => {
-    const text = caddyfile({ siteAddress: "api.example.com", tls: { kind: "acme", email: "ops@example.com" }, upstream: "kinde-hasura-prod-hasura:8080" });
+    const text = caddyfile({
+      siteAddress: "api.example.com",
+      tls: { kind: "acme", email: "ops@example.com" },
+      upstream: "kinde-hasura-prod-hasura:8080",
+    });
     expect(text).toContain("\temail ops@example.com\n");
     expect(text).toContain("\tadmin off\n");
     expect(text).toContain("api.example.com {\n");

@@ -11,10 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { enginePwdMain, pathsInCommand, readProjectFile } from "../scripts/lib/stacks/engine-pwd.js";
 import { PROJECT_ROOT } from "../core/project-root.js";
+import { enginePwdMain, pathsInCommand, readProjectFile } from "../scripts/lib/stacks/engine-pwd.js";
 import { devConfig, rsaKeyPair, SECRET_KEYS } from "./support/fixtures.js";
-import { runProgram, type ProgramRun } from "./support/pulumi-program.js";
+import { type ProgramRun, runProgram } from "./support/pulumi-program.js";
 
 /** Every path-like word of every local command that does not exist from the provider's directory. */
 function missingFrom(pwd: string, run: ProgramRun): string[] {
@@ -68,7 +68,13 @@ describe("the local commands of a deploy", () => {
     const { pwd } = enginePwdMain(PROJECT_ROOT, readProjectFile(PROJECT_ROOT).main);
     const commands = run.resources.filter((r) => r.type === "command:local:Command");
     expect(commands.map((c) => c.name).sort()).toEqual(["metadata-run", "migrations-run", "migrations-sync-run", "seeds-run", "smoke-run"]);
-    expect(commands.flatMap((c) => pathsInCommand(String(c.inputs.create)))).toEqual(["scripts/migrate.ts", "scripts/seed.ts", "scripts/migrate.ts", "scripts/metadata.ts", "scripts/smoke.ts"]);
+    expect(commands.flatMap((c) => pathsInCommand(String(c.inputs.create)))).toEqual([
+      "scripts/migrate.ts",
+      "scripts/seed.ts",
+      "scripts/migrate.ts",
+      "scripts/metadata.ts",
+      "scripts/smoke.ts",
+    ]);
     expect(missingFrom(pwd, run)).toEqual([]);
     // `node --import tsx` resolves tsx from the working directory.
     expect(() => createRequire(join(pwd, "noop.js")).resolve("tsx")).not.toThrow();
@@ -92,7 +98,9 @@ describe("Pulumi.yaml", () => {
 
   it("declares no secret key with a default: the CLI would refuse every stack that leaves it unset", () => {
     // pulumi/pulumi pkg/workspace: "Stack '%v' with configuration key '%v' must be encrypted as it's secret".
-    const offending = Object.entries(declared).filter(([, d]) => d.secret === true && d.default !== undefined).map(([k]) => k);
+    const offending = Object.entries(declared)
+      .filter(([, d]) => d.secret === true && d.default !== undefined)
+      .map(([k]) => k);
     expect(offending).toEqual([]);
   });
 });

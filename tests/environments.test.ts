@@ -2,8 +2,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { HASURA_AUDIENCE } from "../kindeSrc/environment/workflows/hasuraSession.js";
 import { DEFAULTS, KINDE_WORKFLOW_AUDIENCE, parseStackSettings } from "../core/settings/stack-settings.js";
+import { HASURA_AUDIENCE } from "../kindeSrc/environment/workflows/hasuraSession.js";
 import { rsaKeyPair } from "./support/fixtures.js";
 
 const secrets = {
@@ -21,19 +21,32 @@ function stackFile(stack: string) {
 
 describe("committed stack files", () => {
   it("are exactly dev, staging and prod", () => {
-    expect(readdirSync(".").filter((f) => /^Pulumi\..+\.yaml$/.test(f)).sort()).toEqual(["Pulumi.dev.yaml", "Pulumi.prod.yaml", "Pulumi.staging.yaml"]);
+    expect(
+      readdirSync(".")
+        .filter((f) => /^Pulumi\..+\.yaml$/.test(f))
+        .sort(),
+    ).toEqual(["Pulumi.dev.yaml", "Pulumi.prod.yaml", "Pulumi.staging.yaml"]);
   });
 
   it("make dev a local-signing stack and staging a Kinde stack that is not production", () => {
     expect(stackFile("dev")).toMatchObject({ production: false, jwt: { trust: { kind: "local" } } });
-    expect(stackFile("staging")).toMatchObject({ production: false, smokeOnUp: true, jwt: { issuer: "https://acme-staging.kinde.com", trust: { kind: "kinde" } } });
+    expect(stackFile("staging")).toMatchObject({
+      production: false,
+      smokeOnUp: true,
+      jwt: { issuer: "https://acme-staging.kinde.com", trust: { kind: "kinde" } },
+    });
   });
 
   it("make prod a production Kinde stack that passes every production refusal", () => {
     expect(stackFile("prod")).toMatchObject({
       production: true,
       smokeOnUp: false,
-      jwt: { issuer: "https://acme.kinde.com", audience: "hasura", claims: "namespace", trust: { kind: "kinde", jwksUrl: "https://acme.kinde.com/.well-known/jwks" } },
+      jwt: {
+        issuer: "https://acme.kinde.com",
+        audience: "hasura",
+        claims: "namespace",
+        trust: { kind: "kinde", jwksUrl: "https://acme.kinde.com/.well-known/jwks" },
+      },
       hasura: { console: false, devMode: false, corsDomains: ["https://app.acme.com"] },
     });
   });
@@ -81,7 +94,13 @@ describe("the pull request workflow", () => {
     expect(runs(job)).toContain("npm ci");
     const pulumi = job.steps.find((s) => s.uses?.startsWith("pulumi/actions@"));
     expect(pulumi?.uses).toBe("pulumi/actions@v7");
-    expect(pulumi?.with).toMatchObject({ command: "preview", "stack-name": "${{ matrix.stack }}", diff: true, "comment-on-pr": true, policyPacks: "infra/policy" });
+    expect(pulumi?.with).toMatchObject({
+      command: "preview",
+      "stack-name": "${{ matrix.stack }}",
+      diff: true,
+      "comment-on-pr": true,
+      policyPacks: "infra/policy",
+    });
     expect(job.if).toContain("github.event.pull_request.head.repo.full_name == github.repository");
   });
 

@@ -3,11 +3,11 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { applyMetadata, exportMetadata, HasuraError, metadataRequest } from "../scripts/lib/hasura/client.js";
-import { diffMetadata } from "../scripts/lib/hasura/metadata-diff.js";
-import { loadMetadata, replaceMetadataBody } from "../scripts/lib/hasura/metadata.js";
 import { freePort } from "../scripts/lib/db/throwaway-postgres.js";
-import { RECORDED, recordedHasura, type RecordedHasura } from "./support/recorded-hasura.js";
+import { applyMetadata, exportMetadata, HasuraError, metadataRequest } from "../scripts/lib/hasura/client.js";
+import { loadMetadata, replaceMetadataBody } from "../scripts/lib/hasura/metadata.js";
+import { diffMetadata } from "../scripts/lib/hasura/metadata-diff.js";
+import { RECORDED, type RecordedHasura, recordedHasura } from "./support/recorded-hasura.js";
 
 const ADMIN_SECRET = "recorded-admin-secret-0123456789abcdef";
 let server: RecordedHasura | undefined;
@@ -18,7 +18,10 @@ afterEach(async () => {
 
 describe("metadata apply (recorded Hasura responses)", () => {
   it("replaces the metadata with the admin secret, refusing inconsistency, then reloads", async () => {
-    server = await recordedHasura([{ status: 200, body: RECORDED.replacedConsistent }, { status: 200, body: RECORDED.reloadConsistent }]);
+    server = await recordedHasura([
+      { status: 200, body: RECORDED.replacedConsistent },
+      { status: 200, body: RECORDED.reloadConsistent },
+    ]);
     const body = replaceMetadataBody(loadMetadata("metadata"));
     await applyMetadata({ endpoint: server.url, adminSecret: ADMIN_SECRET }, body);
     expect(server.received.map((r) => [r.method, r.path, r.headers["x-hasura-admin-secret"]])).toEqual([
@@ -43,7 +46,10 @@ describe("metadata apply (recorded Hasura responses)", () => {
   });
 
   it("fails listing each object when the reload reports inconsistency", async () => {
-    server = await recordedHasura([{ status: 200, body: RECORDED.replacedConsistent }, { status: 200, body: RECORDED.reloadInconsistent }]);
+    server = await recordedHasura([
+      { status: 200, body: RECORDED.replacedConsistent },
+      { status: 200, body: RECORDED.reloadInconsistent },
+    ]);
     const attempt = applyMetadata({ endpoint: server.url, adminSecret: ADMIN_SECRET }, replaceMetadataBody(loadMetadata("metadata")));
     await expect(attempt).rejects.toThrow(
       "Metadata applied, but Hasura reports inconsistent objects after reload:\n" +
@@ -54,7 +60,9 @@ describe("metadata apply (recorded Hasura responses)", () => {
   it("says the admin secret was rejected, without showing it", async () => {
     server = await recordedHasura([{ status: 401, body: RECORDED.accessDenied }]);
     const attempt = applyMetadata({ endpoint: server.url, adminSecret: ADMIN_SECRET }, replaceMetadataBody(loadMetadata("metadata")));
-    await expect(attempt).rejects.toThrow(/the admin secret was rejected \(HTTP 401: invalid x-hasura-admin-secret\/x-hasura-access-key\)\. Check HASURA_GRAPHQL_ADMIN_SECRET\.$/);
+    await expect(attempt).rejects.toThrow(
+      /the admin secret was rejected \(HTTP 401: invalid x-hasura-admin-secret\/x-hasura-access-key\)\. Check HASURA_GRAPHQL_ADMIN_SECRET\.$/,
+    );
     await attempt.catch((err: Error) => expect(err.message).not.toContain(ADMIN_SECRET));
   });
 
@@ -110,12 +118,19 @@ describe("metadata apply against answers that are not Hasura's documented succes
   it("fails on a 200 with errors, a v1 message where v2 was asked, and a reload without is_consistent", async () => {
     const body = replaceMetadataBody(loadMetadata("metadata"));
     const cases: Array<[unknown, unknown, RegExp]> = [
-      [{ errors: [{ message: "boom", extensions: { code: "unexpected" } }] }, RECORDED.reloadConsistent, /^replace_metadata answered without is_consistent: true; got \{"errors"/],
+      [
+        { errors: [{ message: "boom", extensions: { code: "unexpected" } }] },
+        RECORDED.reloadConsistent,
+        /^replace_metadata answered without is_consistent: true; got \{"errors"/,
+      ],
       [RECORDED.success, RECORDED.reloadConsistent, /^replace_metadata answered without is_consistent: true; got \{"message":"success"\}/],
       [RECORDED.replacedConsistent, { message: "success" }, /^reload_metadata answered without \{message: "success", is_consistent: true\}/],
     ];
     for (const [replaced, reloaded, expected] of cases) {
-      server = await recordedHasura([{ status: 200, body: replaced }, { status: 200, body: reloaded }]);
+      server = await recordedHasura([
+        { status: 200, body: replaced },
+        { status: 200, body: reloaded },
+      ]);
       await expect(applyMetadata({ endpoint: server.url, adminSecret: "s".repeat(32) }, body)).rejects.toThrow(expected);
       await server.close();
       server = undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hasuraJwtSecret, userTokenClaims, type JwtPolicy } from "../core/jwt-policy.js";
+import { hasuraJwtSecret, type JwtPolicy, userTokenClaims } from "../core/jwt-policy.js";
 
 const kinde = (claims: "namespace" | "sub"): JwtPolicy => ({
   issuer: "https://acme.kinde.com",

@@ -3,12 +3,17 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { authenticateKinde, connectKinde, ensureKinde, KindeSetupError } from "../scripts/lib/kinde/ensure.js";
 import { kindeSdk } from "../scripts/lib/kinde/sdk.js";
-import { recordedHasura as recordedServer, type ReceivedRequest, type RecordedAnswer, type RecordedHasura } from "./support/recorded-hasura.js";
+import { type ReceivedRequest, type RecordedAnswer, type RecordedHasura, recordedHasura as recordedServer } from "./support/recorded-hasura.js";
 
 const FRONTEND = { clientId: "spa_0123456789", label: "front-end application (kindeAppClientId)" };
 const SMOKE = { clientId: "m2m_9876543210", label: "smoke test M2M application (kindeSmokeClientId)" };
 const RECORDED_KINDE = {
-  apisWithout: { code: "OK", message: "Success", next_token: "", apis: [{ id: "api_mgmt", name: "Kinde Management API", audience: "https://acme.kinde.com/api", is_management_api: true }] },
+  apisWithout: {
+    code: "OK",
+    message: "Success",
+    next_token: "",
+    apis: [{ id: "api_mgmt", name: "Kinde Management API", audience: "https://acme.kinde.com/api", is_management_api: true }],
+  },
   apisWith: {
     code: "OK",
     message: "Success",
@@ -25,11 +30,21 @@ const RECORDED_KINDE = {
       name: "Hasura (hasura)",
       audience: "hasura",
       is_management_api: false,
-      applications: [FRONTEND, SMOKE].map((a) => ({ id: a.clientId, name: a.label, type: "Front-end and mobile", is_active: active.includes(a.clientId) })),
+      applications: [FRONTEND, SMOKE].map((a) => ({
+        id: a.clientId,
+        name: a.label,
+        type: "Front-end and mobile",
+        is_active: active.includes(a.clientId),
+      })),
     },
   }),
   created: { message: "API successfully created", code: "API_CREATED", api: { id: "api_new" } },
-  authorized: (ids: string[]) => ({ message: "API applications updated", code: "API_APPLICATIONS_UPDATED", applications_connected: ids, applications_disconnected: [] }),
+  authorized: (ids: string[]) => ({
+    message: "API applications updated",
+    code: "API_APPLICATIONS_UPDATED",
+    applications_connected: ids,
+    applications_disconnected: [],
+  }),
   application: (id: string) => ({ code: "OK", message: "success", application: { id, name: "app", type: "spa", client_id: id } }),
   forbidden: { errors: [{ code: "FORBIDDEN", message: "You do not have permission to perform this action" }] },
   notFound: { errors: [{ code: "APPLICATION_INVALID", message: "Invalid application" }] },
@@ -62,7 +77,8 @@ async function kinde(answer: (req: ReceivedRequest) => RecordedAnswer): Promise<
 function route(table: Record<string, RecordedAnswer>): (req: ReceivedRequest) => RecordedAnswer {
   return (req) => {
     const key = `${req.method} ${req.path.split("?")[0]}`;
-    if (key.startsWith("GET /api/v1/applications/")) return table["GET /api/v1/applications/:id"] ?? { status: 200, body: RECORDED_KINDE.application(key.split("/").pop() as string) };
+    if (key.startsWith("GET /api/v1/applications/"))
+      return table["GET /api/v1/applications/:id"] ?? { status: 200, body: RECORDED_KINDE.application(key.split("/").pop() as string) };
     return table[key] ?? { status: 500, body: { errors: [{ message: `no recorded answer for ${key}` }] } };
   };
 }
@@ -71,7 +87,12 @@ const log: string[] = [];
 beforeEach(() => {
   log.length = 0;
 });
-const input = (applications = [FRONTEND, SMOKE]) => ({ audience: "hasura", apiName: "Hasura (hasura)", applications, log: (l: string) => log.push(l) });
+const input = (applications = [FRONTEND, SMOKE]) => ({
+  audience: "hasura",
+  apiName: "Hasura (hasura)",
+  applications,
+  log: (l: string) => log.push(l),
+});
 
 describe("kinde ensure (responses shaped as Kinde's management API spec documents them, not recorded from a live Kinde)", () => {
   it("creates the API and authorizes both applications when the API is missing", async () => {
@@ -97,7 +118,7 @@ describe("kinde ensure (responses shaped as Kinde's management API spec document
     expect(result).toEqual({
       apiId: "api_new",
       changes: [
-        "created API \"Hasura (hasura)\" with audience hasura (id api_new)",
+        'created API "Hasura (hasura)" with audience hasura (id api_new)',
         `authorized the front-end application (kindeAppClientId) ${FRONTEND.clientId} for audience hasura`,
         `authorized the smoke test M2M application (kindeSmokeClientId) ${SMOKE.clientId} for audience hasura`,
       ],
@@ -179,19 +200,27 @@ describe("kinde ensure across pages and with bad credentials (answers shaped as 
   it("pages through the API list by next_token and finds the Hasura API on a later page instead of creating a second one", async () => {
     const { requests } = await kinde((req) => {
       if (req.method === "GET" && req.path === "/api/v1/apis") return { status: 200, body: { ...RECORDED_KINDE.apisWithout, next_token: "page-2" } };
-      if (req.method === "GET" && req.path === "/api/v1/apis?next_token=page-2") return { status: 200, body: { code: "OK", message: "Success", next_token: "", apis: [RECORDED_KINDE.apisWith.apis[1]] } };
-      if (req.method === "GET" && req.path === "/api/v1/apis/api_hasura") return { status: 200, body: RECORDED_KINDE.apiDetails([FRONTEND.clientId, SMOKE.clientId]) };
+      if (req.method === "GET" && req.path === "/api/v1/apis?next_token=page-2")
+        return { status: 200, body: { code: "OK", message: "Success", next_token: "", apis: [RECORDED_KINDE.apisWith.apis[1]] } };
+      if (req.method === "GET" && req.path === "/api/v1/apis/api_hasura")
+        return { status: 200, body: RECORDED_KINDE.apiDetails([FRONTEND.clientId, SMOKE.clientId]) };
       if (req.path.startsWith("/api/v1/applications/")) return { status: 200, body: RECORDED_KINDE.application(req.path.split("/").pop() as string) };
       return { status: 500, body: { errors: [{ message: `unexpected ${req.method} ${req.path}` }] } };
     });
     const result = await ensureKinde(input());
     expect(result).toEqual({ apiId: "api_hasura", changes: [] });
-    expect(requests().filter((r) => !r.startsWith("GET /api/v1/applications/"))).toEqual(["GET /api/v1/apis", "GET /api/v1/apis?next_token=page-2", "GET /api/v1/apis/api_hasura"]);
+    expect(requests().filter((r) => !r.startsWith("GET /api/v1/applications/"))).toEqual([
+      "GET /api/v1/apis",
+      "GET /api/v1/apis?next_token=page-2",
+      "GET /api/v1/apis/api_hasura",
+    ]);
   });
 
   it("stops on a list that never ends, creating nothing", async () => {
     const { requests } = await kinde((req) =>
-      req.path.startsWith("/api/v1/apis") ? { status: 200, body: { ...RECORDED_KINDE.apisWithout, next_token: "same" } } : { status: 200, body: RECORDED_KINDE.application("x") },
+      req.path.startsWith("/api/v1/apis")
+        ? { status: 200, body: { ...RECORDED_KINDE.apisWithout, next_token: "same" } }
+        : { status: 200, body: RECORDED_KINDE.application("x") },
     );
     await expect(ensureKinde(input())).rejects.toThrow("Kinde's API list did not end after 2 pages (next_token repeated); not creating anything");
     expect(requests().some((r) => r.startsWith("POST"))).toBe(false);
@@ -199,13 +228,17 @@ describe("kinde ensure across pages and with bad credentials (answers shaped as 
 
   it("reports refused management credentials as such, not as a missing scope", async () => {
     server = await recordedServer(() => ({ status: 401, body: { error: "invalid_client", error_description: "Client authentication failed" } }));
-    const attempt = authenticateKinde({ domain: "acme.kinde.com", clientId: "mgmt", clientSecret: "wrong-secret-value" }, `${server.url}/oauth2/token`);
+    const attempt = authenticateKinde(
+      { domain: "acme.kinde.com", clientId: "mgmt", clientSecret: "wrong-secret-value" },
+      `${server.url}/oauth2/token`,
+    );
     await expect(attempt).rejects.toThrow(KindeSetupError);
     await attempt.catch((err: Error) => {
-      expect(err.message).toMatch(/^Kinde rejected the management credentials: .*HTTP 401: invalid_client: Client authentication failed.*Check kindeManagementClientId and kindeManagementClientSecret/);
+      expect(err.message).toMatch(
+        /^Kinde rejected the management credentials: .*HTTP 401: invalid_client: Client authentication failed.*Check kindeManagementClientId and kindeManagementClientSecret/,
+      );
       expect(err.message).not.toContain("scope");
       expect(err.message).not.toContain("wrong-secret-value");
     });
   });
 });
-

@@ -2,8 +2,8 @@
 // answer, against recorded Kinde token endpoint responses served from 127.0.0.1.
 import { afterEach, describe, expect, it } from "vitest";
 import { fetchClientCredentialsToken, kindeTokenUrl } from "../scripts/lib/kinde/m2m-token.js";
-import { realKindeToken, type ResolvedStack } from "../scripts/lib/smoke/target.js";
-import { recordedHasura as recordedServer, type RecordedHasura } from "./support/recorded-hasura.js";
+import { type ResolvedStack, realKindeToken } from "../scripts/lib/smoke/target.js";
+import { type RecordedHasura, recordedHasura as recordedServer } from "./support/recorded-hasura.js";
 
 let server: RecordedHasura | undefined;
 afterEach(async () => {
@@ -24,8 +24,15 @@ const kindeStack = (extra: Partial<ResolvedStack> = {}): ResolvedStack => ({
 
 describe("a Kinde M2M token for the smoke test (token responses shaped as Kinde's OAuth docs describe them, not recorded)", () => {
   it("asks the token endpoint for the Hasura audience with the client credentials", async () => {
-    server = await recordedServer([{ status: 200, body: { access_token: "eyJ.recorded.token", expires_in: 86400, token_type: "bearer", scope: "" } }]);
-    const token = await fetchClientCredentialsToken({ tokenUrl: `${server.url}/oauth2/token`, clientId: "m2m_smoke", clientSecret: SECRET, audience: "hasura" });
+    server = await recordedServer([
+      { status: 200, body: { access_token: "eyJ.recorded.token", expires_in: 86400, token_type: "bearer", scope: "" } },
+    ]);
+    const token = await fetchClientCredentialsToken({
+      tokenUrl: `${server.url}/oauth2/token`,
+      clientId: "m2m_smoke",
+      clientSecret: SECRET,
+      audience: "hasura",
+    });
     expect(token).toBe("eyJ.recorded.token");
     expect(server.received[0]?.path).toBe("/oauth2/token");
     expect(server.received[0]?.headers["content-type"]).toBe("application/x-www-form-urlencoded");
@@ -39,7 +46,12 @@ describe("a Kinde M2M token for the smoke test (token responses shaped as Kinde'
 
   it("says what Kinde refused and what to check, without the secret", async () => {
     server = await recordedServer([{ status: 401, body: { error: "invalid_client", error_description: "Client authentication failed" } }]);
-    const attempt = fetchClientCredentialsToken({ tokenUrl: `${server.url}/oauth2/token`, clientId: "m2m_smoke", clientSecret: SECRET, audience: "hasura" });
+    const attempt = fetchClientCredentialsToken({
+      tokenUrl: `${server.url}/oauth2/token`,
+      clientId: "m2m_smoke",
+      clientSecret: SECRET,
+      audience: "hasura",
+    });
     await expect(attempt).rejects.toThrow(
       "Kinde refused a token for M2M application m2m_smoke with audience hasura (HTTP 401: invalid_client: Client authentication failed). " +
         "Check kindeSmokeClientId/kindeSmokeClientSecret and that the application is authorized for the audience (npm run kinde -- ensure).",
@@ -51,11 +63,42 @@ describe("a Kinde M2M token for the smoke test (token responses shaped as Kinde'
     server = await recordedServer(() => ({ status: 200, body: { access_token: "fetched" } }));
     const url = server.url;
     const log: string[] = [];
-    expect(await realKindeToken(kindeStack({ policy: { ...kindeStack().policy, mode: "local" } }), undefined, () => {}, () => url)).toBeUndefined();
-    expect(await realKindeToken(kindeStack(), "given-token", (l) => log.push(l), () => url)).toBe("given-token");
-    expect(await realKindeToken(kindeStack(), undefined, (l) => log.push(l), () => `${url}/oauth2/token`)).toBe("fetched");
-    expect(await realKindeToken(kindeStack({ kindeSmokeClient: undefined }), undefined, () => {}, () => url)).toBeUndefined();
-    expect(log).toEqual(["Using the Kinde access token in SMOKE_TOKEN.", "Using a real Kinde token for M2M application m2m_smoke (audience hasura)."]);
+    expect(
+      await realKindeToken(
+        kindeStack({ policy: { ...kindeStack().policy, mode: "local" } }),
+        undefined,
+        () => {},
+        () => url,
+      ),
+    ).toBeUndefined();
+    expect(
+      await realKindeToken(
+        kindeStack(),
+        "given-token",
+        (l) => log.push(l),
+        () => url,
+      ),
+    ).toBe("given-token");
+    expect(
+      await realKindeToken(
+        kindeStack(),
+        undefined,
+        (l) => log.push(l),
+        () => `${url}/oauth2/token`,
+      ),
+    ).toBe("fetched");
+    expect(
+      await realKindeToken(
+        kindeStack({ kindeSmokeClient: undefined }),
+        undefined,
+        () => {},
+        () => url,
+      ),
+    ).toBeUndefined();
+    expect(log).toEqual([
+      "Using the Kinde access token in SMOKE_TOKEN.",
+      "Using a real Kinde token for M2M application m2m_smoke (audience hasura).",
+    ]);
     expect(server.received).toHaveLength(1);
   });
 

@@ -7,8 +7,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { enginePwdMain, readProjectFile } from "../scripts/lib/stacks/engine-pwd.js";
 import { PROJECT_ROOT } from "../core/project-root.js";
+import { enginePwdMain, readProjectFile } from "../scripts/lib/stacks/engine-pwd.js";
 import { devConfig, prodKindeConfig, rsaKeyPair, SECRET_KEYS } from "./support/fixtures.js";
 
 const exec = promisify(execFile);

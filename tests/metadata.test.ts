@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { checkMetadata } from "../scripts/lib/hasura/metadata-check.js";
-import { loadMetadata, replaceMetadataBody, type Metadata, type TableMetadata } from "../scripts/lib/hasura/metadata.js";
 import { migrateUp, readMigrations } from "../scripts/lib/db/migrations.js";
+import { loadMetadata, type Metadata, replaceMetadataBody, type TableMetadata } from "../scripts/lib/hasura/metadata.js";
+import { checkMetadata } from "../scripts/lib/hasura/metadata-check.js";
 import { formatProof, provePermissions } from "../scripts/lib/hasura/permission-proof.js";
 import { freshDatabase, type TestDatabase } from "./support/database.js";
 
@@ -85,7 +85,10 @@ describe("npm run metadata -- build", () => {
     writeFileSync(outside, "- admin-secret-value-that-must-not-print\n");
     const byPath = mkdtempSync(join(tmpdir(), "kh-meta-"));
     cpSync("metadata", byPath, { recursive: true });
-    writeFileSync(join(byPath, "databases", "default", "tables", "tables.yaml"), `- "!include ${relative(join(byPath, "databases", "default", "tables"), outside)}"\n`);
+    writeFileSync(
+      join(byPath, "databases", "default", "tables", "tables.yaml"),
+      `- "!include ${relative(join(byPath, "databases", "default", "tables"), outside)}"\n`,
+    );
     const bySymlink = mkdtempSync(join(tmpdir(), "kh-meta-"));
     cpSync("metadata", bySymlink, { recursive: true });
     symlinkSync(outside, join(bySymlink, "databases", "default", "tables", "linked.yaml"));
@@ -112,7 +115,12 @@ describe("npm run metadata -- check", () => {
   it("reports unknown columns, malformed session variables, empty filters and a writable ownership column", async () => {
     const metadata = withUsers((u) => {
       u.select_permissions = [{ role: "user", permission: { columns: ["id", "email"], filter: {} } }];
-      u.update_permissions = [{ role: "user", permission: { columns: ["id", "name"], filter: { id: { _eq: "X-Hasura-User Id" } }, check: { owner: { _eq: "X-Hasura-User-Id" } } } }];
+      u.update_permissions = [
+        {
+          role: "user",
+          permission: { columns: ["id", "name"], filter: { id: { _eq: "X-Hasura-User Id" } }, check: { owner: { _eq: "X-Hasura-User-Id" } } },
+        },
+      ];
       u.insert_permissions = [{ role: "user", permission: { columns: ["id", "name"], check: {} } }];
       u.delete_permissions = [{ role: "user", permission: { filter: { id: { _like: "%" } } } }];
     });
@@ -134,8 +142,24 @@ describe("the permission proof", () => {
   it("shows each user reading and updating exactly its own row, and a new user inserting its own", async () => {
     const result = await provePermissions(db.client, loadMetadata("metadata"));
     expect(result.sessions).toEqual([
-      { role: "user", userId: "proof-user-alice", canRead: ["proof-user-alice"], canUpdate: ["proof-user-alice"], canGiveAway: false, canInsertOwn: true, canInsertForOthers: [] },
-      { role: "user", userId: "proof-user-bob", canRead: ["proof-user-bob"], canUpdate: ["proof-user-bob"], canGiveAway: false, canInsertOwn: true, canInsertForOthers: [] },
+      {
+        role: "user",
+        userId: "proof-user-alice",
+        canRead: ["proof-user-alice"],
+        canUpdate: ["proof-user-alice"],
+        canGiveAway: false,
+        canInsertOwn: true,
+        canInsertForOthers: [],
+      },
+      {
+        role: "user",
+        userId: "proof-user-bob",
+        canRead: ["proof-user-bob"],
+        canUpdate: ["proof-user-bob"],
+        canGiveAway: false,
+        canInsertOwn: true,
+        canInsertForOthers: [],
+      },
       { role: "user", userId: "proof-user-carol", canRead: [], canUpdate: [], canGiveAway: false, canInsertOwn: true, canInsertForOthers: [] },
     ]);
     expect(result.violations).toEqual([]);
@@ -249,7 +273,9 @@ describe("the permission proof", () => {
     const { execFile } = await import("node:child_process");
     const { promisify } = await import("node:util");
     const run = (dir: string) =>
-      promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/permissions.ts", "--dir", dir], { env: { ...process.env, DATABASE_URL: db.url } }).then(
+      promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/permissions.ts", "--dir", dir], {
+        env: { ...process.env, DATABASE_URL: db.url },
+      }).then(
         (r) => ({ code: 0, out: r.stdout }),
         (e: { code: number; stderr: string }) => ({ code: e.code, out: e.stderr }),
       );

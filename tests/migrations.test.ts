@@ -123,9 +123,7 @@ describe("a failing migration", () => {
       "1700000000003_third": { up: "CREATE TABLE public.third (id int);" },
     });
     const attempt = migrateUp(client, readMigrations(dir), opts);
-    await expect(attempt).rejects.toThrow(
-      `${join(dir, "1700000000002_broken", "up.sql")}:4: relation "public.nope" does not exist (SQLSTATE 42P01)`,
-    );
+    await expect(attempt).rejects.toThrow(`${join(dir, "1700000000002_broken", "up.sql")}:4: relation "public.nope" does not exist (SQLSTATE 42P01)`);
     expect(await tables(client)).toEqual(["public.first"]);
     const { rows } = await client.query(`SELECT version::text FROM ${TRACKING_TABLE}`);
     expect(rows).toEqual([{ version: "1700000000001" }]);
@@ -135,7 +133,9 @@ describe("a failing migration", () => {
 describe("a migration that ends the runner's transaction", () => {
   it("with COMMIT and then a failure is named, not recorded, and the next run refuses it again", async () => {
     const { client } = await database();
-    const dir = migrationsDir({ "1700000000001_commits": { up: "CREATE TABLE public.first (id int);\nCOMMIT;\nCREATE TABLE public.second (id nope);" } });
+    const dir = migrationsDir({
+      "1700000000001_commits": { up: "CREATE TABLE public.first (id int);\nCOMMIT;\nCREATE TABLE public.second (id nope);" },
+    });
     await expect(migrateUp(client, readMigrations(dir), opts)).rejects.toThrow(
       `${join(dir, "1700000000001_commits", "up.sql")} ends the runner's transaction (a COMMIT, ROLLBACK or END in the file) and then failed`,
     );
@@ -176,11 +176,13 @@ describe("status beside a first up", () => {
   it("never collides creating the tracking table (10 clients, 3 rounds)", { timeout: 60_000 }, async () => {
     for (let round = 0; round < 3; round += 1) {
       const { url } = await database();
-      const clients = await Promise.all(Array.from({ length: 10 }, async () => {
-        const c = new pg.Client({ connectionString: url });
-        await c.connect();
-        return c;
-      }));
+      const clients = await Promise.all(
+        Array.from({ length: 10 }, async () => {
+          const c = new pg.Client({ connectionString: url });
+          await c.connect();
+          return c;
+        }),
+      );
       try {
         const migrations = readMigrations(PROJECT_MIGRATIONS);
         const results = await Promise.allSettled(clients.map((c, i) => (i === 0 ? migrateUp(c, migrations, opts) : migrationStatus(c, migrations))));
@@ -272,10 +274,14 @@ describe("history checks", () => {
     const { symlinkSync } = await import("node:fs");
     const linked = migrationsDir({ "1700000000001_a": { up: "SELECT 1;" } });
     symlinkSync(join(linked, "1700000000001_a"), join(linked, "1700000000002_b"));
-    expect(() => readMigrations(linked)).toThrow(`${join(linked, "1700000000002_b")} is a symbolic link; a migration must be a directory of its own (copy it in)`);
+    expect(() => readMigrations(linked)).toThrow(
+      `${join(linked, "1700000000002_b")} is a symbolic link; a migration must be a directory of its own (copy it in)`,
+    );
     const stray = migrationsDir({ "1700000000001_a": { up: "SELECT 1;" } });
     writeFileSync(join(stray, "1700000000002_b.sql"), "SELECT 1;");
-    expect(() => readMigrations(stray)).toThrow(`${join(stray, "1700000000002_b.sql")} is not a migration directory; migrations live in <13-digit version>_<name>/up.sql`);
+    expect(() => readMigrations(stray)).toThrow(
+      `${join(stray, "1700000000002_b.sql")} is not a migration directory; migrations live in <13-digit version>_<name>/up.sql`,
+    );
     const extra = migrationsDir({ "1700000000001_a": { up: "SELECT 1;" } });
     writeFileSync(join(extra, "1700000000001_a", "up.yaml"), "- type: run_sql");
     expect(() => readMigrations(extra)).toThrow("has up.yaml; only up.sql and down.sql are read");
@@ -292,7 +298,9 @@ describe("history checks", () => {
 
 describe("Hasura CLI interop", () => {
   async function withHasuraCatalog(client: pg.Client, cliState: unknown): Promise<void> {
-    await client.query("CREATE SCHEMA hdb_catalog; CREATE TABLE hdb_catalog.hdb_version (hasura_uuid uuid, version text, cli_state jsonb, console_state jsonb)");
+    await client.query(
+      "CREATE SCHEMA hdb_catalog; CREATE TABLE hdb_catalog.hdb_version (hasura_uuid uuid, version text, cli_state jsonb, console_state jsonb)",
+    );
     await client.query("INSERT INTO hdb_catalog.hdb_version (version, cli_state, console_state) VALUES ('48', $1, '{}')", [JSON.stringify(cliState)]);
   }
   async function cliState(client: pg.Client): Promise<unknown> {
@@ -344,21 +352,32 @@ describe("Hasura CLI interop", () => {
     await migrateUp(client, readMigrations(dir), opts);
     expect(await cliState(client)).toMatchObject({ migrations: { default: { "1700000000001": false } } });
     // One the Hasura CLI applied (not yet adopted by an up) stays: sync must not erase it.
-    await client.query("UPDATE hdb_catalog.hdb_version SET cli_state = $1", [JSON.stringify({ migrations: { default: { "1700000000001": false, "1700000000009": false } } })]);
+    await client.query("UPDATE hdb_catalog.hdb_version SET cli_state = $1", [
+      JSON.stringify({ migrations: { default: { "1700000000001": false, "1700000000009": false } } }),
+    ]);
     await migrateSync(client, opts);
-    expect(Object.keys((await cliState(client) as { migrations: { default: object } }).migrations.default).sort()).toEqual(["1700000000001", "1700000000009"]);
+    expect(Object.keys(((await cliState(client)) as { migrations: { default: object } }).migrations.default).sort()).toEqual([
+      "1700000000001",
+      "1700000000009",
+    ]);
     // One the runner reverts disappears with the revert.
     await migrateDown(client, readMigrations(dir), { ...opts, steps: 1 });
-    expect(Object.keys((await cliState(client) as { migrations: { default: object } }).migrations.default)).toEqual(["1700000000009"]);
+    expect(Object.keys(((await cliState(client)) as { migrations: { default: object } }).migrations.default)).toEqual(["1700000000009"]);
   });
 
   it("sync refuses a catalog without its row instead of skipping it", async () => {
     const { client } = await database();
-    await client.query("CREATE SCHEMA hdb_catalog; CREATE TABLE hdb_catalog.hdb_version (hasura_uuid uuid, version text, cli_state jsonb, console_state jsonb)");
-    await expect(migrateSync(client, opts)).rejects.toThrow("hdb_catalog.hdb_version has no row: Hasura writes it on start; is Hasura running against this database?");
+    await client.query(
+      "CREATE SCHEMA hdb_catalog; CREATE TABLE hdb_catalog.hdb_version (hasura_uuid uuid, version text, cli_state jsonb, console_state jsonb)",
+    );
+    await expect(migrateSync(client, opts)).rejects.toThrow(
+      "hdb_catalog.hdb_version has no row: Hasura writes it on start; is Hasura running against this database?",
+    );
     const lines: string[] = [];
     await migrateUp(client, readMigrations(PROJECT_MIGRATIONS), { ...opts, log: (l) => lines.push(l) });
-    expect(lines).toContain("WARNING: hdb_catalog.hdb_version has no row, so Hasura's cli_state cannot be kept in step; start Hasura against this database (it writes the row)");
+    expect(lines).toContain(
+      "WARNING: hdb_catalog.hdb_version has no row, so Hasura's cli_state cannot be kept in step; start Hasura against this database (it writes the row)",
+    );
   });
 
   it("records the source of --dir migrations/default/. as default", () => {

@@ -6,14 +6,14 @@ import {
   adminSecretSet,
   imagesPinned,
   jwtSecretSet,
-  policies,
   onlyEdgePublic,
+  policies,
   postgresLoopbackOnly,
   productionHardening,
   productionVolumeProtected,
 } from "../infra/policy/policies.js";
 import { devConfig, prodKindeConfig, rsaKeyPair, SECRET_KEYS } from "./support/fixtures.js";
-import { isSecretValue, runProgram, type Registration } from "./support/pulumi-program.js";
+import { isSecretValue, type Registration, runProgram } from "./support/pulumi-program.js";
 
 const CONTAINER = "docker:index/container:Container";
 const PROD = [{ label: "kinde-hasura.production", value: "true" }];
@@ -25,7 +25,13 @@ function args(type: string, props: Record<string, unknown>, protect = false): Re
     props,
     urn: `urn:pulumi:test::kinde-hasura::${type}::r`,
     name: "r",
-    opts: { protect, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+    opts: {
+      protect,
+      ignoreChanges: [],
+      aliases: [],
+      customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+      additionalSecretOutputs: [],
+    },
     stackTags: new Map(),
     isType: () => false,
     asType: () => undefined,
@@ -46,13 +52,19 @@ async function violations(policy: ResourceValidationPolicy, a: ResourceValidatio
 const hasuraEnvs = (overrides: Record<string, string | undefined>) => {
   const env: Record<string, string | undefined> = {
     HASURA_GRAPHQL_ADMIN_SECRET: "a".repeat(40),
-    HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ jwk_url: "https://acme.kinde.com/.well-known/jwks", issuer: "https://acme.kinde.com", audience: "hasura" }),
+    HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({
+      jwk_url: "https://acme.kinde.com/.well-known/jwks",
+      issuer: "https://acme.kinde.com",
+      audience: "hasura",
+    }),
     HASURA_GRAPHQL_ENABLE_CONSOLE: "false",
     HASURA_GRAPHQL_DEV_MODE: "false",
     HASURA_GRAPHQL_CORS_DOMAIN: "https://app.acme.com",
     ...overrides,
   };
-  return Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+  return Object.entries(env)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${v}`);
 };
 const hasura = (overrides: Record<string, string | undefined>, labels = PROD) => args(CONTAINER, { envs: hasuraEnvs(overrides), labels });
 
@@ -75,9 +87,12 @@ describe("policy: hasura-jwt-secret", () => {
     expect(await violations(jwtSecretSet, hasura({ HASURA_GRAPHQL_JWT_SECRET: undefined }))).toEqual([
       "Hasura has no HASURA_GRAPHQL_JWT_SECRET: tokens would not be verified.",
     ]);
-    expect(await violations(jwtSecretSet, hasura({ HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ jwk_url: "https://x.kinde.com/.well-known/jwks", issuer: "https://x.kinde.com" }) }))).toEqual([
-      "HASURA_GRAPHQL_JWT_SECRET must set both issuer and audience (Hasura lets tokens without them through otherwise).",
-    ]);
+    expect(
+      await violations(
+        jwtSecretSet,
+        hasura({ HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ jwk_url: "https://x.kinde.com/.well-known/jwks", issuer: "https://x.kinde.com" }) }),
+      ),
+    ).toEqual(["HASURA_GRAPHQL_JWT_SECRET must set both issuer and audience (Hasura lets tokens without them through otherwise)."]);
     const local = JSON.stringify({ type: "RS256", key: "-----BEGIN PUBLIC KEY-----", issuer: "urn:x", audience: "hasura" });
     expect(await violations(jwtSecretSet, hasura({ HASURA_GRAPHQL_JWT_SECRET: local }))).toEqual([
       "A production Hasura must trust Kinde's JWKS over https (jwk_url), not a local key; got a key.",
@@ -118,19 +133,34 @@ describe("policy: postgres-loopback-only", () => {
   it("only-edge-public: only the edge publishes beyond loopback, and only 80 and 443", async () => {
     const container = (name: string, ports: unknown[], role?: string) =>
       args(CONTAINER, { name, ports, labels: [...PROD, ...(role ? [{ label: "kinde-hasura.role", value: role }] : [])] });
-    expect(await violations(onlyEdgePublic, container("x-edge", [{ internal: 80, ip: "0.0.0.0" }, { internal: 443, ip: "0.0.0.0" }], "edge"))).toEqual([]);
+    expect(
+      await violations(
+        onlyEdgePublic,
+        container(
+          "x-edge",
+          [
+            { internal: 80, ip: "0.0.0.0" },
+            { internal: 443, ip: "0.0.0.0" },
+          ],
+          "edge",
+        ),
+      ),
+    ).toEqual([]);
     expect(await violations(onlyEdgePublic, container("x-hasura", [{ internal: 8080, ip: "127.0.0.1" }]))).toEqual([]);
     expect(await violations(onlyEdgePublic, container("x-hasura", [{ internal: 8080 }]))).toEqual([
       "Container x-hasura publishes port 8080 on 0.0.0.0 (the default); only the TLS edge may be reachable from outside: publish it on 127.0.0.1.",
     ]);
-    expect(await violations(onlyEdgePublic, container("x-edge", [{ internal: 2019, ip: "0.0.0.0" }], "edge"))).toEqual(["The TLS edge publishes port 2019; it may publish 80 and 443 only."]);
+    expect(await violations(onlyEdgePublic, container("x-edge", [{ internal: 2019, ip: "0.0.0.0" }], "edge"))).toEqual([
+      "The TLS edge publishes port 2019; it may publish 80 and 443 only.",
+    ]);
   });
 });
 
 describe("policy: images-pinned", () => {
   it("passes exact versions and digests, fails latest, untagged and bare majors", async () => {
     const image = (name: string) => violations(imagesPinned, args("docker:index/remoteImage:RemoteImage", { name }));
-    for (const ok of ["postgres:17.6", "hasura/graphql-engine:v2.48.16", `postgres:17.6@sha256:${"a".repeat(64)}`]) expect(await image(ok)).toEqual([]);
+    for (const ok of ["postgres:17.6", "hasura/graphql-engine:v2.48.16", `postgres:17.6@sha256:${"a".repeat(64)}`])
+      expect(await image(ok)).toEqual([]);
     for (const bad of ["postgres", "postgres:latest", "postgres:17", "hasura/graphql-engine:latest"]) {
       expect(await image(bad)).toEqual([`Image ${JSON.stringify(bad)} is not pinned to an exact version such as postgres:17.6.`]);
     }
@@ -139,7 +169,8 @@ describe("policy: images-pinned", () => {
 
 describe("policy: production-volume-protected", () => {
   it("fails an unprotected production volume, and only that", async () => {
-    const volume = (labels: unknown[], protect: boolean) => violations(productionVolumeProtected, args("docker:index/volume:Volume", { name: "v", labels }, protect));
+    const volume = (labels: unknown[], protect: boolean) =>
+      violations(productionVolumeProtected, args("docker:index/volume:Volume", { name: "v", labels }, protect));
     expect(await volume(PROD, true)).toEqual([]);
     expect(await volume(PROD, false)).toEqual(["Production volume v is not protected; set protect (and retainOnDelete)."]);
     expect(await volume(DEV, false)).toEqual([]);

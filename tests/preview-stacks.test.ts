@@ -4,7 +4,6 @@ import { copyFileSync, existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { StackCommandError } from "../scripts/lib/stacks/stack-file.js";
 import {
   checkPreviewName,
   parseAge,
@@ -16,6 +15,7 @@ import {
   previewUp,
   staleStacks,
 } from "../scripts/lib/stacks/preview-stacks.js";
+import { StackCommandError } from "../scripts/lib/stacks/stack-file.js";
 import { pulumiLines, recordingRunner } from "./support/recording-runner.js";
 
 const NOW = new Date("2026-11-26T12:00:00Z");
@@ -125,14 +125,21 @@ describe("npm run preview-stack", () => {
   });
 
   it("prune: goes on past a refused stack, reports it, and exits non-zero", () => {
-    const { o, calls, log } = options({ "pulumi config get kinde-hasura:production --stack pr-7": { stdout: "true\n" }, "pulumi config get": { code: 255 } });
+    const { o, calls, log } = options({
+      "pulumi config get kinde-hasura:production --stack pr-7": { stdout: "true\n" },
+      "pulumi config get": { code: 255 },
+    });
     expect(previewPrune(o, "1h")).toBe(1);
     expect(pulumiLines(calls).filter((l) => l.startsWith("destroy"))).toEqual(["destroy --yes --remove --stack pr-9"]);
     expect(log.at(-1)).toBe("Not torn down:\n  pr-7: Stack pr-7 is a production stack (production: true); preview-stack never touches it");
   });
 
   it("checks for the Pulumi CLI before writing anything, with the install hint", () => {
-    for (const run of [(o: ReturnType<typeof options>["o"]) => previewUp(o, "pr-42"), (o: ReturnType<typeof options>["o"]) => previewList(o), (o: ReturnType<typeof options>["o"]) => previewPrune(o, "3d")]) {
+    for (const run of [
+      (o: ReturnType<typeof options>["o"]) => previewUp(o, "pr-42"),
+      (o: ReturnType<typeof options>["o"]) => previewList(o),
+      (o: ReturnType<typeof options>["o"]) => previewPrune(o, "3d"),
+    ]) {
       const { o, calls } = options({ pulumi: { code: 127 } });
       expect(() => run(o)).toThrow(/^The Pulumi CLI is not installed \(no `pulumi` on PATH\)\. Install it: https:\/\/www\.pulumi\.com/);
       expect(existsSync(join(o.repoRoot, ".pulumi"))).toBe(false);

@@ -12,8 +12,16 @@ describe("the rehearsal of a stack with scheduled backups (stand-ins for the eng
     const copy = projectCopy("rehearse-backup");
     // A daily time, not an interval: an interval with no backup yet backs up at once, and this
     // machine's pg_dump may not match the stand-in's PostgreSQL; the schedule is what is rehearsed.
-    copy.write("Pulumi.nightly.yaml", "config:\n  kinde-hasura:backupDailyAt: \"03:00\"\n  kinde-hasura:backupRetention: 3\n  kinde-hasura:backupHostDir: /var/backups/kh\n");
-    const report = await rehearse({ projectRoot: copy.root, stack: "nightly", stateRoot: copy.stateRoot, env: { ...process.env, PULUMI_NODEJS_TRANSPILE_ONLY: "true" } });
+    copy.write(
+      "Pulumi.nightly.yaml",
+      'config:\n  kinde-hasura:backupDailyAt: "03:00"\n  kinde-hasura:backupRetention: 3\n  kinde-hasura:backupHostDir: /var/backups/kh\n',
+    );
+    const report = await rehearse({
+      projectRoot: copy.root,
+      stack: "nightly",
+      stateRoot: copy.stateRoot,
+      env: { ...process.env, PULUMI_NODEJS_TRANSPILE_ONLY: "true" },
+    });
     expect(report.failure).toBeUndefined();
     expect(report.timeline.map((t) => t.name)).toContain("backup");
     expect(report.backups).toEqual([{ container: "kinde-hasura-nightly-backup", log: "backups: daily at 03:00 UTC, no interval, keeping 3\n" }]);

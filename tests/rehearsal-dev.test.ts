@@ -5,8 +5,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { rehearse, type RehearsalReport } from "../scripts/lib/rehearsal/rehearse.js";
-import { projectCopy, type ProjectCopy } from "./support/project-copy.js";
+import { type RehearsalReport, rehearse } from "../scripts/lib/rehearsal/rehearse.js";
+import { type ProjectCopy, projectCopy } from "./support/project-copy.js";
 import { generatedCredentials, openRehearsedDatabase } from "./support/rehearsal-state.js";
 
 const ops = (r: RehearsalReport) => Object.fromEntries(r.timeline.map((t) => [t.name, t.operation]));
@@ -31,7 +31,9 @@ describe("the rehearsal of the dev stack (stand-ins for the engine, Docker and H
     expect(first.failure).toBeUndefined();
     expect(first.ok).toBe(true);
     expect(Object.values(ops(first)).every((op) => op === "create")).toBe(true);
-    expect(first.timeline.map((t) => t.name)).toEqual(expect.arrayContaining(["postgres", "database-role", "migrations-run", "hasura", "metadata-run", "smoke-run"]));
+    expect(first.timeline.map((t) => t.name)).toEqual(
+      expect.arrayContaining(["postgres", "database-role", "migrations-run", "hasura", "metadata-run", "smoke-run"]),
+    );
     expect(first.smokeOutput).toContain("16 passed, 0 failed (allowed checks used signed dev tokens)");
     expect(first.outputs.jwtIssuer).toBe("urn:kinde-hasura:dev:local-signer");
     // Whatever host port the stack asks for (8080), the stand-in publishes a free one and reports it.
@@ -59,7 +61,9 @@ describe("the rehearsal of the dev stack (stand-ins for the engine, Docker and H
 
   it("after a new migration runs again only the steps that watch migrations/", () => {
     expect(third.ok).toBe(true);
-    const changed = Object.entries(ops(third)).filter(([, op]) => op !== "same").map(([name, op]) => `${name}:${op}`);
+    const changed = Object.entries(ops(third))
+      .filter(([, op]) => op !== "same")
+      .map(([name, op]) => `${name}:${op}`);
     expect(changed.sort()).toEqual(["migrations-run:replace", "migrations-sync-run:replace", "smoke-run:replace"]);
     // seeds/ did not change: the seed step did not run again.
     expect(ops(third)["seeds-run"]).toBe("same");

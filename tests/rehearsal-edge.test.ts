@@ -14,7 +14,12 @@ describe("the rehearsal of a stack with a TLS edge (stand-ins for the engine, Do
       "config:\n  kinde-hasura:hasuraConsole: true\n  kinde-hasura:publicHost: api.example.com\n  kinde-hasura:acmeEmail: ops@example.com\n",
     );
     // The type-check is the dev rehearsal's and tsc's to prove; Pulumi's own switch skips it here.
-    const report = await rehearse({ projectRoot: copy.root, stack: "edge", stateRoot: copy.stateRoot, env: { ...process.env, PULUMI_NODEJS_TRANSPILE_ONLY: "true" } });
+    const report = await rehearse({
+      projectRoot: copy.root,
+      stack: "edge",
+      stateRoot: copy.stateRoot,
+      env: { ...process.env, PULUMI_NODEJS_TRANSPILE_ONLY: "true" },
+    });
     expect(report.failure).toBeUndefined();
     expect(report.timeline.map((t) => t.name)).toContain("edge");
     expect(report.outputs.graphqlUrl).toBe("https://api.example.com/v1/graphql");

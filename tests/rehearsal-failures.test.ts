@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { rehearse } from "../scripts/lib/rehearsal/rehearse.js";
 import { RehearsalState } from "../scripts/lib/rehearsal/state.js";
 import { reveal } from "../scripts/lib/rehearsal/values.js";
-import { projectCopy, type ProjectCopy } from "./support/project-copy.js";
+import { type ProjectCopy, projectCopy } from "./support/project-copy.js";
 import { openRehearsedDatabase } from "./support/rehearsal-state.js";
 
 // These trees fail at a step, not in the compiler: the language host's type-check (which tsc and the
@@ -29,7 +29,9 @@ describe("rehearsals that must fail (stand-ins for the engine, Docker and Hasura
     // Open the stack's volume again, as a new container would: the users table is there, half_done is not.
     const db = await openRehearsedDatabase(copy.stateRoot, "dev");
     try {
-      const { rows } = await db.client.query("SELECT to_regclass('public.users') IS NOT NULL AS users, to_regclass('public.half_done') IS NOT NULL AS half");
+      const { rows } = await db.client.query(
+        "SELECT to_regclass('public.users') IS NOT NULL AS users, to_regclass('public.half_done') IS NOT NULL AS half",
+      );
       expect(rows[0]).toEqual({ users: true, half: false });
     } finally {
       await db.close();
@@ -38,7 +40,11 @@ describe("rehearsals that must fail (stand-ins for the engine, Docker and Hasura
 
   it("stops at the smoke gate when the user select filter is {} in the metadata", { timeout: 60_000 }, async () => {
     const copy = projectCopy("rehearse-open-filter");
-    copy.edit("metadata/databases/default/tables/public_users.yaml", "      filter:\n        id:\n          _eq: X-Hasura-User-Id\n      allow_aggregations: false", "      filter: {}\n      allow_aggregations: false");
+    copy.edit(
+      "metadata/databases/default/tables/public_users.yaml",
+      "      filter:\n        id:\n          _eq: X-Hasura-User-Id\n      allow_aggregations: false",
+      "      filter: {}\n      allow_aggregations: false",
+    );
     const report = await rehearseCopy(copy);
     expect(report.ok).toBe(false);
     expect(report.failure?.step).toBe("smoke-run");

@@ -3,20 +3,28 @@
 // only when the token has them, `aud: []` never matches, allowed_skew widens exp/nbf/iat, and
 // claims_map takes JSON paths or literals. A stand-in that got these wrong would let the rehearsal
 // pass tokens a real Hasura refuses, or the reverse.
-import { createServer } from "node:http";
-import { generateKeyPairSync } from "node:crypto";
-import { SignJWT, exportJWK, importPKCS8 } from "jose";
-import { describe, expect, it } from "vitest";
-import { AuthError, JwtVerifier, parseJwtSecret } from "../scripts/lib/rehearsal/hasura-standin/jwt.js";
-import { freePort } from "../scripts/lib/db/throwaway-postgres.js";
 
-const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+import { generateKeyPairSync } from "node:crypto";
+import { createServer } from "node:http";
+import { exportJWK, importPKCS8, SignJWT } from "jose";
+import { describe, expect, it } from "vitest";
+import { freePort } from "../scripts/lib/db/throwaway-postgres.js";
+import { AuthError, JwtVerifier, parseJwtSecret } from "../scripts/lib/rehearsal/hasura-standin/jwt.js";
+
+const { privateKey, publicKey } = generateKeyPairSync("rsa", {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: "pkcs8", format: "pem" },
+  publicKeyEncoding: { type: "spki", format: "pem" },
+});
 const NS = "https://hasura.io/jwt/claims";
 const userClaims = { [NS]: { "x-hasura-user-id": "kp_1", "x-hasura-default-role": "user", "x-hasura-allowed-roles": ["user"] } };
 const now = Math.floor(Date.now() / 1000);
 
 async function token(claims: Record<string, unknown>, omit: Array<"iss" | "aud"> = []): Promise<string> {
-  let jwt = new SignJWT(claims).setProtectedHeader({ alg: "RS256" }).setIssuedAt(now).setExpirationTime(now + 300);
+  let jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: "RS256" })
+    .setIssuedAt(now)
+    .setExpirationTime(now + 300);
   if (!omit.includes("iss")) jwt = jwt.setIssuer("https://acme.kinde.com");
   if (!omit.includes("aud") && !("aud" in claims)) jwt = jwt.setAudience(["hasura"]);
   return jwt.sign(await importPKCS8(privateKey, "RS256"));
@@ -44,18 +52,37 @@ describe("the Hasura stand-in's JWT rules (as JWT.hs)", () => {
   it("checks aud and iss only when the token has them, and never matches aud: []", async () => {
     const v = keyed();
     expect(await refusal(v.session(`Bearer ${await token(userClaims, ["aud", "iss"])}`, undefined))).toBe("accepted");
-    expect(await refusal(v.session(`Bearer ${await token({ ...userClaims, aud: [] })}`, undefined))).toBe("invalid-jwt: Could not verify JWT: JWTNotInAudience");
-    expect(await refusal(v.session(`Bearer ${await token({ ...userClaims, aud: ["other"] })}`, undefined))).toBe("invalid-jwt: Could not verify JWT: JWTNotInAudience");
+    expect(await refusal(v.session(`Bearer ${await token({ ...userClaims, aud: [] })}`, undefined))).toBe(
+      "invalid-jwt: Could not verify JWT: JWTNotInAudience",
+    );
+    expect(await refusal(v.session(`Bearer ${await token({ ...userClaims, aud: ["other"] })}`, undefined))).toBe(
+      "invalid-jwt: Could not verify JWT: JWTNotInAudience",
+    );
   });
 
   it("widens exp and iat by allowed_skew, and only by it", async () => {
-    const future = await new SignJWT(userClaims).setProtectedHeader({ alg: "RS256" }).setIssuedAt(now + 20).setExpirationTime(now + 300).sign(await importPKCS8(privateKey, "RS256"));
+    const future = await new SignJWT(userClaims)
+      .setProtectedHeader({ alg: "RS256" })
+      .setIssuedAt(now + 20)
+      .setExpirationTime(now + 300)
+      .sign(await importPKCS8(privateKey, "RS256"));
     expect(await refusal(keyed().session(`Bearer ${future}`, undefined, now))).toBe("invalid-jwt: Could not verify JWT: JWTIssuedAtFuture");
     expect(await refusal(keyed({ allowed_skew: 30 }).session(`Bearer ${future}`, undefined, now))).toBe("accepted");
-    expect(await refusal(keyed({ allowed_skew: 10 }).session(`Bearer ${future}`, undefined, now))).toBe("invalid-jwt: Could not verify JWT: JWTIssuedAtFuture");
-    const notYet = await new SignJWT(userClaims).setProtectedHeader({ alg: "RS256" }).setIssuedAt(now).setNotBefore(now + 60).setExpirationTime(now + 300).sign(await importPKCS8(privateKey, "RS256"));
+    expect(await refusal(keyed({ allowed_skew: 10 }).session(`Bearer ${future}`, undefined, now))).toBe(
+      "invalid-jwt: Could not verify JWT: JWTIssuedAtFuture",
+    );
+    const notYet = await new SignJWT(userClaims)
+      .setProtectedHeader({ alg: "RS256" })
+      .setIssuedAt(now)
+      .setNotBefore(now + 60)
+      .setExpirationTime(now + 300)
+      .sign(await importPKCS8(privateKey, "RS256"));
     expect(await refusal(keyed().session(`Bearer ${notYet}`, undefined, now))).toBe("invalid-jwt: Could not verify JWT: JWTNotYetValid");
-    const expired = await new SignJWT(userClaims).setProtectedHeader({ alg: "RS256" }).setIssuedAt(now - 600).setExpirationTime(now - 10).sign(await importPKCS8(privateKey, "RS256"));
+    const expired = await new SignJWT(userClaims)
+      .setProtectedHeader({ alg: "RS256" })
+      .setIssuedAt(now - 600)
+      .setExpirationTime(now - 10)
+      .sign(await importPKCS8(privateKey, "RS256"));
     expect(await refusal(keyed().session(`Bearer ${expired}`, undefined, now))).toBe("invalid-jwt: Could not verify JWT: JWTExpired");
     expect(await refusal(keyed({ allowed_skew: 30 }).session(`Bearer ${expired}`, undefined, now))).toBe("accepted");
   });
@@ -65,7 +92,9 @@ describe("the Hasura stand-in's JWT rules (as JWT.hs)", () => {
     const t = `Bearer ${await token({ sub: "kp_2" })}`;
     expect(await v.session(t, undefined)).toEqual({ role: "user", variables: { "x-hasura-role": "user", "x-hasura-user-id": "kp_2" } });
     expect(await refusal(v.session(t, "admin"))).toBe("access-denied: Your requested role is not in allowed roles");
-    expect(await refusal(v.session(`Bearer ${await token({})}`, undefined))).toBe("jwt-invalid-claims: JWT claim from claims_map, x-hasura-user-id not found");
+    expect(await refusal(v.session(`Bearer ${await token({})}`, undefined))).toBe(
+      "jwt-invalid-claims: JWT claim from claims_map, x-hasura-user-id not found",
+    );
   });
 
   it("refuses what Hasura refuses at start: both or neither of key and jwk_url, a claims_map without roles", () => {
@@ -91,7 +120,13 @@ describe("the Hasura stand-in's JWT rules (as JWT.hs)", () => {
       const plain = new JwtVerifier(parseJwtSecret(JSON.stringify({ jwk_url: url, issuer: "https://acme.kinde.com", audience: "hasura" })));
       await plain.start();
       expect(plain.jwksRefreshes).toBe(false);
-      const signed = await new SignJWT(userClaims).setProtectedHeader({ alg: "RS256", kid: "k1" }).setIssuer("https://acme.kinde.com").setAudience("hasura").setIssuedAt(now).setExpirationTime(now + 60).sign(await importPKCS8(privateKey, "RS256"));
+      const signed = await new SignJWT(userClaims)
+        .setProtectedHeader({ alg: "RS256", kid: "k1" })
+        .setIssuer("https://acme.kinde.com")
+        .setAudience("hasura")
+        .setIssuedAt(now)
+        .setExpirationTime(now + 60)
+        .sign(await importPKCS8(privateKey, "RS256"));
       expect((await plain.session(`Bearer ${signed}`, undefined)).role).toBe("user");
       headers = { "cache-control": "max-age=600" };
       const cached = new JwtVerifier(parseJwtSecret(JSON.stringify({ jwk_url: url })));

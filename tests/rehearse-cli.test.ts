@@ -39,7 +39,9 @@ describe("npm run rehearse (stand-ins for the engine, Docker and Hasura)", () =>
   it("exits 1 naming the problem when the stack has no stack file or the state folder is a file", async () => {
     const missing = await rehearseCli(copy.root, ["--stack", "stagign", "--state-dir", copy.stateRoot]);
     expect(missing.code).toBe(1);
-    expect(missing.out.trim()).toBe(`There is no Pulumi.stagign.yaml in ${copy.root}: rehearse a stack that has one (dev, staging), or check the name`);
+    expect(missing.out.trim()).toBe(
+      `There is no Pulumi.stagign.yaml in ${copy.root}: rehearse a stack that has one (dev, staging), or check the name`,
+    );
     const file = await rehearseCli(copy.root, ["--state-dir", join(copy.root, "package.json")]);
     expect(file.code).toBe(1);
     expect(file.out).toMatch(/^Cannot use .*package\.json as the rehearsal state folder: /);

@@ -11,8 +11,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEBIAN_PG_BIN, startDebianPostgres, type DebianPostgres } from "../scripts/lib/db/debian-postgres.js";
 import { PROJECT_ROOT } from "../core/project-root.js";
+import { DEBIAN_PG_BIN, type DebianPostgres, startDebianPostgres } from "../scripts/lib/db/debian-postgres.js";
 import { withoutSmokeOverrides } from "../scripts/lib/stacks/stack-restore.js";
 import { prodKindeConfig, SECRET_KEYS } from "./support/fixtures.js";
 
@@ -50,12 +50,16 @@ function writeFakes(outputs: Record<string, unknown>, config: Record<string, { v
 
 async function cli(script: string, args: string[], bin: string, env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, ["--import", join(PROJECT_ROOT, "node_modules/tsx/dist/esm/index.mjs"), join(PROJECT_ROOT, `scripts/${script}.ts`), ...args], {
-      // From another directory: the CLIs must find their project themselves.
-      cwd: work,
-      env: { PATH: `${bin}:/usr/bin:/bin`, HOME: work, PG_BIN_DIR: DEBIAN_PG_BIN, ...env },
-      timeout: 60_000,
-    });
+    const { stdout, stderr } = await exec(
+      process.execPath,
+      ["--import", join(PROJECT_ROOT, "node_modules/tsx/dist/esm/index.mjs"), join(PROJECT_ROOT, `scripts/${script}.ts`), ...args],
+      {
+        // From another directory: the CLIs must find their project themselves.
+        cwd: work,
+        env: { PATH: `${bin}:/usr/bin:/bin`, HOME: work, PG_BIN_DIR: DEBIAN_PG_BIN, ...env },
+        timeout: 60_000,
+      },
+    );
     return { code: 0, out: stdout + stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -84,7 +88,9 @@ describe("backup and restore --stack (recorded pulumi, docker and npm; real Post
     hasuraAdminSecret: ADMIN_SECRET,
   });
 
-  it("backs up the stack's database, and restores it with Hasura stopped, then metadata and smoke from the project", { timeout: 90_000 }, async () => {
+  it("backs up the stack's database, and restores it with Hasura stopped, then metadata and smoke from the project", {
+    timeout: 90_000,
+  }, async () => {
     const bin = writeFakes(outputs());
     const backup = await cli("backup", ["--stack", "dev", "--out", "dev.dump"], bin);
     expect(backup.code, backup.out).toBe(0);
@@ -92,7 +98,9 @@ describe("backup and restore --stack (recorded pulumi, docker and npm; real Post
     await sql("app", "UPDATE notes SET body = 'changed after the backup'");
 
     // A caller's own endpoint must not steer the smoke away from the restored stack.
-    const restore = await cli("restore", ["--stack", "dev", "--from", "dev.dump", "--yes"], bin, { HASURA_GRAPHQL_ENDPOINT: "http://127.0.0.1:9/elsewhere" });
+    const restore = await cli("restore", ["--stack", "dev", "--from", "dev.dump", "--yes"], bin, {
+      HASURA_GRAPHQL_ENDPOINT: "http://127.0.0.1:9/elsewhere",
+    });
     expect(restore.code, restore.out).toBe(0);
     expect((await sql("app", "SELECT body FROM notes")).rows).toEqual([{ body: "before the backup" }]);
     const endpoint = outputs().hasuraUrl;
@@ -124,7 +132,9 @@ describe("backup and restore --stack (recorded pulumi, docker and npm; real Post
   it("a failed backup leaves the earlier backup at --out as it was", { timeout: 60_000 }, async () => {
     writeFileSync(join(work, "keep.dump"), "GOOD");
     writeFileSync(join(work, "keep.dump.roles.sql"), "GOOD ROLES");
-    const closed = await cli("backup", ["--out", "keep.dump"], writeFakes(outputs()), { DATABASE_URL: "postgres://postgres:never-shown@127.0.0.1:1/app" });
+    const closed = await cli("backup", ["--out", "keep.dump"], writeFakes(outputs()), {
+      DATABASE_URL: "postgres://postgres:never-shown@127.0.0.1:1/app",
+    });
     expect(closed.code).toBe(1);
     expect(closed.out).not.toContain("never-shown");
     expect(readFileSync(join(work, "keep.dump"), "utf8")).toBe("GOOD");
@@ -134,7 +144,9 @@ describe("backup and restore --stack (recorded pulumi, docker and npm; real Post
 
   it("refuses a production stack without --production, before touching it", { timeout: 60_000 }, async () => {
     writeFileSync(join(work, "calls.log"), "");
-    const prod = Object.fromEntries(Object.entries(prodKindeConfig()).map(([k, value]) => [`kinde-hasura:${k}`, { value, secret: SECRET_KEYS.includes(k) }]));
+    const prod = Object.fromEntries(
+      Object.entries(prodKindeConfig()).map(([k, value]) => [`kinde-hasura:${k}`, { value, secret: SECRET_KEYS.includes(k) }]),
+    );
     const refused = await cli("restore", ["--stack", "prod", "--from", "dev.dump", "--yes"], writeFakes(outputs(), prod));
     expect(refused.code).toBe(2);
     expect(refused.out).toContain("Stack prod is a production stack: restoring replaces its live data. Pass --production as well to go ahead");
@@ -149,12 +161,25 @@ describe("backup and restore --stack (recorded pulumi, docker and npm; real Post
     writeFileSync(join(pgBin, "pg_restore"), `#!/bin/sh\n[ "$1" = --list ] && exec ${DEBIAN_PG_BIN}/pg_restore "$@"\nexec sleep 30\n`);
     for (const tool of ["psql", "pg_dump", "pg_dumpall", "pg_restore"]) chmodSync(join(pgBin, tool), 0o755);
     const { spawn } = await import("node:child_process");
-    const child = spawn(process.execPath, ["--import", join(PROJECT_ROOT, "node_modules/tsx/dist/esm/index.mjs"), join(PROJECT_ROOT, "scripts/restore.ts"), "--stack", "dev", "--from", "dev.dump", "--yes"], {
-      cwd: work,
-      env: { PATH: `${writeFakes(outputs())}:/usr/bin:/bin`, HOME: work, PG_BIN_DIR: pgBin },
-      // Its own process group: Ctrl-C in a terminal signals the whole group, pg_restore included.
-      detached: true,
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        join(PROJECT_ROOT, "node_modules/tsx/dist/esm/index.mjs"),
+        join(PROJECT_ROOT, "scripts/restore.ts"),
+        "--stack",
+        "dev",
+        "--from",
+        "dev.dump",
+        "--yes",
+      ],
+      {
+        cwd: work,
+        env: { PATH: `${writeFakes(outputs())}:/usr/bin:/bin`, HOME: work, PG_BIN_DIR: pgBin },
+        // Its own process group: Ctrl-C in a terminal signals the whole group, pg_restore included.
+        detached: true,
+      },
+    );
     let out = "";
     child.stdout.on("data", (c: Buffer) => (out += c.toString()));
     child.stderr.on("data", (c: Buffer) => (out += c.toString()));
@@ -165,10 +190,15 @@ describe("backup and restore --stack (recorded pulumi, docker and npm; real Post
     process.kill(-(child.pid as number), "SIGINT");
     expect(await exited).toBe(130);
     expect(out).toContain("Interrupted: starting kinde-hasura-dev-hasura again.");
-    expect(readFileSync(join(work, "calls.log"), "utf8").trim().split("\n")).toEqual(["docker stop kinde-hasura-dev-hasura", "docker start kinde-hasura-dev-hasura"]);
+    expect(readFileSync(join(work, "calls.log"), "utf8").trim().split("\n")).toEqual([
+      "docker stop kinde-hasura-dev-hasura",
+      "docker start kinde-hasura-dev-hasura",
+    ]);
   });
 
   it("drops the smoke's environment overrides and nothing else", () => {
-    expect(withoutSmokeOverrides({ PATH: "/bin", HASURA_GRAPHQL_ENDPOINT: "x", DEV_SIGNING_KEY: "k", SMOKE_TOKEN: "t", KINDE_DOMAIN: "d", HOME: "/h" })).toEqual({ PATH: "/bin", HOME: "/h" });
+    expect(
+      withoutSmokeOverrides({ PATH: "/bin", HASURA_GRAPHQL_ENDPOINT: "x", DEV_SIGNING_KEY: "k", SMOKE_TOKEN: "t", KINDE_DOMAIN: "d", HOME: "/h" }),
+    ).toEqual({ PATH: "/bin", HOME: "/h" });
   });
 });

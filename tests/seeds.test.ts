@@ -3,9 +3,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConfigError, parseStackSettings } from "../core/settings/stack-settings.js";
 import { migrateUp, readMigrations } from "../scripts/lib/db/migrations.js";
 import { applySeeds, readSeeds } from "../scripts/lib/db/seeds.js";
-import { ConfigError, parseStackSettings } from "../core/settings/stack-settings.js";
 import { freshDatabase, type TestDatabase } from "./support/database.js";
 import { devConfig, prodKindeConfig, rsaKeyPair, SECRET_KEYS } from "./support/fixtures.js";
 import { runProgram } from "./support/pulumi-program.js";
@@ -34,15 +34,22 @@ describe("applying seeds", () => {
     const dir = join(mkdtempSync(join(tmpdir(), "kh-seeds-")), "default");
     mkdirSync(dir);
     writeFileSync(join(dir, "1700000000001_first.sql"), "INSERT INTO public.users (id) VALUES ('seed-first') ON CONFLICT DO NOTHING;");
-    writeFileSync(join(dir, "1700000000002_broken.sql"), "INSERT INTO public.users (id) VALUES ('seed-second');\nINSERT INTO public.nope VALUES (1);");
-    await expect(applySeeds(db.client, readSeeds(dir))).rejects.toThrow(`${join(dir, "1700000000002_broken.sql")}:2: relation "public.nope" does not exist`);
+    writeFileSync(
+      join(dir, "1700000000002_broken.sql"),
+      "INSERT INTO public.users (id) VALUES ('seed-second');\nINSERT INTO public.nope VALUES (1);",
+    );
+    await expect(applySeeds(db.client, readSeeds(dir))).rejects.toThrow(
+      `${join(dir, "1700000000002_broken.sql")}:2: relation "public.nope" does not exist`,
+    );
     expect((await users()).filter((u) => u.startsWith("seed-"))).toEqual([]);
   });
 
   it("refuses anything in the directory that is not a seed file", () => {
     const dir = mkdtempSync(join(tmpdir(), "kh-seeds-"));
     writeFileSync(join(dir, "users.sql"), "SELECT 1;");
-    expect(() => readSeeds(dir)).toThrow(`${join(dir, "users.sql")} is not a seed file; seeds are <13-digit version>_<name>.sql files (Hasura CLI layout)`);
+    expect(() => readSeeds(dir)).toThrow(
+      `${join(dir, "users.sql")} is not a seed file; seeds are <13-digit version>_<name>.sql files (Hasura CLI layout)`,
+    );
   });
 });
 
@@ -59,6 +66,8 @@ describe("seeds in pulumi up", () => {
     expect(run.resources.filter((r) => r.name.startsWith("seeds"))).toEqual([]);
     const forced = () => parseStackSettings((k) => ({ ...prodKindeConfig(), seedOnUp: "true" })[k], { project: "kinde-hasura", stack: "prod" });
     expect(forced).toThrow(ConfigError);
-    expect(forced).toThrow('kinde-hasura:seedOnUp must be "auto" or "false" on a production stack (production: true): seed data never goes to production; got "true"');
+    expect(forced).toThrow(
+      'kinde-hasura:seedOnUp must be "auto" or "false" on a production stack (production: true): seed data never goes to production; got "true"',
+    );
   });
 });

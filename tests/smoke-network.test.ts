@@ -52,7 +52,9 @@ describe("the smoke test on a failing network", () => {
     const error = await smokeAgainst(endpoint, log).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(SmokeError);
     expect((error as Error).message).toMatch(new RegExp(`^the first check: POST ${endpoint}/v1/graphql failed: `));
-    expect(log.at(-1)).toMatch(/^WARNING: could not remove the smoke users smoke-[0-9a-f]{8}-a, smoke-[0-9a-f]{8}-b \(remove them by id\): removing the smoke users: POST /);
+    expect(log.at(-1)).toMatch(
+      /^WARNING: could not remove the smoke users smoke-[0-9a-f]{8}-a, smoke-[0-9a-f]{8}-b \(remove them by id\): removing the smoke users: POST /,
+    );
   });
 
   it("gives up on a request that hangs after its timeout, with a message instead of an uncaught TimeoutError", { timeout: 10_000 }, async () => {
@@ -67,6 +69,8 @@ describe("the smoke test on a failing network", () => {
     server = createServer((_req, res) => res.end("<html>a proxy's page</html>"));
     await new Promise<void>((r) => server?.listen(0, "127.0.0.1", () => r()));
     const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    await expect(waitForHealthy(endpoint, 800, () => {})).rejects.toThrow(`Hasura at ${endpoint}/healthz did not answer as Hasura does (200 "OK") within 1 s (last: HTTP 200 <html>a proxy's page</html>)`);
+    await expect(waitForHealthy(endpoint, 800, () => {})).rejects.toThrow(
+      `Hasura at ${endpoint}/healthz did not answer as Hasura does (200 "OK") within 1 s (last: HTTP 200 <html>a proxy's page</html>)`,
+    );
   });
 });

@@ -4,14 +4,14 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { classify } from "../scripts/lib/http/graphql.js";
-import { resolveStack } from "../scripts/lib/smoke/target.js";
-import { runSmoke, summarize, waitForHealthy, type SmokeTarget } from "../scripts/lib/smoke/smoke.js";
-import { StackReadError } from "../scripts/lib/stacks/stack-reader.js";
 import { freePort } from "../scripts/lib/db/throwaway-postgres.js";
+import { classify } from "../scripts/lib/http/graphql.js";
+import { runSmoke, type SmokeTarget, summarize, waitForHealthy } from "../scripts/lib/smoke/smoke.js";
+import { resolveStack } from "../scripts/lib/smoke/target.js";
 import { signingKeyFromPem, signUserToken } from "../scripts/lib/smoke/tokens.js";
+import { StackReadError } from "../scripts/lib/stacks/stack-reader.js";
 import { rsaKeyPair } from "./support/fixtures.js";
-import { RECORDED, recordedHasura, type ReceivedRequest, type RecordedAnswer, type RecordedHasura } from "./support/recorded-hasura.js";
+import { RECORDED, type ReceivedRequest, type RecordedAnswer, type RecordedHasura, recordedHasura } from "./support/recorded-hasura.js";
 
 const ADMIN_SECRET = "smoke-admin-secret-0123456789abcdefghij";
 const policy = { issuer: "urn:kinde-hasura:dev:local-signer", audience: "hasura", claims: "namespace" as const };
@@ -24,10 +24,30 @@ afterEach(async () => {
 describe("classifying recorded Hasura responses", () => {
   it.each([
     ["an expired token", 200, RECORDED.jwtExpired, { kind: "error", code: "invalid-jwt", message: "Could not verify JWT: JWTExpired" }],
-    ["no Authorization header", 200, RECORDED.missingAuthorization, { kind: "error", code: "invalid-headers", message: "Missing 'Authorization' or 'Cookie' header in JWT authentication mode" }],
-    ["a role not allowed", 200, RECORDED.roleNotAllowed, { kind: "error", code: "access-denied", message: "Your requested role is not in allowed roles" }],
-    ["a field the role cannot see", 200, RECORDED.fieldNotFound, { kind: "error", code: "validation-failed", message: "field 'users' not found in type: 'query_root'" }],
-    ["an admin-secret refusal", 401, RECORDED.accessDenied, { kind: "error", code: "access-denied", message: "invalid x-hasura-admin-secret/x-hasura-access-key" }],
+    [
+      "no Authorization header",
+      200,
+      RECORDED.missingAuthorization,
+      { kind: "error", code: "invalid-headers", message: "Missing 'Authorization' or 'Cookie' header in JWT authentication mode" },
+    ],
+    [
+      "a role not allowed",
+      200,
+      RECORDED.roleNotAllowed,
+      { kind: "error", code: "access-denied", message: "Your requested role is not in allowed roles" },
+    ],
+    [
+      "a field the role cannot see",
+      200,
+      RECORDED.fieldNotFound,
+      { kind: "error", code: "validation-failed", message: "field 'users' not found in type: 'query_root'" },
+    ],
+    [
+      "an admin-secret refusal",
+      401,
+      RECORDED.accessDenied,
+      { kind: "error", code: "access-denied", message: "invalid x-hasura-admin-secret/x-hasura-access-key" },
+    ],
     ["data", 200, { data: { users: [{ id: "a" }] } }, { kind: "data", data: { users: [{ id: "a" }] } }],
   ])("reads %s by its code, not the HTTP status", (_name, status, body, expected) => {
     expect(classify(status, JSON.stringify(body))).toEqual(expected);
@@ -47,7 +67,10 @@ describe("waiting for /healthz", () => {
   });
 
   it("says so when Hasura becomes healthy (recorded responses)", async () => {
-    server = await recordedHasura([{ status: 500, body: "ERROR" }, { status: 200, body: "OK" }]);
+    server = await recordedHasura([
+      { status: 500, body: "ERROR" },
+      { status: 200, body: "OK" },
+    ]);
     const log: string[] = [];
     await waitForHealthy(server.url, 5000, (l) => log.push(l));
     expect(log).toHaveLength(1);
@@ -78,7 +101,7 @@ describe("a smoke run (recorded Hasura responses)", () => {
     const report = await runSmoke(target(server.url));
     expect(report.checks.find((c) => c.name === "user reads its own row")?.ok).toBe(false);
     const seed = server.received.find((r) => (r.body as { query?: string })?.query?.includes("insert_users("));
-    const seededIds = ((seed?.body as { variables: { objects: Array<{ id: string }> } }).variables.objects).map((o) => o.id);
+    const seededIds = (seed?.body as { variables: { objects: Array<{ id: string }> } }).variables.objects.map((o) => o.id);
     expect(seededIds).toHaveLength(2);
     const last = server.received.at(-1) as ReceivedRequest;
     expect((last.body as { query: string }).query).toContain("delete_users(");
@@ -130,7 +153,9 @@ describe("npm run smoke", () => {
       (e: { code: number; stderr: string }) => e,
     );
     expect(result.code).toBe(1);
-    expect(result.stderr.trim()).toBe(`Hasura at http://127.0.0.1:${port}/healthz did not answer as Hasura does (200 "OK") within 2 s (last: ECONNREFUSED)`);
+    expect(result.stderr.trim()).toBe(
+      `Hasura at http://127.0.0.1:${port}/healthz did not answer as Hasura does (200 "OK") within 2 s (last: ECONNREFUSED)`,
+    );
   });
 
   it("says how to proceed when --stack needs the Pulumi CLI and it is missing", () => {

@@ -5,7 +5,7 @@
 import { createPublicKey } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { devConfig, prodKindeConfig, rsaKeyPair, SECRET_KEYS } from "./support/fixtures.js";
-import { containerEnv, isSecretValue, runProgram, unwrapSecret, type ProgramRun } from "./support/pulumi-program.js";
+import { containerEnv, isSecretValue, type ProgramRun, runProgram, unwrapSecret } from "./support/pulumi-program.js";
 
 const RANDOM = "random:index/randomPassword:RandomPassword";
 const KEY = "tls:index/privateKey:PrivateKey";
@@ -15,7 +15,11 @@ const COMMAND = "command:local:Command";
 /** Pulumi.dev.yaml's plain settings and nothing else: what a fresh clone has. */
 const freshDev = { hasuraPort: "8080", postgresPort: "15432", hasuraConsole: "true", hasuraDevMode: "true" };
 
-const generated = (run: ProgramRun) => run.resources.filter((r) => r.type === RANDOM || r.type === KEY).map((r) => `${r.type.split(":").pop()} ${r.name}`).sort();
+const generated = (run: ProgramRun) =>
+  run.resources
+    .filter((r) => r.type === RANDOM || r.type === KEY)
+    .map((r) => `${r.type.split(":").pop()} ${r.name}`)
+    .sort();
 
 describe("credentials of a stack that sets none (a fresh clone)", () => {
   it("generates three passwords and a 2048-bit RSA dev signing key, as children of one component", async () => {
@@ -27,7 +31,15 @@ describe("credentials of a stack that sets none (a fresh clone)", () => {
       "RandomPassword credentials-postgres-password",
     ]);
     const password = run.get(RANDOM, "credentials-admin-secret");
-    expect(password.inputs).toMatchObject({ length: 40, special: true, overrideSpecial: "-_.~", minLower: 2, minUpper: 2, minNumeric: 2, minSpecial: 1 });
+    expect(password.inputs).toMatchObject({
+      length: 40,
+      special: true,
+      overrideSpecial: "-_.~",
+      minLower: 2,
+      minUpper: 2,
+      minNumeric: 2,
+      minSpecial: 1,
+    });
     expect(password.parent).toBe(run.get("kinde-hasura:index:Credentials", "credentials").urn);
     expect(run.get(KEY, "credentials-dev-signing-key").inputs).toMatchObject({ algorithm: "RSA", rsaBits: 2048 });
   });
@@ -38,8 +50,11 @@ describe("credentials of a stack that sets none (a fresh clone)", () => {
     const hasura = containerEnv(run.get(CONTAINER, "hasura"));
     expect(pg.POSTGRES_PASSWORD).toMatch(/^generated-/);
     expect(hasura.HASURA_GRAPHQL_ADMIN_SECRET).toMatch(/^generated-/);
-    expect(hasura.PG_DATABASE_URL).toContain(encodeURIComponent(unwrapSecret(run.get("postgresql:index/role:Role", "database-role").inputs.password) as string));
-    for (const step of ["migrations-run", "metadata-run", "smoke-run"]) expect(isSecretValue(run.get(COMMAND, step).inputs.environment), step).toBe(true);
+    expect(hasura.PG_DATABASE_URL).toContain(
+      encodeURIComponent(unwrapSecret(run.get("postgresql:index/role:Role", "database-role").inputs.password) as string),
+    );
+    for (const step of ["migrations-run", "metadata-run", "smoke-run"])
+      expect(isSecretValue(run.get(COMMAND, step).inputs.environment), step).toBe(true);
     expect(run.secretOutputs.sort()).toEqual(["devSigningKey", "hasuraAdminSecret", "postgresSuperuserPassword"]);
     expect(run.outputs.hasuraAdminSecret).toBe(hasura.HASURA_GRAPHQL_ADMIN_SECRET);
     // What `npm run backup -- --stack` connects with is the password Postgres was started with.

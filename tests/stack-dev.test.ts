@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { hashDirectory } from "../core/content-hash.js";
 import { hasuraJwtSecret } from "../core/jwt-policy.js";
 import { devConfig, rsaKeyPair, SECRET_KEYS } from "./support/fixtures.js";
-import { containerEnv, isSecretValue, plainStrings, runProgram, unwrapSecret, type ProgramRun } from "./support/pulumi-program.js";
+import { containerEnv, isSecretValue, type ProgramRun, plainStrings, runProgram, unwrapSecret } from "./support/pulumi-program.js";
 
 const CONTAINER = "docker:index/container:Container";
 const { privateKeyPem, publicKeyPem } = rsaKeyPair();
@@ -147,7 +147,13 @@ describe("dev stack", () => {
       HASURA_GRAPHQL_SERVER_PORT: "8080",
     });
     expect(JSON.parse(env.HASURA_GRAPHQL_JWT_SECRET as string)).toEqual(
-      hasuraJwtSecret({ issuer: "urn:kinde-hasura:dev:local-signer", audience: "hasura", claims: "namespace", allowedSkew: 30, trust: { kind: "local", publicKeyPem } }),
+      hasuraJwtSecret({
+        issuer: "urn:kinde-hasura:dev:local-signer",
+        audience: "hasura",
+        claims: "namespace",
+        allowedSkew: 30,
+        trust: { kind: "local", publicKeyPem },
+      }),
     );
     expect(hasura.inputs.healthcheck).toMatchObject({ tests: ["CMD-SHELL", "curl -fsS http://127.0.0.1:8080/healthz || exit 1"] });
     expect(hasura.inputs.wait).toBe(true);

@@ -1,7 +1,7 @@
 // Preview stacks on one daemon: own names, free ports, and refusals before any resource exists.
 import { describe, expect, it } from "vitest";
-import { devConfig, prodKindeConfig, rsaKeyPair, SECRET_KEYS } from "./support/fixtures.js";
 import { postgresDataPath } from "../infra/postgres.js";
+import { devConfig, prodKindeConfig, rsaKeyPair, SECRET_KEYS } from "./support/fixtures.js";
 import { runProgram } from "./support/pulumi-program.js";
 
 const CONTAINER = "docker:index/container:Container";

@@ -1,7 +1,7 @@
 // A non-production Kinde stack with Kinde automation configured, under Pulumi's mocks.
 import { beforeAll, describe, expect, it } from "vitest";
 import { prodKindeConfig, SECRET_KEYS } from "./support/fixtures.js";
-import { runProgram, unwrapSecret, type ProgramRun } from "./support/pulumi-program.js";
+import { type ProgramRun, runProgram, unwrapSecret } from "./support/pulumi-program.js";
 
 const COMMAND = "command:local:Command";
 const config = {
@@ -41,7 +41,8 @@ describe("Kinde automation in pulumi up", () => {
       KINDE_DOMAIN: "acme.kinde.com",
       SMOKE_KINDE_CLIENT_ID: "m2m_smoke",
       SMOKE_KINDE_CLIENT_SECRET: "smoke-secret-value",
-      SMOKE_JWT_POLICY: '{"issuer":"https://acme.kinde.com","audience":"hasura","claims":"namespace","mode":"kinde","jwksUrl":"https://acme.kinde.com/.well-known/jwks"}',
+      SMOKE_JWT_POLICY:
+        '{"issuer":"https://acme.kinde.com","audience":"hasura","claims":"namespace","mode":"kinde","jwksUrl":"https://acme.kinde.com/.well-known/jwks"}',
     });
     expect(smoke.dependsOn).toContain(run.get(COMMAND, "kinde-run").urn);
   });

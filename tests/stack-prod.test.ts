@@ -1,7 +1,7 @@
 // A production stack trusting Kinde, under Pulumi's mocks.
 import { beforeAll, describe, expect, it } from "vitest";
 import { prodKindeConfig, SECRET_KEYS } from "./support/fixtures.js";
-import { containerEnv, plainStrings, runProgram, type ProgramRun } from "./support/pulumi-program.js";
+import { containerEnv, type ProgramRun, plainStrings, runProgram } from "./support/pulumi-program.js";
 
 const CONTAINER = "docker:index/container:Container";
 let run: ProgramRun;
@@ -77,7 +77,10 @@ describe("the production TLS edge", () => {
     const public_ = containers.filter((c) => ((c.inputs.ports ?? []) as Array<{ ip?: string }>).some((p) => p.ip !== "127.0.0.1"));
     expect(public_.map((c) => c.name)).toEqual(["edge"]);
     const edge = prod.get("docker:index/container:Container", "edge");
-    expect(edge.inputs.ports).toEqual([{ internal: 80, external: 80, ip: "0.0.0.0" }, { internal: 443, external: 443, ip: "0.0.0.0" }]);
+    expect(edge.inputs.ports).toEqual([
+      { internal: 80, external: 80, ip: "0.0.0.0" },
+      { internal: 443, external: 443, ip: "0.0.0.0" },
+    ]);
     const uploads = edge.inputs.uploads as Array<{ file: string; content: string }>;
     expect(uploads[0]?.file).toBe("/etc/caddy/Caddyfile");
     expect(uploads[0]?.content).toContain("api.acme.com {");
@@ -96,6 +99,8 @@ describe("the production TLS edge", () => {
     expect(parse(withoutEdge)).toThrow(ConfigError);
     expect(parse(withoutEdge)).toThrow("kinde-hasura:publicHost is required on a production stack (production: true)");
     expect(parse({ ...withoutEdge, externalEdge: "nginx on the host" })()).toMatchObject({ production: true });
-    expect(parse({ ...prodKindeConfig(), acmeEmail: "not-an-email" })).toThrow('kinde-hasura:acmeEmail must be an email address for Let\'s Encrypt\'s expiry notices such as ops@example.com; got "not-an-email"');
+    expect(parse({ ...prodKindeConfig(), acmeEmail: "not-an-email" })).toThrow(
+      "kinde-hasura:acmeEmail must be an email address for Let's Encrypt's expiry notices such as ops@example.com; got \"not-an-email\"",
+    );
   });
 });

@@ -2,9 +2,9 @@
 // recorded (no Docker, no Hasura here: these prove the sequence, not what Docker or Hasura do), and how
 // a deployed stack's outputs become the superuser connection.
 import { describe, expect, it } from "vitest";
-import { credentialsOf, StackReadError, stackSuperuserUrl, type DeployedStack } from "../scripts/lib/stacks/stack-reader.js";
-import { restoreIntoStack, StackRestoreError, type StackRestoreSteps } from "../scripts/lib/stacks/stack-restore.js";
 import { parseStackSettings } from "../core/settings/stack-settings.js";
+import { credentialsOf, type DeployedStack, StackReadError, stackSuperuserUrl } from "../scripts/lib/stacks/stack-reader.js";
+import { restoreIntoStack, StackRestoreError, type StackRestoreSteps } from "../scripts/lib/stacks/stack-restore.js";
 
 function recordedSteps(failAt: Partial<Record<keyof StackRestoreSteps, string>> = {}): { steps: StackRestoreSteps; calls: string[] } {
   const calls: string[] = [];
@@ -38,7 +38,9 @@ describe("restore into a stack (steps recorded, not run)", () => {
   it("touches nothing when Hasura cannot be stopped", async () => {
     const { steps, calls } = recordedSteps({ stopHasura: "docker stop kinde-hasura-dev-hasura: No such container" });
     const attempt = restoreIntoStack(steps, () => {});
-    await expect(attempt).rejects.toThrow('restore into the stack failed at step "stop Hasura": docker stop kinde-hasura-dev-hasura: No such container');
+    await expect(attempt).rejects.toThrow(
+      'restore into the stack failed at step "stop Hasura": docker stop kinde-hasura-dev-hasura: No such container',
+    );
     expect(calls).toEqual(["stopHasura"]);
   });
 
@@ -46,7 +48,10 @@ describe("restore into a stack (steps recorded, not run)", () => {
     const { steps, calls } = recordedSteps({ restore: "pg_restore of /b/app.dump failed: ERROR: out of disk" });
     const attempt = restoreIntoStack(steps, () => {});
     await expect(attempt).rejects.toBeInstanceOf(StackRestoreError);
-    await expect(attempt).rejects.toMatchObject({ step: "restore", message: 'restore into the stack failed at step "restore": pg_restore of /b/app.dump failed: ERROR: out of disk' });
+    await expect(attempt).rejects.toMatchObject({
+      step: "restore",
+      message: 'restore into the stack failed at step "restore": pg_restore of /b/app.dump failed: ERROR: out of disk',
+    });
     expect(calls).toEqual(["stopHasura", "restore", "startHasura"]);
   });
 
@@ -77,13 +82,17 @@ describe("a deployed stack's superuser connection", () => {
   });
 
   it("prefers the configured password, which is what the program used", () => {
-    expect(stackSuperuserUrl(deployed({ postgresPort: 1, postgresSuperuserPassword: "from-output" }, { postgresPassword: "from-config" }))).toContain(":from-config@");
+    expect(stackSuperuserUrl(deployed({ postgresPort: 1, postgresSuperuserPassword: "from-output" }, { postgresPassword: "from-config" }))).toContain(
+      ":from-config@",
+    );
   });
 
   it("refuses a stack that was never brought up or predates the output, saying what to do", () => {
     expect(() => stackSuperuserUrl(deployed({}))).toThrow("Stack dev has no postgresPort output; run `pulumi up --stack dev` first");
     expect(() => stackSuperuserUrl(deployed({ postgresPort: 15432 }))).toThrow(StackReadError);
-    expect(() => stackSuperuserUrl(deployed({ postgresPort: 15432 }))).toThrow("neither a postgresPassword setting nor a postgresSuperuserPassword output");
+    expect(() => stackSuperuserUrl(deployed({ postgresPort: 15432 }))).toThrow(
+      "neither a postgresPassword setting nor a postgresSuperuserPassword output",
+    );
     expect(() => stackSuperuserUrl(deployed({ postgresPort: -1, postgresSuperuserPassword: "x" }))).toThrow("no postgresPort output");
   });
 });

@@ -24,7 +24,10 @@ function problems(config: Record<string, string>, stack = "dev"): string[] {
 
 describe("stack settings", () => {
   it("declares every plain key in Pulumi.yaml with the same default the code applies, and no secret", () => {
-    const declared = parse(readFileSync("Pulumi.yaml", "utf8")).config as Record<string, { default?: unknown; secret?: boolean; description?: string }>;
+    const declared = parse(readFileSync("Pulumi.yaml", "utf8")).config as Record<
+      string,
+      { default?: unknown; secret?: boolean; description?: string }
+    >;
     const defaults = Object.fromEntries(Object.entries(declared).map(([k, d]) => [k, String(d.default)]));
     expect(defaults).toEqual(DEFAULTS);
     // Pulumi demands a value for every declared key without a default ("Stack 'x' is missing
@@ -117,7 +120,10 @@ describe("stack settings", () => {
     expect(s.secrets.devSigningKey).toBeUndefined();
     expect(s.secrets.hasuraAdminSecret).toBeUndefined();
     expect(s.jwt.trust).toEqual({ kind: "local" });
-    expect(settings({ ...prodKindeConfig(), devSigningKey: "", kindeManagementClientSecret: "", kindeSmokeClientSecret: "" }, "prod").kinde).toEqual({ domain: "acme.kinde.com", managementDomain: "acme.kinde.com" });
+    expect(settings({ ...prodKindeConfig(), devSigningKey: "", kindeManagementClientSecret: "", kindeSmokeClientSecret: "" }, "prod").kinde).toEqual({
+      domain: "acme.kinde.com",
+      managementDomain: "acme.kinde.com",
+    });
   });
 
   it("accepts a stack with no secret at all (a fresh clone), and never keeps a dev key on a Kinde or production stack", () => {
@@ -155,9 +161,19 @@ describe("stack settings", () => {
       kind: "kinde",
       jwksUrl: "http://127.0.0.1:40123/.well-known/jwks",
     });
-    const localRule = "an https:// URL such as https://acme.kinde.com/.well-known/jwks (or http://127.0.0.1:<port>/…, for the rehearsal's local JWKS)";
-    for (const url of ["http://localhost:1/jwks", "http://10.0.0.1/jwks", "https://acme.kinde.com@evil.example/jwks", "https://%zz/jwks", "https://acme.kinde.com:99999/jwks", "https://acme.kinde.com/"]) {
-      expect(problems({ ...staging, kindeJwksUrl: url }, "staging"), url).toEqual([`kinde-hasura:kindeJwksUrl must be ${localRule}; got ${JSON.stringify(url)}`]);
+    const localRule =
+      "an https:// URL such as https://acme.kinde.com/.well-known/jwks (or http://127.0.0.1:<port>/…, for the rehearsal's local JWKS)";
+    for (const url of [
+      "http://localhost:1/jwks",
+      "http://10.0.0.1/jwks",
+      "https://acme.kinde.com@evil.example/jwks",
+      "https://%zz/jwks",
+      "https://acme.kinde.com:99999/jwks",
+      "https://acme.kinde.com/",
+    ]) {
+      expect(problems({ ...staging, kindeJwksUrl: url }, "staging"), url).toEqual([
+        `kinde-hasura:kindeJwksUrl must be ${localRule}; got ${JSON.stringify(url)}`,
+      ]);
     }
     expect(problems({ ...prodKindeConfig(), kindeJwksUrl: "http://127.0.0.1:40123/.well-known/jwks" }, "prod")).toEqual([
       'kinde-hasura:kindeJwksUrl must be an https:// URL such as https://acme.kinde.com/.well-known/jwks; got "http://127.0.0.1:40123/.well-known/jwks"',
@@ -169,7 +185,11 @@ describe("stack settings", () => {
     const encrypted = new Set(["postgresPassword", "hasuraDbPassword", "devSigningKey"]);
     const refused = (() => {
       try {
-        parseStackSettings((k) => config[k], ctx, (k) => encrypted.has(k));
+        parseStackSettings(
+          (k) => config[k],
+          ctx,
+          (k) => encrypted.has(k),
+        );
       } catch (err) {
         return (err as ConfigError).problems;
       }
@@ -180,12 +200,20 @@ describe("stack settings", () => {
     ]);
     expect(refused.join()).not.toContain(config.hasuraAdminSecret);
     encrypted.add("hasuraAdminSecret");
-    expect(parseStackSettings((k) => config[k], ctx, (k) => encrypted.has(k)).secrets.hasuraAdminSecret).toBe(config.hasuraAdminSecret);
+    expect(
+      parseStackSettings(
+        (k) => config[k],
+        ctx,
+        (k) => encrypted.has(k),
+      ).secrets.hasuraAdminSecret,
+    ).toBe(config.hasuraAdminSecret);
   });
 
   it("refuses a smoke M2M client in sub mode, and another audience where the Kinde workflows expect hasura", () => {
     const staging = { ...prodKindeConfig(), production: "false" };
-    expect(problems({ ...staging, kindeClaims: "sub", kindeSmokeClientId: "m2m", kindeSmokeClientSecret: "Smoke-Client-Secret-0123456789" }, "staging")).toEqual([
+    expect(
+      problems({ ...staging, kindeClaims: "sub", kindeSmokeClientId: "m2m", kindeSmokeClientSecret: "Smoke-Client-Secret-0123456789" }, "staging"),
+    ).toEqual([
       'kinde-hasura:kindeSmokeClientId needs kinde-hasura:kindeClaims "namespace": Kinde\'s M2M tokens have no sub, so in "sub" mode Hasura finds no user id in them; use namespace mode (the hasuraM2MClaims workflow gives M2M tokens a session) or remove kindeSmokeClientId',
     ]);
     expect(problems({ ...staging, kindeAudience: "api.acme" }, "staging")).toEqual([
@@ -199,7 +227,9 @@ describe("stack settings", () => {
     expect(settings({ ...devConfig(privateKeyPem), jwtAllowedSkew: "0" }).jwt.allowedSkew).toBe(0);
     expect(settings({ ...devConfig(privateKeyPem), jwtAllowedSkew: "300" }).jwt.allowedSkew).toBe(300);
     for (const raw of ["301", "-1", "1.5", "ten", ""]) {
-      expect(problems({ ...devConfig(privateKeyPem), jwtAllowedSkew: raw }), raw).toEqual([`kinde-hasura:jwtAllowedSkew must be a whole number of seconds from 0 to 300; got ${JSON.stringify(raw)}`]);
+      expect(problems({ ...devConfig(privateKeyPem), jwtAllowedSkew: raw }), raw).toEqual([
+        `kinde-hasura:jwtAllowedSkew must be a whole number of seconds from 0 to 300; got ${JSON.stringify(raw)}`,
+      ]);
     }
   });
 
@@ -232,12 +262,23 @@ describe("stack settings", () => {
     });
 
     it("refuses weak production secrets by the strength rule, naming the length and never the value", () => {
-      const rule = "at least 32 characters, with at least 3 of lower case, upper case, digits and symbols, and no character more than 4 times in a row";
-      const weak = ["short-secret-value", " ".repeat(32), "x".repeat(40), "abcdefghijklmnopqrstuvwxyzabcdefgh", "Aaaaaa1-Bbbbbbbb2-Ccccccccc3-Ddddddd"];
+      const rule =
+        "at least 32 characters, with at least 3 of lower case, upper case, digits and symbols, and no character more than 4 times in a row";
+      const weak = [
+        "short-secret-value",
+        " ".repeat(32),
+        "x".repeat(40),
+        "abcdefghijklmnopqrstuvwxyzabcdefgh",
+        "Aaaaaa1-Bbbbbbbb2-Ccccccccc3-Ddddddd",
+      ];
       for (const value of weak) {
         const found = problems({ ...prodKindeConfig(), hasuraAdminSecret: value }, "prod");
         expect(found, JSON.stringify(value)).toHaveLength(1);
-        expect(found[0]).toMatch(new RegExp(`^kinde-hasura:hasuraAdminSecret must be (${rule.replace(/[()]/g, "\\$&")} on a production stack \\(production: true\\); got a value that is not \\(${value.length} characters; its contents are not shown\\)|printable ASCII)`));
+        expect(found[0]).toMatch(
+          new RegExp(
+            `^kinde-hasura:hasuraAdminSecret must be (${rule.replace(/[()]/g, "\\$&")} on a production stack \\(production: true\\); got a value that is not \\(${value.length} characters; its contents are not shown\\)|printable ASCII)`,
+          ),
+        );
         if (value.trim() !== "") expect(found.join()).not.toContain(value);
       }
       expect(settings({ ...prodKindeConfig(), hasuraAdminSecret: "Strong-Admin-Secret-4-Production-2026!" }, "prod").production).toBe(true);
@@ -272,23 +313,37 @@ describe("stack settings", () => {
       ["Postgres:17.6", pinned],
       ["postgres:17.6@sha256:short", pinned],
     ];
-    for (const [image, rule] of refused) expect(problems({ ...devConfig(privateKeyPem), postgresImage: image }), image).toEqual([`kinde-hasura:postgresImage must be ${rule}; got ${JSON.stringify(image)}`]);
+    for (const [image, rule] of refused)
+      expect(problems({ ...devConfig(privateKeyPem), postgresImage: image }), image).toEqual([
+        `kinde-hasura:postgresImage must be ${rule}; got ${JSON.stringify(image)}`,
+      ]);
     for (const image of ["registry.local:5000/postgres:17.6", "docker.io/library/postgres:17.6-bookworm", "library/postgres:18.1"]) {
       expect(settings({ ...devConfig(privateKeyPem), postgresImage: image }).postgres.image, image).toBe(image);
     }
     expect(problems({ ...devConfig(privateKeyPem), hasuraImage: "evil/hasura/graphql-engine:v2.48.16" })).toEqual([
       'kinde-hasura:hasuraImage must be the hasura/graphql-engine image (from any registry) such as hasura/graphql-engine:v2.48.16; got "evil/hasura/graphql-engine:v2.48.16"',
     ]);
-    expect(settings({ ...devConfig(privateKeyPem), hasuraImage: "registry.local:5000/hasura/graphql-engine:v2.48.16" }).hasura.image).toBe("registry.local:5000/hasura/graphql-engine:v2.48.16");
+    expect(settings({ ...devConfig(privateKeyPem), hasuraImage: "registry.local:5000/hasura/graphql-engine:v2.48.16" }).hasura.image).toBe(
+      "registry.local:5000/hasura/graphql-engine:v2.48.16",
+    );
   });
 
   it("parses origins: ports in range, no paths or credentials, a NUL-free audience", () => {
-    for (const origin of ["http://localhost:99999", "https://app.example.com/path", "https://user@app.example.com", "ftp://app.example.com", "https://"]) {
+    for (const origin of [
+      "http://localhost:99999",
+      "https://app.example.com/path",
+      "https://user@app.example.com",
+      "ftp://app.example.com",
+      "https://",
+    ]) {
       expect(problems({ ...devConfig(privateKeyPem), hasuraCorsDomains: origin }), origin).toEqual([
         `kinde-hasura:hasuraCorsDomains must be comma-separated origins with scheme such as https://app.example.com,http://localhost:3000; got ${JSON.stringify(origin)}`,
       ]);
     }
-    expect(settings({ ...devConfig(privateKeyPem), hasuraCorsDomains: "http://localhost:3000,https://*.example.com" }).hasura.corsDomains).toEqual(["http://localhost:3000", "https://*.example.com"]);
+    expect(settings({ ...devConfig(privateKeyPem), hasuraCorsDomains: "http://localhost:3000,https://*.example.com" }).hasura.corsDomains).toEqual([
+      "http://localhost:3000",
+      "https://*.example.com",
+    ]);
     expect(problems({ ...devConfig(privateKeyPem), kindeAudience: "hasura\u0000" })).toHaveLength(1);
   });
 
@@ -304,8 +359,24 @@ describe("stack settings", () => {
   });
 
   it("takes Kinde automation ids with their secrets in Kinde mode, each pair complete", () => {
-    const s = settings({ ...prodKindeConfig(), kindeManagementClientId: "mgmt", kindeManagementClientSecret: "m-secret", kindeAppClientId: "spa", kindeSmokeClientId: "m2m", kindeSmokeClientSecret: "s-secret" }, "prod");
-    expect(s.kinde).toEqual({ domain: "acme.kinde.com", managementDomain: "acme.kinde.com", managementClientId: "mgmt", appClientId: "spa", smokeClientId: "m2m" });
+    const s = settings(
+      {
+        ...prodKindeConfig(),
+        kindeManagementClientId: "mgmt",
+        kindeManagementClientSecret: "m-secret",
+        kindeAppClientId: "spa",
+        kindeSmokeClientId: "m2m",
+        kindeSmokeClientSecret: "s-secret",
+      },
+      "prod",
+    );
+    expect(s.kinde).toEqual({
+      domain: "acme.kinde.com",
+      managementDomain: "acme.kinde.com",
+      managementClientId: "mgmt",
+      appClientId: "spa",
+      smokeClientId: "m2m",
+    });
     expect(s.secrets).toMatchObject({ kindeManagementClientSecret: "m-secret", kindeSmokeClientSecret: "s-secret" });
     expect(problems({ ...prodKindeConfig(), kindeManagementClientId: "mgmt", kindeSmokeClientSecret: "s" }, "prod")).toEqual([
       "kinde-hasura:kindeManagementClientSecret is required when kinde-hasura:kindeManagementClientId is set; set it with `pulumi config set --secret kinde-hasura:kindeManagementClientSecret <value>`",
@@ -314,7 +385,12 @@ describe("stack settings", () => {
   });
 
   it("uses the *.kinde.com domain for the management API and M2M tokens when users sign in on a custom domain", () => {
-    const custom = { ...prodKindeConfig(), kindeDomain: "auth.acme.com", kindeSmokeClientId: "m2m", kindeSmokeClientSecret: "Smoke-Client-Secret-0123456789" };
+    const custom = {
+      ...prodKindeConfig(),
+      kindeDomain: "auth.acme.com",
+      kindeSmokeClientId: "m2m",
+      kindeSmokeClientSecret: "Smoke-Client-Secret-0123456789",
+    };
     expect(problems(custom, "prod")).toEqual([
       "kinde-hasura:kindeManagementDomain is required when kinde-hasura:kindeDomain is a custom domain (auth.acme.com) and a management or smoke M2M client is set: Kinde serves the management API and M2M tokens on your *.kinde.com domain only; set it to that domain",
     ]);

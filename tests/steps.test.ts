@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { inProject, PROJECT_ROOT } from "../core/project-root.js";
-import { readStepInputs, stepCommand, stepEnvironment, STEPS, type StepContract } from "../core/steps.js";
+import { readStepInputs, STEPS, type StepContract, stepCommand, stepEnvironment } from "../core/steps.js";
 
 const exec = promisify(execFile);
 const ALL_STEPS = Object.entries(STEPS) as [string, StepContract][];
@@ -40,8 +40,18 @@ describe("the step contract", () => {
   });
 
   it("reads back what the program passes, drops unset inputs, and names the missing required ones", () => {
-    const environment = stepEnvironment<typeof STEPS.kinde, string>(STEPS.kinde, { domain: "acme.kinde.com", clientId: "id", clientSecret: "s3cret", audience: "hasura" });
-    expect(environment).toEqual({ KINDE_DOMAIN: "acme.kinde.com", KINDE_MANAGEMENT_CLIENT_ID: "id", KINDE_MANAGEMENT_CLIENT_SECRET: "s3cret", KINDE_AUDIENCE: "hasura" });
+    const environment = stepEnvironment<typeof STEPS.kinde, string>(STEPS.kinde, {
+      domain: "acme.kinde.com",
+      clientId: "id",
+      clientSecret: "s3cret",
+      audience: "hasura",
+    });
+    expect(environment).toEqual({
+      KINDE_DOMAIN: "acme.kinde.com",
+      KINDE_MANAGEMENT_CLIENT_ID: "id",
+      KINDE_MANAGEMENT_CLIENT_SECRET: "s3cret",
+      KINDE_AUDIENCE: "hasura",
+    });
     expect(readStepInputs(STEPS.kinde, environment)).toEqual({
       inputs: { domain: "acme.kinde.com", clientId: "id", clientSecret: "s3cret", audience: "hasura" },
       missing: [],

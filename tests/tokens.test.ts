@@ -4,8 +4,8 @@ import { createServer } from "node:http";
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, exportJWK, importSPKI, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
 import { hasuraJwtSecret } from "../core/jwt-policy.js";
-import { devToken, type ResolvedStack } from "../scripts/lib/smoke/target.js";
 import { parseStackSettings } from "../core/settings/stack-settings.js";
+import { devToken, type ResolvedStack } from "../scripts/lib/smoke/target.js";
 import { hmacWithPublicKey, signingKeyFromPem, signUserToken, strangerKey, unsignedToken } from "../scripts/lib/smoke/tokens.js";
 import { devConfig, rsaKeyPair } from "./support/fixtures.js";
 
@@ -46,7 +46,9 @@ describe("signed user tokens", () => {
     await expect(verify(await signUserToken(settings.jwt, key, "kp_alice", { issuer: "https://evil.example" }))).rejects.toThrow(/"iss" claim/);
     await expect(verify(await signUserToken(settings.jwt, key, "kp_alice", { audience: ["other"] }))).rejects.toThrow(/"aud" claim/);
     const now = Math.floor(Date.now() / 1000);
-    await expect(verify(await signUserToken(settings.jwt, key, "kp_alice", { issuedAt: now - 600, expiresAt: now - 60 }))).rejects.toThrow(/"exp" claim/);
+    await expect(verify(await signUserToken(settings.jwt, key, "kp_alice", { issuedAt: now - 600, expiresAt: now - 60 }))).rejects.toThrow(
+      /"exp" claim/,
+    );
   });
 
   it("verify against a JWKS served over HTTP from 127.0.0.1, as Hasura fetches Kinde's", async () => {
@@ -60,7 +62,10 @@ describe("signed user tokens", () => {
     try {
       const { port } = server.address() as { port: number };
       const jwks = createRemoteJWKSet(new URL(`http://127.0.0.1:${port}/.well-known/jwks`));
-      const { payload } = await jwtVerify(await signUserToken(settings.jwt, key, "kp_carol"), jwks, { issuer: settings.jwt.issuer, audience: "hasura" });
+      const { payload } = await jwtVerify(await signUserToken(settings.jwt, key, "kp_carol"), jwks, {
+        issuer: settings.jwt.issuer,
+        audience: "hasura",
+      });
       expect(payload.sub).toBe("kp_carol");
       await expect(jwtVerify(await signUserToken(settings.jwt, await strangerKey(), "kp_carol"), jwks)).rejects.toThrow(/no applicable key found/);
     } finally {
@@ -91,12 +96,17 @@ describe("npm run token", () => {
     await expect(devToken(local({ production: true, source: "stack prod" }), "kp", "1h")).rejects.toThrow(
       "Refusing: stack prod is a production stack; tokens for it come from Kinde only",
     );
-    const kinde = local({ policy: { issuer: "https://acme.kinde.com", audience: "hasura", claims: "namespace", mode: "kinde" }, source: "stack staging" });
+    const kinde = local({
+      policy: { issuer: "https://acme.kinde.com", audience: "hasura", claims: "namespace", mode: "kinde" },
+      source: "stack staging",
+    });
     await expect(devToken(kinde, "kp", "1h")).rejects.toThrow(
       "Refusing: stack staging trusts Kinde (https://acme.kinde.com), not a dev key; get an access token from Kinde instead",
     );
     for (const ttl of ["forever", "0s", "-1h", "25h", "2d", "99999999999s", "1.5h"]) {
-      await expect(devToken(local(), "kp", ttl), ttl).rejects.toThrow(`--ttl must be from 1s to 24h, a number with s, m, h or d such as 1h; got ${JSON.stringify(ttl)}`);
+      await expect(devToken(local(), "kp", ttl), ttl).rejects.toThrow(
+        `--ttl must be from 1s to 24h, a number with s, m, h or d such as 1h; got ${JSON.stringify(ttl)}`,
+      );
     }
     expect(await devToken(local(), "kp", "24h")).toMatch(/^eyJ/);
   });

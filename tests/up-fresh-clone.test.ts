@@ -7,14 +7,17 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { DEV_PASSPHRASE, passphraseUnlocks } from "../scripts/lib/stacks/pulumi-cli.js";
 import { PROJECT_ROOT } from "../core/project-root.js";
+import { DEV_PASSPHRASE, passphraseUnlocks } from "../scripts/lib/stacks/pulumi-cli.js";
 import { projectCopy } from "./support/project-copy.js";
 
 const exec = promisify(execFile);
 
 describe("Pulumi.dev.yaml", () => {
-  const stackFile = parse(readFileSync(join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8")) as { encryptionsalt?: string; config: Record<string, unknown> };
+  const stackFile = parse(readFileSync(join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8")) as {
+    encryptionsalt?: string;
+    config: Record<string, unknown>;
+  };
 
   it("commits the salt of the published dev passphrase, so `pulumi stack init dev` writes nothing into it", { timeout: 20_000 }, () => {
     expect(passphraseUnlocks(DEV_PASSPHRASE, stackFile.encryptionsalt as string)).toBe(true);
@@ -23,7 +26,12 @@ describe("Pulumi.dev.yaml", () => {
 
   it("holds only plain, shared settings", () => {
     expect(Object.values(stackFile.config).every((v) => typeof v !== "object")).toBe(true);
-    expect(Object.keys(stackFile.config).sort()).toEqual(["kinde-hasura:hasuraConsole", "kinde-hasura:hasuraDevMode", "kinde-hasura:hasuraPort", "kinde-hasura:postgresPort"]);
+    expect(Object.keys(stackFile.config).sort()).toEqual([
+      "kinde-hasura:hasuraConsole",
+      "kinde-hasura:hasuraDevMode",
+      "kinde-hasura:hasuraPort",
+      "kinde-hasura:postgresPort",
+    ]);
   });
 });
 
@@ -34,7 +42,10 @@ describe("npm run up on a fresh clone (stand-in pulumi and docker CLIs that reco
     const log = join(copy.root, "..", "calls.log");
     mkdirSync(bin);
     const standIn = (name: string) => {
-      writeFileSync(join(bin, name), `#!/bin/sh\necho "${name} $* [passphrase=\${PULUMI_CONFIG_PASSPHRASE-unset}]" >> "${log}"\n[ "$1" = version ] && echo v0.0.0-stand-in\nexit 0\n`);
+      writeFileSync(
+        join(bin, name),
+        `#!/bin/sh\necho "${name} $* [passphrase=\${PULUMI_CONFIG_PASSPHRASE-unset}]" >> "${log}"\n[ "$1" = version ] && echo v0.0.0-stand-in\nexit 0\n`,
+      );
       chmodSync(join(bin, name), 0o755);
     };
     standIn("pulumi");

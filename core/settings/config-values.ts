@@ -73,7 +73,8 @@ export function isHeaderSafeSecret(value: string): boolean {
 }
 
 /** The production strength rule for secrets, stated once for messages and README. */
-export const STRONG_SECRET_RULE = "at least 32 characters, with at least 3 of lower case, upper case, digits and symbols, and no character more than 4 times in a row";
+export const STRONG_SECRET_RULE =
+  "at least 32 characters, with at least 3 of lower case, upper case, digits and symbols, and no character more than 4 times in a row";
 
 export function isStrongSecret(value: string): boolean {
   const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((re) => re.test(value)).length;

@@ -3,15 +3,8 @@
 // problem. Each message names the key, the rule and the bad value (a secret's value never: only its
 // length or its kind). infra/config.ts feeds it from Pulumi; scripts feed it from `pulumi config`.
 import { createPrivateKey, createPublicKey } from "node:crypto";
+import { CLAIMS_MODES, type ClaimsMode, defaultKindeJwksUrl, type JwtPolicy, kindeIssuer, localIssuer } from "../jwt-policy.js";
 import { isHeaderSafeSecret, isStrongSecret, majorVersion, parseImageReference, parseOrigin, STRONG_SECRET_RULE } from "./config-values.js";
-import {
-  CLAIMS_MODES,
-  defaultKindeJwksUrl,
-  kindeIssuer,
-  localIssuer,
-  type ClaimsMode,
-  type JwtPolicy,
-} from "../jwt-policy.js";
 
 /** Defaults, the same as the `config:` block of Pulumi.yaml (tests/stack-settings.test.ts keeps them equal). */
 export const DEFAULTS = {
@@ -225,20 +218,23 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
   const seedRaw = value("seedOnUp");
   const seedOnUp = seedRaw === "auto" ? !production : seedRaw === "true";
   if (!["auto", "true", "false"].includes(seedRaw)) fail("seedOnUp", '"auto" (on unless production), "true" or "false"', seedRaw);
-  else if (production && seedOnUp) fail("seedOnUp", '"auto" or "false" on a production stack (production: true): seed data never goes to production', seedRaw);
+  else if (production && seedOnUp)
+    fail("seedOnUp", '"auto" or "false" on a production stack (production: true): seed data never goes to production', seedRaw);
 
   // Kinde domain: a bare host; an https:// prefix and a trailing slash are forgiven.
   const domainRaw = value("kindeDomain").trim();
   const kindeDomain = host("kindeDomain", domainRaw, "a host such as acme.kinde.com or auth.example.com");
   const managementRaw = value("kindeManagementDomain").trim();
   const managementOverride = host("kindeManagementDomain", managementRaw, "a Kinde domain such as acme.kinde.com");
-  if (managementOverride && !isKindeHost(managementOverride)) fail("kindeManagementDomain", "a Kinde domain such as acme.kinde.com (a *.kinde.com host)", managementRaw);
+  if (managementOverride && !isKindeHost(managementOverride))
+    fail("kindeManagementDomain", "a Kinde domain such as acme.kinde.com (a *.kinde.com host)", managementRaw);
 
   const audience = value("kindeAudience");
   const audienceValid = /^[\x21-\x7e]+$/.test(audience);
   if (!audienceValid) fail("kindeAudience", "a non-empty audience of printable characters without spaces such as hasura", audience);
 
-  const allowedSkew = wholeNumber("jwtAllowedSkew", value("jwtAllowedSkew"), 0, MAX_ALLOWED_SKEW, `a whole number of seconds from 0 to ${MAX_ALLOWED_SKEW}`) ?? 0;
+  const allowedSkew =
+    wholeNumber("jwtAllowedSkew", value("jwtAllowedSkew"), 0, MAX_ALLOWED_SKEW, `a whole number of seconds from 0 to ${MAX_ALLOWED_SKEW}`) ?? 0;
 
   const claimsRaw = value("kindeClaims");
   const claims: ClaimsMode = CLAIMS_MODES.includes(claimsRaw as ClaimsMode) ? (claimsRaw as ClaimsMode) : "namespace";
@@ -265,7 +261,10 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
   const console = bool("hasuraConsole");
   const devMode = bool("hasuraDevMode");
   const corsRaw = value("hasuraCorsDomains");
-  const corsDomains = corsRaw.split(",").map((d) => d.trim()).filter((d) => d !== "");
+  const corsDomains = corsRaw
+    .split(",")
+    .map((d) => d.trim())
+    .filter((d) => d !== "");
   const origins = corsDomains.map((d) => (d === "*" ? "*" : parseOrigin(d)));
   if (corsDomains.length === 0 || origins.some((o) => o === undefined)) {
     fail("hasuraCorsDomains", "comma-separated origins with scheme such as https://app.example.com,http://localhost:3000", corsRaw);
@@ -281,7 +280,8 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
       return undefined;
     }
     const publicHost = host("publicHost", hostRaw, "a public DNS name such as api.example.com");
-    if (!/^[^\s@]+@[^\s@]+\.[A-Za-z]{2,}$/.test(emailRaw)) fail("acmeEmail", "an email address for Let's Encrypt's expiry notices such as ops@example.com", emailRaw);
+    if (!/^[^\s@]+@[^\s@]+\.[A-Za-z]{2,}$/.test(emailRaw))
+      fail("acmeEmail", "an email address for Let's Encrypt's expiry notices such as ops@example.com", emailRaw);
     return publicHost ? { host: publicHost, email: emailRaw, image: edgeImage } : undefined;
   };
   const postgresImage = image("postgresImage", "postgres", "postgres:17.6");
@@ -293,9 +293,23 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
     let dailyAt: string | undefined;
     if (dailyRaw === "auto") dailyAt = production ? PRODUCTION_BACKUP_TIME : undefined;
     else if (/^([01]\d|2[0-3]):[0-5]\d$/.test(dailyRaw)) dailyAt = dailyRaw;
-    else if (dailyRaw !== "off") fail("backupDailyAt", `"auto" (${PRODUCTION_BACKUP_TIME} UTC on production, off elsewhere), "off" or a UTC time such as 02:30`, dailyRaw);
-    const everyHours = wholeNumber("backupEveryHours", value("backupEveryHours").trim(), 0, MAX_BACKUP_EVERY_HOURS, `0 (off) or a whole number of hours from 1 to ${MAX_BACKUP_EVERY_HOURS}`);
-    const retention = wholeNumber("backupRetention", value("backupRetention").trim(), 1, MAX_BACKUP_RETENTION, `how many backups to keep, from 1 to ${MAX_BACKUP_RETENTION}`) ?? 1;
+    else if (dailyRaw !== "off")
+      fail("backupDailyAt", `"auto" (${PRODUCTION_BACKUP_TIME} UTC on production, off elsewhere), "off" or a UTC time such as 02:30`, dailyRaw);
+    const everyHours = wholeNumber(
+      "backupEveryHours",
+      value("backupEveryHours").trim(),
+      0,
+      MAX_BACKUP_EVERY_HOURS,
+      `0 (off) or a whole number of hours from 1 to ${MAX_BACKUP_EVERY_HOURS}`,
+    );
+    const retention =
+      wholeNumber(
+        "backupRetention",
+        value("backupRetention").trim(),
+        1,
+        MAX_BACKUP_RETENTION,
+        `how many backups to keep, from 1 to ${MAX_BACKUP_RETENTION}`,
+      ) ?? 1;
     const hostDirRaw = value("backupHostDir").trim();
     const hostDirProblem = backupHostDirProblem(hostDirRaw);
     if (hostDirProblem) fail("backupHostDir", hostDirProblem, hostDirRaw);
@@ -303,7 +317,10 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
     const scheduled = dailyAt !== undefined || (everyHours ?? 0) > 0;
     if (!scheduled) {
       // Only when the schedule itself is valid: a bad interval is already reported.
-      if (hostDirRaw !== "" && everyHours !== undefined && (dailyRaw === "auto" || dailyRaw === "off")) problems.push(`${name("backupHostDir")} is set but no backups are scheduled; set ${name("backupDailyAt")} or ${name("backupEveryHours")} too, or remove backupHostDir`);
+      if (hostDirRaw !== "" && everyHours !== undefined && (dailyRaw === "auto" || dailyRaw === "off"))
+        problems.push(
+          `${name("backupHostDir")} is set but no backups are scheduled; set ${name("backupDailyAt")} or ${name("backupEveryHours")} too, or remove backupHostDir`,
+        );
       return undefined;
     }
     return { ...(dailyAt ? { dailyAt } : {}), ...(everyHours ? { everyHours } : {}), retention, ...(hostDir ? { hostDir } : {}) };
@@ -337,17 +354,26 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
   const kindeManagementClientSecret = get("kindeManagementClientSecret") || undefined;
   const kindeSmokeClientSecret = get("kindeSmokeClientSecret") || undefined;
   const setKindeKeys = [
-    ...Object.entries({ kindeManagementClientId: kindeIds.managementClientId, kindeAppClientId: kindeIds.appClientId, kindeSmokeClientId: kindeIds.smokeClientId })
+    ...Object.entries({
+      kindeManagementClientId: kindeIds.managementClientId,
+      kindeAppClientId: kindeIds.appClientId,
+      kindeSmokeClientId: kindeIds.smokeClientId,
+    })
       .filter(([, v]) => v !== "")
       .map(([k]) => k),
     ...(kindeManagementClientSecret ? ["kindeManagementClientSecret"] : []),
     ...(kindeSmokeClientSecret ? ["kindeSmokeClientSecret"] : []),
   ];
   if (localMode && setKindeKeys.length > 0) {
-    problems.push(`Kinde automation keys (${setKindeKeys.map(name).join(", ")}) need Kinde mode, but ${name("kindeDomain")} is empty; set kindeDomain or remove them`);
+    problems.push(
+      `Kinde automation keys (${setKindeKeys.map(name).join(", ")}) need Kinde mode, but ${name("kindeDomain")} is empty; set kindeDomain or remove them`,
+    );
   } else {
     const pair = (idKey: string, id: string, secretKey: string, secretValue: string | undefined) => {
-      if (id !== "" && !secretValue) problems.push(`${name(secretKey)} is required when ${name(idKey)} is set; set it with \`pulumi config set --secret ${name(secretKey)} <value>\``);
+      if (id !== "" && !secretValue)
+        problems.push(
+          `${name(secretKey)} is required when ${name(idKey)} is set; set it with \`pulumi config set --secret ${name(secretKey)} <value>\``,
+        );
       if (id === "" && secretValue) problems.push(`${name(idKey)} is required when ${name(secretKey)} is set`);
     };
     pair("kindeManagementClientId", kindeIds.managementClientId, "kindeManagementClientSecret", kindeManagementClientSecret);
@@ -394,20 +420,32 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
       );
     }
     if (corsDomains.some((d) => d.includes("*"))) fail("hasuraCorsDomains", `exact origins without "*" ${why}`, corsRaw);
-    else if (origins.some((o) => o !== undefined && o !== "*" && o.scheme !== "https")) fail("hasuraCorsDomains", `https:// origins only ${why}`, corsRaw);
+    else if (origins.some((o) => o !== undefined && o !== "*" && o.scheme !== "https"))
+      fail("hasuraCorsDomains", `https:// origins only ${why}`, corsRaw);
     // Only what the stack sets is judged here; generated credentials meet the rule by construction.
-    for (const [key, secretValue] of [["hasuraAdminSecret", hasuraAdminSecret], ["postgresPassword", postgresPassword], ["hasuraDbPassword", hasuraDbPassword]] as const) {
+    for (const [key, secretValue] of [
+      ["hasuraAdminSecret", hasuraAdminSecret],
+      ["postgresPassword", postgresPassword],
+      ["hasuraDbPassword", hasuraDbPassword],
+    ] as const) {
       if (secretValue !== undefined && isHeaderSafeSecret(secretValue) && !isStrongSecret(secretValue)) {
-        problems.push(`${name(key)} must be ${STRONG_SECRET_RULE} ${why}; got a value that is not (${secretValue.length} characters; its contents are not shown)`);
+        problems.push(
+          `${name(key)} must be ${STRONG_SECRET_RULE} ${why}; got a value that is not (${secretValue.length} characters; its contents are not shown)`,
+        );
       }
     }
   }
 
   if (problems.length > 0) throw new ConfigError(ctx.stack, problems);
 
-
   const jwt: JwtPolicy = localMode
-    ? { issuer: localIssuer(ctx.project, ctx.stack), audience, claims, allowedSkew, trust: { kind: "local", ...(publicKeyPem ? { publicKeyPem } : {}) } }
+    ? {
+        issuer: localIssuer(ctx.project, ctx.stack),
+        audience,
+        claims,
+        allowedSkew,
+        trust: { kind: "local", ...(publicKeyPem ? { publicKeyPem } : {}) },
+      }
     : {
         issuer: kindeIssuer(kindeDomain),
         audience,
@@ -453,7 +491,31 @@ function normalHostDir(raw: string): string {
  * System places a root container must not get read-write (the Docker socket is root on the host), and
  * whole trees whose other contents the backups have no business beside.
  */
-const FORBIDDEN_HOST_DIRS = ["/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var", "/var/lib", "/var/lib/docker", "/var/run"];
+const FORBIDDEN_HOST_DIRS = [
+  "/",
+  "/bin",
+  "/boot",
+  "/dev",
+  "/etc",
+  "/home",
+  "/lib",
+  "/lib32",
+  "/lib64",
+  "/libx32",
+  "/opt",
+  "/proc",
+  "/root",
+  "/run",
+  "/sbin",
+  "/srv",
+  "/sys",
+  "/tmp",
+  "/usr",
+  "/var",
+  "/var/lib",
+  "/var/lib/docker",
+  "/var/run",
+];
 const FORBIDDEN_HOST_TREES = ["/bin", "/boot", "/dev", "/etc", "/lib", "/proc", "/run", "/sbin", "/sys", "/usr", "/var/lib/docker", "/var/run"];
 
 /** Why a backupHostDir cannot be bind-mounted, or undefined when it can ("" is unset). */

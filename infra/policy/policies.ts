@@ -61,7 +61,8 @@ export const jwtSecretSet: ResourceValidationPolicy = {
     } catch {
       return report("HASURA_GRAPHQL_JWT_SECRET is not JSON.");
     }
-    if (!secret.issuer || !secret.audience) report("HASURA_GRAPHQL_JWT_SECRET must set both issuer and audience (Hasura lets tokens without them through otherwise).");
+    if (!secret.issuer || !secret.audience)
+      report("HASURA_GRAPHQL_JWT_SECRET must set both issuer and audience (Hasura lets tokens without them through otherwise).");
     if (isProduction(args.props)) {
       const jwkUrl = typeof secret.jwk_url === "string" ? secret.jwk_url : "";
       if (secret.key !== undefined || !jwkUrl.startsWith("https://")) {
@@ -77,7 +78,8 @@ export const productionHardening: ResourceValidationPolicy = {
   validateResource: (args, report: Report) => {
     const env = hasuraEnv(args);
     if (!env || !isProduction(args.props)) return;
-    if (env.get("HASURA_GRAPHQL_ENABLE_CONSOLE") !== "false") report("The Hasura console must be off in production (HASURA_GRAPHQL_ENABLE_CONSOLE=false).");
+    if (env.get("HASURA_GRAPHQL_ENABLE_CONSOLE") !== "false")
+      report("The Hasura console must be off in production (HASURA_GRAPHQL_ENABLE_CONSOLE=false).");
     if (env.get("HASURA_GRAPHQL_DEV_MODE") !== "false") report("Hasura dev mode must be off in production (HASURA_GRAPHQL_DEV_MODE=false).");
     if ((env.get("HASURA_GRAPHQL_CORS_DOMAIN") ?? "*").includes("*")) report("CORS must list exact origins in production, not *.");
   },
@@ -93,7 +95,8 @@ export const postgresLoopbackOnly: ResourceValidationPolicy = {
     if (!isPostgres) return;
     for (const p of ports) {
       // Docker's default ip is 0.0.0.0: every interface.
-      if ((p.ip ?? "0.0.0.0") !== "127.0.0.1") report(`Postgres port ${p.internal} is published on ${p.ip ?? "0.0.0.0 (the default)"}; publish it on 127.0.0.1 only.`);
+      if ((p.ip ?? "0.0.0.0") !== "127.0.0.1")
+        report(`Postgres port ${p.internal} is published on ${p.ip ?? "0.0.0.0 (the default)"}; publish it on 127.0.0.1 only.`);
     }
   },
 };
@@ -108,7 +111,10 @@ export const onlyEdgePublic: ResourceValidationPolicy = {
     const ports = (args.props.ports as Array<{ internal: number; ip?: string }> | undefined) ?? [];
     for (const p of ports) {
       if ((p.ip ?? "0.0.0.0") === "127.0.0.1") continue;
-      if (!isEdge) report(`Container ${String(args.props.name)} publishes port ${p.internal} on ${p.ip ?? "0.0.0.0 (the default)"}; only the TLS edge may be reachable from outside: publish it on 127.0.0.1.`);
+      if (!isEdge)
+        report(
+          `Container ${String(args.props.name)} publishes port ${p.internal} on ${p.ip ?? "0.0.0.0 (the default)"}; only the TLS edge may be reachable from outside: publish it on 127.0.0.1.`,
+        );
       else if (p.internal !== 80 && p.internal !== 443) report(`The TLS edge publishes port ${p.internal}; it may publish 80 and 443 only.`);
     }
   },

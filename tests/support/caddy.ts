@@ -1,7 +1,7 @@
 // A real Caddy (Debian's caddy package, installed by .ci/run) on 127.0.0.1 with its own data folder
 // and ports, serving a Caddyfile from core/caddyfile.ts with `tls internal`; its local CA's root is
 // returned so clients can verify it without any trust store.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

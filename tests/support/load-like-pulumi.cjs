@@ -46,7 +46,12 @@ async function main() {
     false,
   );
   process.env.PULUMI_NODEJS_TYPESCRIPT = "true";
-  const outputs = await run({ _: [programArg], pwd }, () => {}, () => {}, () => false);
+  const outputs = await run(
+    { _: [programArg], pwd },
+    () => {},
+    () => {},
+    () => false,
+  );
   const plain = {};
   for (const [k, v] of Object.entries(outputs ?? {})) {
     plain[k] = pulumi.Output.isInstance(v) ? await new Promise((resolve) => v.apply(resolve)) : v;

@@ -5,7 +5,20 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PROJECT_ROOT } from "../../core/project-root.js";
 
-const COPIED = ["core", "infra", "scripts", "migrations", "metadata", "seeds", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "package.json", "tsconfig.json"];
+const COPIED = [
+  "core",
+  "infra",
+  "scripts",
+  "migrations",
+  "metadata",
+  "seeds",
+  "Pulumi.yaml",
+  "Pulumi.dev.yaml",
+  "Pulumi.staging.yaml",
+  "Pulumi.prod.yaml",
+  "package.json",
+  "tsconfig.json",
+];
 
 export interface ProjectCopy {
   root: string;

@@ -67,7 +67,8 @@ export type MockState = (type: string, name: string, inputs: Record<string, unkn
  * random a password of the asked length; tls a real RSA key (so a local-mode JWT secret is real).
  */
 const providerLikeState: MockState = (type, _name, inputs) => {
-  if (type === "random:index/randomPassword:RandomPassword") return { result: `generated-${randomBytes(24).toString("base64url")}`.slice(0, Number(inputs.length)) };
+  if (type === "random:index/randomPassword:RandomPassword")
+    return { result: `generated-${randomBytes(24).toString("base64url")}`.slice(0, Number(inputs.length)) };
   if (type === "tls:index/privateKey:PrivateKey") {
     const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: Number(inputs.rsaBits) });
     return {
@@ -92,17 +93,10 @@ const providerLikeState: MockState = (type, _name, inputs) => {
  * Runs the program for `stack` with `config` (keys without the project prefix; `secretKeys` are stored
  * as secrets the way `pulumi config set --secret` does). Rejects with the program's error, if any.
  */
-export async function runProgram(
-  stack: string,
-  config: Record<string, string>,
-  secretKeys: string[] = [],
-): Promise<ProgramRun> {
+export async function runProgram(stack: string, config: Record<string, string>, secretKeys: string[] = []): Promise<ProgramRun> {
   vi.resetModules();
   const full = (k: string) => `${PROJECT}:${k}`;
-  pulumi.runtime.setAllConfig(
-    Object.fromEntries(Object.entries(config).map(([k, v]) => [full(k), v])),
-    secretKeys.map(full),
-  );
+  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [full(k), v])), secretKeys.map(full));
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => ({

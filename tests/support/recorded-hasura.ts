@@ -94,7 +94,9 @@ export const RECORDED = {
   // /v1/graphql answers every error with HTTP 200.
   jwtExpired: { errors: [{ message: "Could not verify JWT: JWTExpired", extensions: { path: "$", code: "invalid-jwt" } }] },
   missingAuthorization: {
-    errors: [{ message: "Missing 'Authorization' or 'Cookie' header in JWT authentication mode", extensions: { path: "$", code: "invalid-headers" } }],
+    errors: [
+      { message: "Missing 'Authorization' or 'Cookie' header in JWT authentication mode", extensions: { path: "$", code: "invalid-headers" } },
+    ],
   },
   roleNotAllowed: { errors: [{ message: "Your requested role is not in allowed roles", extensions: { path: "$", code: "access-denied" } }] },
   fieldNotFound: {

@@ -1,9 +1,9 @@
 // What the program generated in a rehearsal, read back from the rehearsal's (encrypted) state.
 import { join } from "node:path";
 import pg from "pg";
+import { freePort } from "../../scripts/lib/db/throwaway-postgres.js";
 import { PostgresStandIn } from "../../scripts/lib/rehearsal/postgres-standin.js";
 import { RehearsalState } from "../../scripts/lib/rehearsal/state.js";
-import { freePort } from "../../scripts/lib/db/throwaway-postgres.js";
 import { reveal } from "../../scripts/lib/rehearsal/values.js";
 
 /** Generated credentials by logical name: `credentials-postgres-password` → its value, the key's PKCS#8 PEM. */

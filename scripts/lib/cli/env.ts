@@ -19,7 +19,8 @@ export function requireStepInputs<S extends StepContract>(step: S, env: NodeJS.P
  * it becomes part of Docker names and of paths, so nothing beyond letters, digits, `_`, `.` and `-`.
  */
 export function requireStackName(stack: string, source: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(stack)) throw new UsageError(`${source} must be a stack name such as dev or pr-42; got ${JSON.stringify(stack)}`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(stack))
+    throw new UsageError(`${source} must be a stack name such as dev or pr-42; got ${JSON.stringify(stack)}`);
   return stack;
 }
 

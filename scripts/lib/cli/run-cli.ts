@@ -34,7 +34,8 @@ export function describeFailure(err: unknown, options: CliOptions): { code: numb
   if (typeof e.code === "string" && e.code.startsWith("ERR_PARSE_ARGS_")) return { code: 2, message: `${e.message}\n${options.usage}` };
   if (options.expected.some((cls) => err instanceof cls)) return { code: 1, message: (err as Error).message };
   // A PostgreSQL server's refusal (pg's DatabaseError carries severity and SQLSTATE).
-  if (typeof e.severity === "string" && typeof e.code === "string") return { code: 1, message: `PostgreSQL refused: ${e.message} (SQLSTATE ${e.code})` };
+  if (typeof e.severity === "string" && typeof e.code === "string")
+    return { code: 1, message: `PostgreSQL refused: ${e.message} (SQLSTATE ${e.code})` };
   // A file or connection error from Node (ENOENT, ENOTDIR, EISDIR, ECONNREFUSED, ETIMEDOUT, …).
   if (typeof e.code === "string" && /^E[A-Z]+$/.test(e.code) && (e.syscall || e.path || e.address)) {
     const where = e.path ?? (e.address ? `${e.address}${e.port ? `:${e.port}` : ""}` : "");

@@ -39,11 +39,13 @@ const PREREQUISITES = {
   docker: {
     probe: ["version", "--format", "{{.Server.Version}}"],
     missing: "Docker is not installed (no `docker` on PATH). Install Docker Desktop or Docker Engine: https://docs.docker.com/get-docker/",
-    notRunning: "Docker is installed but its daemon does not answer (`docker version` failed). Start Docker Desktop or the docker service, or set DOCKER_HOST.",
+    notRunning:
+      "Docker is installed but its daemon does not answer (`docker version` failed). Start Docker Desktop or the docker service, or set DOCKER_HOST.",
   },
   pulumi: {
     probe: ["version"],
-    missing: "The Pulumi CLI is not installed (no `pulumi` on PATH). Install it: https://www.pulumi.com/docs/iac/download-install/ (for example `curl -fsSL https://get.pulumi.com | sh`).",
+    missing:
+      "The Pulumi CLI is not installed (no `pulumi` on PATH). Install it: https://www.pulumi.com/docs/iac/download-install/ (for example `curl -fsSL https://get.pulumi.com | sh`).",
     notRunning: "The Pulumi CLI is installed but `pulumi version` failed; reinstall it: https://www.pulumi.com/docs/iac/download-install/",
   },
 } as const;

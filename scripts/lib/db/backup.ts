@@ -55,7 +55,9 @@ function connection(url: string): Connection {
   // A password in the query string would reach argv (`ps`); it belongs in the URL's user part.
   for (const key of parsed.searchParams.keys()) {
     if (key.toLowerCase() === "password" || key.toLowerCase() === "passfile") {
-      throw new BackupError(`${redactUrl(url)} carries a ${key} query parameter; put the password in the URL (postgres://user:<password>@host/db) instead`);
+      throw new BackupError(
+        `${redactUrl(url)} carries a ${key} query parameter; put the password in the URL (postgres://user:<password>@host/db) instead`,
+      );
     }
   }
   parsed.password = "";
@@ -94,7 +96,12 @@ export async function backupDatabase(url: string, outFile: string, tools: PgTool
   try {
     writeFileSync(partialDump, "", { mode: 0o600 });
     await run(tools.pgDump, ["--format=custom", "--file", partialDump, "--dbname", c.url], c.env, `pg_dump of ${c.shown} to ${shown(outFile)}`);
-    const roles = await run(tools.pgDumpall, ["--globals-only", "--no-role-passwords", "--dbname", c.url], c.env, `pg_dumpall --globals-only of ${c.shown}`);
+    const roles = await run(
+      tools.pgDumpall,
+      ["--globals-only", "--no-role-passwords", "--dbname", c.url],
+      c.env,
+      `pg_dumpall --globals-only of ${c.shown}`,
+    );
     writeFileSync(partialRoles, roles.stdout, { mode: 0o600 });
     renameSync(partialRoles, rolesFileOf(outFile));
     renameSync(partialDump, outFile);
@@ -118,7 +125,9 @@ export function checkBackupFiles(fromFile: string): string {
   const lines = readFileSync(roles, "utf8").split("\n");
   const metaLine = lines.findIndex((line) => /^\s*\\/.test(line) && !/^\\(restrict|unrestrict|connect) /.test(line));
   if (metaLine >= 0) {
-    throw new BackupError(`${shown(roles)} line ${metaLine + 1} is a psql meta-command pg_dumpall does not write; refusing to run it (check where this backup came from)`);
+    throw new BackupError(
+      `${shown(roles)} line ${metaLine + 1} is a psql meta-command pg_dumpall does not write; refusing to run it (check where this backup came from)`,
+    );
   }
   return roles;
 }
@@ -145,7 +154,12 @@ export async function restoreDatabase(url: string, fromFile: string, tools: PgTo
   const roles = checkBackupFiles(fromFile);
   const c = connection(url);
   // "already exists" is expected for every role the target has; any other error stops the restore.
-  const output = await run(tools.psql, ["--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=0", "--dbname", c.url, "--file", roles], c.env, `restoring the roles of ${shown(roles)}`);
+  const output = await run(
+    tools.psql,
+    ["--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=0", "--dbname", c.url, "--file", roles],
+    c.env,
+    `restoring the roles of ${shown(roles)}`,
+  );
   const failures = output.stderr.split("\n").filter((l) => /ERROR:/.test(l) && !/already exists/.test(l));
   if (failures.length > 0) throw new BackupError(`restoring the roles of ${shown(roles)} failed: ${failures.slice(0, 3).join(" | ")}`);
   await run(

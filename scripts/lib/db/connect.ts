@@ -17,7 +17,9 @@ export async function connectDatabase(url: string, timeoutMs = 15_000): Promise<
     client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
   } catch {
     // pg parses the URL here; its own error would quote nothing useful (and the URL may hold a password).
-    throw new DatabaseConnectError(`${redactUrl(url)} is not a connection URL pg can read; percent-encode @ : / # ? in the password (encodeURIComponent)`);
+    throw new DatabaseConnectError(
+      `${redactUrl(url)} is not a connection URL pg can read; percent-encode @ : / # ? in the password (encodeURIComponent)`,
+    );
   }
   try {
     await client.connect();

@@ -10,6 +10,7 @@ export function databaseTarget(stack: string | undefined, env: NodeJS.ProcessEnv
     if (url !== "") throw new UsageError("Both --stack and DATABASE_URL are set; pick one (unset DATABASE_URL to use the stack)");
     return { kind: "stack", stack };
   }
-  if (url === "") throw new UsageError(`DATABASE_URL is not set: ${what}, e.g. postgres://postgres:<password>@127.0.0.1:15432/app; or pass --stack <name>`);
+  if (url === "")
+    throw new UsageError(`DATABASE_URL is not set: ${what}, e.g. postgres://postgres:<password>@127.0.0.1:15432/app; or pass --stack <name>`);
   return { kind: "url", url };
 }

@@ -28,7 +28,11 @@ export async function startDebianPostgres(): Promise<DebianPostgres> {
   const as = { uid, gid, encoding: "utf8" as const };
   const init = spawnSync(`${DEBIAN_PG_BIN}/initdb`, ["-D", data, "-U", "postgres", "--auth=scram-sha-256", `--pwfile=${pwfile}`], as);
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
-  const start = spawnSync(`${DEBIAN_PG_BIN}/pg_ctl`, ["-D", data, "-w", "-l", join(base, "log"), "-o", `-p ${port} -c listen_addresses=127.0.0.1 -k ${base}`, "start"], as);
+  const start = spawnSync(
+    `${DEBIAN_PG_BIN}/pg_ctl`,
+    ["-D", data, "-w", "-l", join(base, "log"), "-o", `-p ${port} -c listen_addresses=127.0.0.1 -k ${base}`, "start"],
+    as,
+  );
   if (start.status !== 0) throw new Error(`pg_ctl start failed: ${start.stderr}`);
   return {
     url: `postgres://postgres:drill-superuser-password@127.0.0.1:${port}`,

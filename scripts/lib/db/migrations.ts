@@ -53,7 +53,8 @@ export function readMigrations(dir: string): Migration[] {
     }
     const files = readdirSync(path).filter((f) => !f.startsWith("."));
     const stray = files.filter((f) => f !== "up.sql" && f !== "down.sql");
-    if (stray.length > 0) throw new MigrationError(`${path} has ${stray.join(", ")}; only up.sql and down.sql are read (SQL migrations, Hasura CLI layout)`);
+    if (stray.length > 0)
+      throw new MigrationError(`${path} has ${stray.join(", ")}; only up.sql and down.sql are read (SQL migrations, Hasura CLI layout)`);
     const upPath = join(path, "up.sql");
     if (!existsSync(upPath)) throw new MigrationError(`${path} has no up.sql`);
     if (!lstatSync(upPath).isFile()) throw new MigrationError(`${upPath} is not a regular file`);
@@ -136,10 +137,11 @@ export async function migrateUp(client: pg.Client, migrations: Migration[], opti
         );
       }
       if (state === false) {
-        await client.query(
-          `INSERT INTO ${TRACKING_TABLE} (version, name, checksum, duration_ms) VALUES ($1, $2, $3, NULL)`,
-          [m.version, m.name, m.checksum],
-        );
+        await client.query(`INSERT INTO ${TRACKING_TABLE} (version, name, checksum, duration_ms) VALUES ($1, $2, $3, NULL)`, [
+          m.version,
+          m.name,
+          m.checksum,
+        ]);
         adopted.push(m.id);
         log(`adopted ${m.id} (already applied by the Hasura CLI)`);
       }
@@ -186,11 +188,7 @@ export async function migrateUp(client: pg.Client, migrations: Migration[], opti
 }
 
 /** Reverts the newest `steps` applied migrations with their down.sql, newest first. */
-export async function migrateDown(
-  client: pg.Client,
-  migrations: Migration[],
-  options: RunOptions & { steps: number },
-): Promise<string[]> {
+export async function migrateDown(client: pg.Client, migrations: Migration[], options: RunOptions & { steps: number }): Promise<string[]> {
   const log = options.log ?? (() => {});
   return withLock(client, async () => {
     await ensureTrackingTable(client);
@@ -351,7 +349,9 @@ async function inTransaction(client: pg.Client, path: string, sql: string, steps
       );
     }
     // PostgreSQL's error position counts from the start of the query we sent, BEGIN included.
-    throw new MigrationError(ranMigration ? `${path}: recording it failed: ${(err as Error).message}` : describeSqlError(path, sql, err, begin.length));
+    throw new MigrationError(
+      ranMigration ? `${path}: recording it failed: ${(err as Error).message}` : describeSqlError(path, sql, err, begin.length),
+    );
   }
 }
 
@@ -421,12 +421,18 @@ async function writeHasuraCliState(client: pg.Client, source: string, version: s
  * later `up` adopts. On a first deploy Hasura has not made its catalog yet; it is synced again once
  * Hasura runs (`migrate sync`). A catalog table without its row is reported, never skipped silently.
  */
-export async function syncHasuraCliState(client: pg.Client, source: string, log: (line: string) => void): Promise<"synced" | "no-catalog" | "no-row"> {
+export async function syncHasuraCliState(
+  client: pg.Client,
+  source: string,
+  log: (line: string) => void,
+): Promise<"synced" | "no-catalog" | "no-row"> {
   const { rows: exists } = await client.query<{ exists: boolean }>("SELECT to_regclass('hdb_catalog.hdb_version') IS NOT NULL AS exists");
   if (!exists[0]?.exists) return "no-catalog";
   const { rows } = await client.query<{ cli_state: Record<string, unknown> | null }>("SELECT cli_state FROM hdb_catalog.hdb_version LIMIT 1");
   if (rows.length === 0) {
-    log("WARNING: hdb_catalog.hdb_version has no row, so Hasura's cli_state cannot be kept in step; start Hasura against this database (it writes the row)");
+    log(
+      "WARNING: hdb_catalog.hdb_version has no row, so Hasura's cli_state cannot be kept in step; start Hasura against this database (it writes the row)",
+    );
     return "no-row";
   }
   const state = (rows[0]?.cli_state ?? {}) as { migrations?: Record<string, Record<string, boolean>>; settings?: unknown };
@@ -435,7 +441,12 @@ export async function syncHasuraCliState(client: pg.Client, source: string, log:
   const versions: Record<string, boolean> = { ...current };
   for (const version of applied.keys()) versions[version] ??= false;
   if (JSON.stringify(sortedEntries(versions)) === JSON.stringify(sortedEntries(current))) return "synced";
-  const next = { ...state, migrations: { ...(state.migrations ?? {}), [source]: versions }, settings: state.settings ?? { migration_mode: "true" }, isStateCopyCompleted: true };
+  const next = {
+    ...state,
+    migrations: { ...(state.migrations ?? {}), [source]: versions },
+    settings: state.settings ?? { migration_mode: "true" },
+    isStateCopyCompleted: true,
+  };
   await client.query("UPDATE hdb_catalog.hdb_version SET cli_state = $1::jsonb", [JSON.stringify(next)]);
   log(`Hasura's cli_state for ${source} now lists ${Object.keys(versions).length} migration(s)`);
   return "synced";
@@ -447,8 +458,12 @@ export async function migrateSync(client: pg.Client, options: RunOptions): Promi
   await withLock(client, async () => {
     await ensureTrackingTable(client);
     const outcome = await syncHasuraCliState(client, options.source, log);
-    if (outcome === "no-catalog") throw new MigrationError("hdb_catalog.hdb_version does not exist: is Hasura running against this database? (migrate sync runs after Hasura is healthy)");
-    if (outcome === "no-row") throw new MigrationError("hdb_catalog.hdb_version has no row: Hasura writes it on start; is Hasura running against this database?");
+    if (outcome === "no-catalog")
+      throw new MigrationError(
+        "hdb_catalog.hdb_version does not exist: is Hasura running against this database? (migrate sync runs after Hasura is healthy)",
+      );
+    if (outcome === "no-row")
+      throw new MigrationError("hdb_catalog.hdb_version has no row: Hasura writes it on start; is Hasura running against this database?");
     log(`Hasura's cli_state is in step with the applied migrations of ${options.source}.`);
   });
 }

@@ -135,7 +135,5 @@ export function sessionVariablesIn(value: unknown): string[] {
 export function columnsIn(exp: unknown): string[] {
   if (Array.isArray(exp)) return exp.flatMap(columnsIn);
   if (!exp || typeof exp !== "object") return [];
-  return Object.entries(exp as Record<string, unknown>).flatMap(([k, v]) =>
-    k.startsWith("_") ? columnsIn(v) : [k],
-  );
+  return Object.entries(exp as Record<string, unknown>).flatMap(([k, v]) => (k.startsWith("_") ? columnsIn(v) : [k]));
 }

@@ -1,8 +1,9 @@
 // The few Hasura metadata API calls the scripts make (POST /v1/metadata, admin secret header), with
 // errors that say what was expected and what came back. The admin secret is sent, never shown.
+
+import { describeFetchError } from "../http/fetch-error.js";
 import { assertHeaderValues } from "../http/graphql.js";
 import type { Metadata } from "./metadata.js";
-import { describeFetchError } from "../http/fetch-error.js";
 
 export interface HasuraTarget {
   /** Base URL, e.g. http://127.0.0.1:8080 */
@@ -54,7 +55,9 @@ export async function metadataRequest(target: HasuraTarget, body: Record<string,
   }
   if (response.ok) return json;
   if (json.code === "access-denied" || response.status === 401) {
-    throw new HasuraError(`${body.type} at ${url}: the admin secret was rejected (HTTP ${response.status}: ${json.error}). Check HASURA_GRAPHQL_ADMIN_SECRET.`);
+    throw new HasuraError(
+      `${body.type} at ${url}: the admin secret was rejected (HTTP ${response.status}: ${json.error}). Check HASURA_GRAPHQL_ADMIN_SECRET.`,
+    );
   }
   const internal = Array.isArray(json.internal) ? (json.internal as InconsistentObject[]) : [];
   throw new HasuraError(

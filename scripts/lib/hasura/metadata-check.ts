@@ -29,9 +29,26 @@ export async function checkMetadata(metadata: Metadata, client: pg.Client): Prom
     );
     const primaryKey = keyRows.map((r) => r.column_name);
 
-    const perms: Array<{ kind: string; role: string; columns?: string[] | "*"; exps: Record<string, BoolExp | null | undefined>; set?: Record<string, unknown> }> = [
-      ...(table.select_permissions ?? []).map((p) => ({ kind: "select", role: p.role, columns: p.permission.columns, exps: { filter: p.permission.filter } })),
-      ...(table.insert_permissions ?? []).map((p) => ({ kind: "insert", role: p.role, columns: p.permission.columns, exps: { check: p.permission.check }, set: p.permission.set })),
+    const perms: Array<{
+      kind: string;
+      role: string;
+      columns?: string[] | "*";
+      exps: Record<string, BoolExp | null | undefined>;
+      set?: Record<string, unknown>;
+    }> = [
+      ...(table.select_permissions ?? []).map((p) => ({
+        kind: "select",
+        role: p.role,
+        columns: p.permission.columns,
+        exps: { filter: p.permission.filter },
+      })),
+      ...(table.insert_permissions ?? []).map((p) => ({
+        kind: "insert",
+        role: p.role,
+        columns: p.permission.columns,
+        exps: { check: p.permission.check },
+        set: p.permission.set,
+      })),
       ...(table.update_permissions ?? []).map((p) => ({
         kind: "update",
         role: p.role,
@@ -44,11 +61,13 @@ export async function checkMetadata(metadata: Metadata, client: pg.Client): Prom
 
     for (const perm of perms) {
       const where = `${name}: ${perm.kind} permission for role ${perm.role}`;
-      const listed = perm.columns === "*" ? columns : perm.columns ?? [];
+      const listed = perm.columns === "*" ? columns : (perm.columns ?? []);
       for (const column of listed) if (!columns.includes(column)) problems.push(`${where} names column ${column}, which ${name} does not have`);
-      for (const column of Object.keys(perm.set ?? {})) if (!columns.includes(column)) problems.push(`${where} presets column ${column}, which ${name} does not have`);
+      for (const column of Object.keys(perm.set ?? {}))
+        if (!columns.includes(column)) problems.push(`${where} presets column ${column}, which ${name} does not have`);
       for (const variable of sessionVariablesIn([perm.exps, perm.set])) {
-        if (!WELL_FORMED_SESSION_VARIABLE.test(variable)) problems.push(`${where} uses session variable "${variable}", which is not well-formed (x-hasura-<name>)`);
+        if (!WELL_FORMED_SESSION_VARIABLE.test(variable))
+          problems.push(`${where} uses session variable "${variable}", which is not well-formed (x-hasura-<name>)`);
       }
       for (const [label, exp] of Object.entries(perm.exps)) {
         if (exp === undefined || exp === null) continue;

@@ -31,7 +31,11 @@ function normalize(value: unknown): unknown {
     return value.map(normalize);
   }
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, normalize((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, normalize((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }

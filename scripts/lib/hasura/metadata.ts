@@ -18,7 +18,10 @@ export type BoolExp = Record<string, unknown>;
 export interface TableMetadata {
   table: { name: string; schema: string };
   select_permissions?: Array<{ role: string; permission: { columns: string[] | "*"; filter: BoolExp; [k: string]: unknown } }>;
-  insert_permissions?: Array<{ role: string; permission: { columns: string[] | "*"; check: BoolExp; set?: Record<string, unknown>; [k: string]: unknown } }>;
+  insert_permissions?: Array<{
+    role: string;
+    permission: { columns: string[] | "*"; check: BoolExp; set?: Record<string, unknown>; [k: string]: unknown };
+  }>;
   update_permissions?: Array<{
     role: string;
     permission: { columns: string[] | "*"; filter: BoolExp; check?: BoolExp | null; set?: Record<string, unknown>; [k: string]: unknown };
@@ -79,9 +82,14 @@ function resolveIncludes(value: unknown, file: string, root: string, chain: stri
     // (`!include ../../../../proc/self/environ` would print the environment, secrets and all).
     const realRoot = realpathSync(root);
     if (!realpathSync(target).startsWith(`${realRoot}${sep}`)) {
-      throw new MetadataError(`${relative(".", file)} includes ${match[1]}, which is outside ${relative(".", root) || "."}; includes must stay inside the metadata directory`);
+      throw new MetadataError(
+        `${relative(".", file)} includes ${match[1]}, which is outside ${relative(".", root) || "."}; includes must stay inside the metadata directory`,
+      );
     }
-    if (chain.includes(target)) throw new MetadataError(`${relative(".", file)} includes ${match[1]} in a cycle: ${[...chain, target].map((f) => relative(".", f)).join(" -> ")}`);
+    if (chain.includes(target))
+      throw new MetadataError(
+        `${relative(".", file)} includes ${match[1]} in a cycle: ${[...chain, target].map((f) => relative(".", f)).join(" -> ")}`,
+      );
     return resolveIncludes(readYaml(target, root), target, root, [...chain, target]);
   }
   if (Array.isArray(value)) return value.map((v) => resolveIncludes(v, file, root, chain));

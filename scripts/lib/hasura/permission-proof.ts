@@ -81,10 +81,20 @@ export async function provePermissions(client: pg.Client, metadata: Metadata, op
     const violations: string[] = [];
     for (const role of [...roles].sort()) {
       for (const delPerm of (table.delete_permissions ?? []).filter((p) => p.role === role)) {
-        violations.push(`role ${role} has a delete permission on ${tableName} (filter ${JSON.stringify(delPerm.permission.filter)}); users may not delete rows`);
+        violations.push(
+          `role ${role} has a delete permission on ${tableName} (filter ${JSON.stringify(delPerm.permission.filter)}); users may not delete rows`,
+        );
       }
       for (const userId of [...seeded, newUser]) {
-        const ctx: SessionContext = { client, table, role, qualified, owner, columns, session: { "x-hasura-role": role, "x-hasura-user-id": userId } };
+        const ctx: SessionContext = {
+          client,
+          table,
+          role,
+          qualified,
+          owner,
+          columns,
+          session: { "x-hasura-role": role, "x-hasura-user-id": userId },
+        };
         const result: SessionResult = {
           role,
           userId,
@@ -159,7 +169,10 @@ async function updatable({ client, table, role, qualified, owner, columns, sessi
       `UPDATE ${qualified} AS t SET "${target}" = t."${target}" WHERE ${filter.sql} RETURNING t."${owner}" AS owner, (${check.sql}) AS ok`,
       [...filter.params, ...check.params],
     );
-    return rows.filter((r) => r.ok).map((r) => r.owner).sort();
+    return rows
+      .filter((r) => r.ok)
+      .map((r) => r.owner)
+      .sort();
   } finally {
     await client.query("ROLLBACK TO SAVEPOINT proof_update");
   }
@@ -196,7 +209,14 @@ async function ownerMovable({ client, table, role, qualified, owner, columns, se
  * each user's id where a session variable is compared) and one with it NULL. A value the column's
  * type refuses is skipped: no row could hold it. Returns each probe's owner id with what it holds.
  */
-async function seedProbes(client: pg.Client, qualified: string, owner: string, table: TableMetadata, columns: string[], users: string[]): Promise<Map<string, string>> {
+async function seedProbes(
+  client: pg.Client,
+  qualified: string,
+  owner: string,
+  table: TableMetadata,
+  columns: string[],
+  users: string[],
+): Promise<Map<string, string>> {
   const expressions = [
     ...(table.select_permissions ?? []).map((p) => p.permission.filter),
     ...(table.update_permissions ?? []).flatMap((p) => [p.permission.filter, p.permission.check]),
@@ -298,7 +318,9 @@ async function insertable(
 /** The proof as lines a person reads: one per role and session. */
 export function formatProof(result: ProofResult): string[] {
   const list = (ids: string[]) => (ids.length === 0 ? "nothing" : ids.join(", "));
-  const lines = [`Permission proof on ${result.table} (rows seeded for ${[...new Set(result.sessions.map((s) => s.userId))].slice(0, -1).join(", ")}):`];
+  const lines = [
+    `Permission proof on ${result.table} (rows seeded for ${[...new Set(result.sessions.map((s) => s.userId))].slice(0, -1).join(", ")}):`,
+  ];
   for (const s of result.sessions) {
     const insert = s.canInsertOwn === undefined ? "no insert permission" : s.canInsertOwn ? "can insert its own row" : "cannot insert its own row";
     lines.push(`  role ${s.role} as ${s.userId}: reads ${list(s.canRead)}; updates ${list(s.canUpdate)}; ${insert}`);

@@ -41,7 +41,9 @@ export interface GraphqlResponse {
 /** A header value fetch would refuse; its message names the header, never the value (it may be a secret). */
 export class HeaderValueError extends Error {
   constructor(header: string) {
-    super(`The ${header} header would hold characters an HTTP header cannot carry (a newline, another control character or non-ASCII); check the value it comes from`);
+    super(
+      `The ${header} header would hold characters an HTTP header cannot carry (a newline, another control character or non-ASCII); check the value it comes from`,
+    );
     this.name = "HeaderValueError";
   }
 }

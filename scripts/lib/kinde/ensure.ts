@@ -2,8 +2,9 @@
 // the configured applications authorized for it. Idempotent: it reads first, writes only what is
 // missing, and says what it changed. It never deletes an API (several stacks may share one Kinde
 // environment) and never de-authorizes an application. Uses Kinde's own management SDK.
-import { kindeSdk, type KindeApiSummary } from "./sdk.js";
+
 import { fetchClientCredentialsToken, KindeTokenError, kindeTokenUrl } from "./m2m-token.js";
+import { type KindeApiSummary, kindeSdk } from "./sdk.js";
 
 const { ApiError, Apis, Applications } = kindeSdk;
 
@@ -68,7 +69,9 @@ async function call<T>(operation: keyof typeof SCOPES, what: string, request: ()
         );
       }
       if (err.status === 401) {
-        throw new KindeSetupError(`Kinde rejected the management credentials while ${what} (HTTP 401): check kindeManagementClientId and kindeManagementClientSecret.`);
+        throw new KindeSetupError(
+          `Kinde rejected the management credentials while ${what} (HTTP 401): check kindeManagementClientId and kindeManagementClientSecret.`,
+        );
       }
       throw new KindeSetupError(`Kinde answered HTTP ${err.status} while ${what}: ${JSON.stringify(err.body)}`);
     }
@@ -84,7 +87,9 @@ async function call<T>(operation: keyof typeof SCOPES, what: string, request: ()
 export async function authenticateKinde(credentials: KindeCredentials, tokenUrl = kindeTokenUrl(credentials.domain)): Promise<void> {
   const audience = `https://${credentials.domain}/api`;
   try {
-    kindeSdk.setToken(await fetchClientCredentialsToken({ tokenUrl, clientId: credentials.clientId, clientSecret: credentials.clientSecret, audience }));
+    kindeSdk.setToken(
+      await fetchClientCredentialsToken({ tokenUrl, clientId: credentials.clientId, clientSecret: credentials.clientSecret, audience }),
+    );
   } catch (err) {
     if (!(err instanceof KindeTokenError)) throw err;
     throw new KindeSetupError(
@@ -107,7 +112,10 @@ async function listApis(): Promise<KindeApiSummary[]> {
   const apis = [...(first.apis ?? [])];
   const seen = new Set<string>();
   for (let next = first.next_token, page = 1; next; page += 1) {
-    if (seen.has(next) || page >= MAX_API_PAGES) throw new KindeSetupError(`Kinde's API list did not end after ${page} pages (next_token ${seen.has(next) ? "repeated" : "still set"}); not creating anything`);
+    if (seen.has(next) || page >= MAX_API_PAGES)
+      throw new KindeSetupError(
+        `Kinde's API list did not end after ${page} pages (next_token ${seen.has(next) ? "repeated" : "still set"}); not creating anything`,
+      );
     seen.add(next);
     const token = next;
     const body = await call("getApis", `listing APIs (page ${page + 1})`, async () => {
@@ -117,7 +125,8 @@ async function listApis(): Promise<KindeApiSummary[]> {
       });
       const text = await response.text();
       // An ApiError as the SDK raises it, so `call` reports the status the same way as for page one.
-      if (!response.ok) throw Object.assign(Object.create(ApiError.prototype) as Error, { status: response.status, body: text.slice(0, 200), url: response.url });
+      if (!response.ok)
+        throw Object.assign(Object.create(ApiError.prototype) as Error, { status: response.status, body: text.slice(0, 200), url: response.url });
       return JSON.parse(text) as { next_token?: string; apis?: KindeApiSummary[] };
     });
     apis.push(...(body.apis ?? []));
@@ -136,7 +145,9 @@ export async function ensureKinde(input: EnsureInput): Promise<EnsureResult> {
       await Applications.getApplication({ applicationId: app.clientId });
     } catch (err) {
       if (err instanceof ApiError && (err.status === 404 || err.status === 400)) {
-        throw new KindeSetupError(`Kinde has no application with client id ${app.clientId}, the ${app.label}; copy the client id from Kinde (Settings > Applications).`);
+        throw new KindeSetupError(
+          `Kinde has no application with client id ${app.clientId}, the ${app.label}; copy the client id from Kinde (Settings > Applications).`,
+        );
       }
       await call("getApplication", `reading application ${app.clientId}`, () => Promise.reject(err));
     }

@@ -40,7 +40,9 @@ export async function checkJwks(url: string, timeoutMs = 10_000): Promise<JwksFa
   } catch (err) {
     const e = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
     const reason = e.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
-    throw new JwksError(`Cannot fetch the JWKS at ${url}: ${reason}. Hasura would exit at start (it fetches the JWKS first); check kindeDomain/kindeJwksUrl and that this host reaches it`);
+    throw new JwksError(
+      `Cannot fetch the JWKS at ${url}: ${reason}. Hasura would exit at start (it fetches the JWKS first); check kindeDomain/kindeJwksUrl and that this host reaches it`,
+    );
   }
   const text = await response.text();
   if (response.status !== 200) throw new JwksError(`The JWKS at ${url} answered HTTP ${response.status}, not 200: ${text.slice(0, 120)}`);
@@ -51,7 +53,10 @@ export async function checkJwks(url: string, timeoutMs = 10_000): Promise<JwksFa
     throw new JwksError(`The JWKS at ${url} is not JSON: ${text.slice(0, 120)}`);
   }
   if (!Array.isArray(keys) || keys.length === 0) throw new JwksError(`The JWKS at ${url} has no keys ({"keys": [...]} expected)`);
-  const cacheHeaders = ["cache-control", "expires"].map((h) => (response.headers.get(h) ? `${h}: ${response.headers.get(h)}` : "")).filter(Boolean).join("; ");
+  const cacheHeaders = ["cache-control", "expires"]
+    .map((h) => (response.headers.get(h) ? `${h}: ${response.headers.get(h)}` : ""))
+    .filter(Boolean)
+    .join("; ");
   return { url, keys: keys.length, refreshAfterSeconds: jwksExpiry(response.headers), cacheHeaders };
 }
 

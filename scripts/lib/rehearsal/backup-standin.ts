@@ -4,7 +4,7 @@
 // host directory kept inside the rehearsal's state (a rehearsal writes nothing outside it). Backups run
 // on the schedule with whatever pg_dump this machine has; none at all is logged as a failed backup,
 // exactly as a broken image would be.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { stopChild } from "./child-process.js";
@@ -27,7 +27,8 @@ export class BackupStandIn {
 
   async start(): Promise<void> {
     const [shell, flag, script] = this.options.command;
-    if (shell !== "sh" || flag !== "-c" || !script) throw new Error(`the backup stand-in runs only ["sh", "-c", <script>]; got ${JSON.stringify(this.options.command.slice(0, 2))}`);
+    if (shell !== "sh" || flag !== "-c" || !script)
+      throw new Error(`the backup stand-in runs only ["sh", "-c", <script>]; got ${JSON.stringify(this.options.command.slice(0, 2))}`);
     const env: Record<string, string> = Object.fromEntries(this.options.env.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
     const target = this.options.resolve(env.PGHOST ?? "", Number(env.PGPORT ?? 5432));
     if (!target) throw new Error(`the backup container's PGHOST ${env.PGHOST}:${env.PGPORT} does not resolve on the stack network`);
@@ -50,7 +51,8 @@ export class BackupStandIn {
     // Running means the script got past its checks and announced its schedule.
     const deadline = Date.now() + 10_000;
     while (!/^backups: /m.test(this.log)) {
-      if (this.child.exitCode !== null || Date.now() > deadline) throw new Error(`the backup script did not start: ${this.log.slice(-300) || "no output"}`);
+      if (this.child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`the backup script did not start: ${this.log.slice(-300) || "no output"}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -2,7 +2,7 @@
 // 127.0.0.1, with a Caddyfile from the same generator as the container's (core/caddyfile.ts), but for
 // `https://127.0.0.1:<port>` with Caddy's local CA (`tls internal`) instead of Let's Encrypt, and with
 // the upstream the container names resolved the way Docker's DNS would.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { caddyfile } from "../../../core/caddyfile.js";
@@ -40,7 +40,12 @@ export class CaddyStandIn {
     const file = join(this.options.dataDir, "Caddyfile");
     writeFileSync(
       file,
-      caddyfile({ siteAddress: this.url, tls: { kind: "internal" }, upstream: `${target.host}:${target.port}`, local: { httpPort: await freePort(), httpsPort: this.options.port } }),
+      caddyfile({
+        siteAddress: this.url,
+        tls: { kind: "internal" },
+        upstream: `${target.host}:${target.port}`,
+        local: { httpPort: await freePort(), httpsPort: this.options.port },
+      }),
     );
     const env = { ...process.env, XDG_DATA_HOME: this.options.dataDir, XDG_CONFIG_HOME: this.options.dataDir, HOME: this.options.dataDir };
     this.child = spawn("caddy", ["run", "--config", file, "--adapter", "caddyfile"], { env, stdio: ["ignore", "ignore", "pipe"] });

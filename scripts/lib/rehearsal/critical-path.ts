@@ -31,7 +31,10 @@ export function directWaits(nodes: GraphNode[]): Map<string, string[]> {
   for (const n of nodes) {
     const direct = deps(n.urn);
     const implied = new Set(direct.flatMap((d) => [...reach(d)]));
-    result.set(n.urn, direct.filter((d) => !implied.has(d)));
+    result.set(
+      n.urn,
+      direct.filter((d) => !implied.has(d)),
+    );
   }
   return result;
 }

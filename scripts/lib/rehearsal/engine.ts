@@ -101,7 +101,8 @@ export async function runProgram(o: StartProgramOptions): Promise<ProgramRun> {
     cb(null, r);
   };
   monitor.registerResourceOutputs = (call, cb) => {
-    if (call.request.getUrn() === rootUrn) stackOutputs = reveal(rpc.deserializeProperties(call.request.getOutputs(), true)).plain as Record<string, unknown>;
+    if (call.request.getUrn() === rootUrn)
+      stackOutputs = reveal(rpc.deserializeProperties(call.request.getOutputs(), true)).plain as Record<string, unknown>;
     cb(null, new emptypb.Empty());
   };
   monitor.registerResource = (call, cb) => {
@@ -117,7 +118,9 @@ export async function runProgram(o: StartProgramOptions): Promise<ProgramRun> {
       custom: req.getCustom(),
       parent: req.getParent(),
       inputs: rpc.deserializeProperties(req.getObject(), true) as Record<string, unknown>,
-      dependencies: [...new Set([...req.getDependenciesList(), ...propertyDeps, ...(providerRef ? [providerRef.split("::").slice(0, -1).join("::")] : [])])],
+      dependencies: [
+        ...new Set([...req.getDependenciesList(), ...propertyDeps, ...(providerRef ? [providerRef.split("::").slice(0, -1).join("::")] : [])]),
+      ],
       providerRef,
       additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
     };
@@ -182,8 +185,17 @@ export async function runProgram(o: StartProgramOptions): Promise<ProgramRun> {
       // the CLI's default (unbounded, 2147483647).
       const child = spawn(
         process.execPath,
-        [join(sdkRoot, "cmd", "run", "index.js"), `--monitor=${address}`, `--engine=${address}`, `--project=${o.project}`, `--stack=${o.stack}`,
-          `--pwd=${o.pwd}`, `--root-directory=${o.projectRoot}`, "--parallel=2147483647", o.main],
+        [
+          join(sdkRoot, "cmd", "run", "index.js"),
+          `--monitor=${address}`,
+          `--engine=${address}`,
+          `--project=${o.project}`,
+          `--stack=${o.stack}`,
+          `--pwd=${o.pwd}`,
+          `--root-directory=${o.projectRoot}`,
+          "--parallel=2147483647",
+          o.main,
+        ],
         {
           cwd: o.pwd,
           stdio: ["ignore", "pipe", "pipe"],

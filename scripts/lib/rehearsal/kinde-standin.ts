@@ -4,8 +4,8 @@
 // workflow adds), signed with the key that JWKS publishes. Its URL means nothing inside a real
 // container: a real stack trusts Kinde's own JWKS.
 import { createServer, type Server } from "node:http";
-import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from "jose";
-import { userTokenClaims, type ClaimsMode } from "../../../core/jwt-policy.js";
+import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from "jose";
+import { type ClaimsMode, userTokenClaims } from "../../../core/jwt-policy.js";
 
 export interface KindeKeys {
   /** The private JWK (kept encrypted in the rehearsal state). */

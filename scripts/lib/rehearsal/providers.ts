@@ -9,8 +9,8 @@ import { join, resolve } from "node:path";
 import pg from "pg";
 import { freePort, portIsFree } from "../db/throwaway-postgres.js";
 import { BackupStandIn } from "./backup-standin.js";
-import type { ProviderResult, Registration } from "./engine.js";
 import { CaddyStandIn } from "./caddy-standin.js";
+import type { ProviderResult, Registration } from "./engine.js";
 import { HasuraStandIn, StandInStartError } from "./hasura-standin/server.js";
 import { PostgresStandIn } from "./postgres-standin.js";
 import type { RehearsalState } from "./state.js";
@@ -140,7 +140,10 @@ export class StandInProviders {
         return { id: "none", outputs: { result, bcryptHash: "" } };
       }
       case "tls:index/privateKey:PrivateKey": {
-        const keys = operation === "same" && oldOutputs?.privateKeyPemPkcs8 ? pick(oldOutputs, ["privateKeyPem", "privateKeyPemPkcs8", "publicKeyPem"]) : rsaKey(Number(inputs.rsaBits ?? 2048));
+        const keys =
+          operation === "same" && oldOutputs?.privateKeyPemPkcs8
+            ? pick(oldOutputs, ["privateKeyPem", "privateKeyPemPkcs8", "publicKeyPem"])
+            : rsaKey(Number(inputs.rsaBits ?? 2048));
         this.ctx.secrets.add(String(keys.privateKeyPemPkcs8));
         return { id: createHash("sha1").update(String(keys.publicKeyPem)).digest("hex"), outputs: keys };
       }
@@ -166,7 +169,8 @@ export class StandInProviders {
     const image = this.images.get(String(inputs.image)) ?? "";
     const env = (inputs.envs as string[] | undefined) ?? [];
     const requested = (inputs.ports as Array<Record<string, unknown>> | undefined) ?? [];
-    const remembered = this.ctx.state.standIn<number>(`port:${name}`) ?? ((oldOutputs?.ports as Array<{ external?: number }> | undefined)?.[0]?.external);
+    const remembered =
+      this.ctx.state.standIn<number>(`port:${name}`) ?? (oldOutputs?.ports as Array<{ external?: number }> | undefined)?.[0]?.external;
     const port = remembered !== undefined && (await portIsFree(remembered)) ? remembered : await freePort();
     this.ctx.state.setStandIn(`port:${name}`, port);
     const internal = Number(requested[0]?.internal ?? 0);
@@ -177,7 +181,10 @@ export class StandInProviders {
       // The stack's Postgres image running another command: the backup container.
       const mounts = (inputs.volumes as Array<{ volumeName?: string; hostPath?: string; containerPath?: string }> | undefined) ?? [];
       const volume = mounts.find((v) => v.containerPath === "/backups" && v.volumeName)?.volumeName;
-      if (!volume) throw new Error(`container ${name} runs a command in the Postgres image without a /backups volume; the rehearsal stands in only for the backup container`);
+      if (!volume)
+        throw new Error(
+          `container ${name} runs a command in the Postgres image without a /backups volume; the rehearsal stands in only for the backup container`,
+        );
       const hostPath = mounts.find((v) => v.containerPath === "/host-copy" && v.hostPath)?.hostPath;
       const backup = new BackupStandIn({
         command,
@@ -196,8 +203,15 @@ export class StandInProviders {
       this.hasuras.set(name, hasura);
       standIn = hasura;
     } else if (repository === "caddy") {
-      const uploaded = ((inputs.uploads as Array<{ file?: string; content?: string }> | undefined) ?? []).find((u) => u.file === "/etc/caddy/Caddyfile")?.content ?? "";
-      const caddy = new CaddyStandIn({ uploaded, port, dataDir: join(this.ctx.state.dir, "edge"), resolve: (host, p) => this.dns.get(`${host}:${p}`) });
+      const uploaded =
+        ((inputs.uploads as Array<{ file?: string; content?: string }> | undefined) ?? []).find((u) => u.file === "/etc/caddy/Caddyfile")?.content ??
+        "";
+      const caddy = new CaddyStandIn({
+        uploaded,
+        port,
+        dataDir: join(this.ctx.state.dir, "edge"),
+        resolve: (host, p) => this.dns.get(`${host}:${p}`),
+      });
       this.edges.set(name, caddy);
       standIn = caddy;
     } else {
@@ -214,7 +228,9 @@ export class StandInProviders {
     // Docker's DNS on the stack network: the container name and its aliases answer on the internal port.
     const aliases = ((inputs.networksAdvanced as Array<{ aliases?: string[] }> | undefined) ?? []).flatMap((n) => n.aliases ?? []);
     for (const host of [name, ...aliases]) this.dns.set(`${host}:${internal}`, { host: "127.0.0.1", port });
-    return { ports: requested.map((p, i) => ({ ...p, external: i === 0 ? port : p.external, ip: p.ip ?? "0.0.0.0", protocol: p.protocol ?? "tcp" })) };
+    return {
+      ports: requested.map((p, i) => ({ ...p, external: i === 0 ? port : p.external, ip: p.ip ?? "0.0.0.0", protocol: p.protocol ?? "tcp" })),
+    };
   }
 
   /** The statements cyrilgdn/terraform-provider-postgresql issues for these resources, as the provider's user. */
@@ -253,7 +269,12 @@ export class StandInProviders {
       } else {
         // The provider's grant is authoritative: it revokes what was there, then grants the list.
         const privileges = (inputs.privileges as string[]).join(", ");
-        const on = inputs.objectType === "database" ? `DATABASE ${ident(inputs.database)}` : inputs.objectType === "schema" ? `SCHEMA ${ident(inputs.schema)}` : undefined;
+        const on =
+          inputs.objectType === "database"
+            ? `DATABASE ${ident(inputs.database)}`
+            : inputs.objectType === "schema"
+              ? `SCHEMA ${ident(inputs.schema)}`
+              : undefined;
         if (!on) throw new Error(`${r.name}: the rehearsal grants on databases and schemas only, not ${String(inputs.objectType)}`);
         await client.query(`REVOKE ALL ON ${on} FROM ${ident(inputs.role)}`);
         await client.query(`GRANT ${privileges} ON ${on} TO ${ident(inputs.role)}`);

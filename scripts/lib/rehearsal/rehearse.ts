@@ -2,23 +2,24 @@
 // as the engine starts it (engine.ts), every local command runs for real, and the containers are
 // stand-ins: a real PostgreSQL for Postgres, the Hasura stand-in for Hasura, a JWKS on 127.0.0.1 for
 // Kinde. It is a test double of the engine, Docker, Hasura and Kinde: its result is never a deploy.
-import { randomBytes } from "node:crypto";
+
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { enginePwdMain, readProjectFile } from "../stacks/engine-pwd.js";
-import { freePort } from "../db/throwaway-postgres.js";
-import { criticalPath, directWaits, type GraphNode } from "./critical-path.js";
-import { runProgram, type Registration } from "./engine.js";
 import { ConfigError, parseStackSettings, type StackSettings } from "../../../core/settings/stack-settings.js";
-import { KindeStandIn, newKindeKeys, type KindeKeys } from "./kinde-standin.js";
-import { StandInProviders, type TimelineEntry } from "./providers.js";
+import { freePort } from "../db/throwaway-postgres.js";
+import { enginePwdMain, readProjectFile } from "../stacks/engine-pwd.js";
+import type { CaddyStandIn } from "./caddy-standin.js";
+import { criticalPath, directWaits, type GraphNode } from "./critical-path.js";
+import { type Registration, runProgram } from "./engine.js";
 import { RehearsalError } from "./errors.js";
+import { type KindeKeys, KindeStandIn, newKindeKeys } from "./kinde-standin.js";
+import { StandInProviders, type TimelineEntry } from "./providers.js";
 import { RehearsalState } from "./state.js";
 import { isSecretEnvelope, maskSecrets, reveal, secretEnvelope } from "./values.js";
-import type { CaddyStandIn } from "./caddy-standin.js";
 
 export { RehearsalError };
 
@@ -66,7 +67,13 @@ export interface EdgeReport {
  * The deployment gate once more, now through the edge (the smoke step's own environment, its endpoint
  * the edge's URL, Caddy's local CA trusted), and the metadata API asked for through it.
  */
-async function throughTheEdge(edge: CaddyStandIn, registrations: Registration[], pwd: string, providerEnv: NodeJS.ProcessEnv, secrets: Set<string>): Promise<EdgeReport> {
+async function throughTheEdge(
+  edge: CaddyStandIn,
+  registrations: Registration[],
+  pwd: string,
+  providerEnv: NodeJS.ProcessEnv,
+  secrets: Set<string>,
+): Promise<EdgeReport> {
   const smokeStep = registrations.find((r) => r.type === "command:local:Command" && r.name === "smoke-run");
   const environment = (reveal(smokeStep?.inputs.environment).plain ?? {}) as Record<string, string>;
   const env = { ...providerEnv, ...environment, HASURA_GRAPHQL_ENDPOINT: edge.url, NODE_EXTRA_CA_CERTS: edge.caFile };
@@ -84,7 +91,11 @@ async function throughTheEdge(edge: CaddyStandIn, registrations: Registration[],
   const metadataStatus = await new Promise<number>((resolve) => {
     const req = httpsRequest(
       `${edge.url}/v1/metadata`,
-      { method: "POST", ca: readFileSync(edge.caFile), headers: { "content-type": "application/json", "x-hasura-admin-secret": environment.HASURA_GRAPHQL_ADMIN_SECRET ?? "" } },
+      {
+        method: "POST",
+        ca: readFileSync(edge.caFile),
+        headers: { "content-type": "application/json", "x-hasura-admin-secret": environment.HASURA_GRAPHQL_ADMIN_SECRET ?? "" },
+      },
       (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
@@ -120,7 +131,21 @@ export async function rehearse(o: RehearsalOptions): Promise<RehearsalReport> {
 
 async function rehearseLocked(
   o: RehearsalOptions,
-  { project, pwd, main, state, startedAt, log }: { project: ReturnType<typeof readProjectFile>; pwd: string; main: string; state: RehearsalState; startedAt: number; log: (line: string) => void },
+  {
+    project,
+    pwd,
+    main,
+    state,
+    startedAt,
+    log,
+  }: {
+    project: ReturnType<typeof readProjectFile>;
+    pwd: string;
+    main: string;
+    state: RehearsalState;
+    startedAt: number;
+    log: (line: string) => void;
+  },
 ): Promise<RehearsalReport> {
   const notes: string[] = [];
   const { config, secretKeys } = stackConfig(o.projectRoot, project.name, o.stack, notes);
@@ -149,7 +174,9 @@ async function rehearseLocked(
     // What a person would export: a Kinde access token for a signed-in user, for the smoke's allowed checks.
     providerEnv.SMOKE_TOKEN = await kinde.userToken(settings.kinde.domain, settings.jwt.audience, settings.jwt.claims, user);
     secrets.add(providerEnv.SMOKE_TOKEN);
-    notes.push(`Kinde mode: ${settings.kinde.domain}'s JWKS stood in by ${kinde.jwksUrl}; the smoke got a Kinde-shaped token for ${user} in SMOKE_TOKEN.`);
+    notes.push(
+      `Kinde mode: ${settings.kinde.domain}'s JWKS stood in by ${kinde.jwksUrl}; the smoke got a Kinde-shaped token for ${user} in SMOKE_TOKEN.`,
+    );
   }
 
   const providers = new StandInProviders({ state, pwd, providerEnv, secrets, startedAt, commandTimeoutMs: o.commandTimeoutMs ?? 300_000 });
@@ -178,14 +205,20 @@ async function rehearseLocked(
     await providers.stopAll();
     await kinde?.stop();
   }
-  const edgeFailure = edge && (!edge.smokeOk || edge.metadataStatus !== 404)
-    ? { step: "edge", message: `Through the TLS edge: the smoke ${edge.smokeOk ? "passed" : "failed"}, and /v1/metadata answered ${edge.metadataStatus} (404 expected).\n${edge.smokeOutput}` }
-    : undefined;
+  const edgeFailure =
+    edge && (!edge.smokeOk || edge.metadataStatus !== 404)
+      ? {
+          step: "edge",
+          message: `Through the TLS edge: the smoke ${edge.smokeOk ? "passed" : "failed"}, and /v1/metadata answered ${edge.metadataStatus} (404 expected).\n${edge.smokeOutput}`,
+        }
+      : undefined;
   const ok = run.exitCode === 0 && !run.failure && !edgeFailure;
   const removed = ok ? providers.forgetUnregistered() : [];
   for (const [name, hasura] of providers.hasuras) {
     if (hasura.jwt?.secret.jwk_url) {
-      notes.push(`${name}: fetched the JWKS ${hasura.jwt.jwksFetches} time(s); its answer ${hasura.jwt.jwksRefreshes ? "carries" : "carries no"} Cache-Control/Expires, so Hasura ${hasura.jwt.jwksRefreshes ? "refreshes" : "would not refresh"} the keys.`);
+      notes.push(
+        `${name}: fetched the JWKS ${hasura.jwt.jwksFetches} time(s); its answer ${hasura.jwt.jwksRefreshes ? "carries" : "carries no"} Cache-Control/Expires, so Hasura ${hasura.jwt.jwksRefreshes ? "refreshes" : "would not refresh"} the keys.`,
+      );
     }
   }
   const nodes = graphOf(run.registrations);
@@ -196,7 +229,12 @@ async function rehearseLocked(
     stack: o.stack,
     ...(edge ? { edge } : {}),
     ...(providers.backups.size > 0 ? { backups: [...providers.backups].map(([container, b]) => ({ container, log: b.log })) } : {}),
-    ...(ok ? {} : { failure: run.failure ?? edgeFailure ?? { step: "the program", message: run.diagnostics.join("\n") || `the program exited with code ${run.exitCode}` } }),
+    ...(ok
+      ? {}
+      : {
+          failure: run.failure ??
+            edgeFailure ?? { step: "the program", message: run.diagnostics.join("\n") || `the program exited with code ${run.exitCode}` },
+        }),
     timeline: providers.timeline,
     ...smokeOf(providers.timeline),
     criticalPath: criticalPath(nodes),
@@ -253,7 +291,10 @@ function stackConfig(root: string, project: string, stack: string, notes: string
       if (declared[name]?.secret && k === full(name)) plainSecrets.push(name);
     }
   }
-  if (encrypted.length > 0) notes.push(`Pulumi.${stack}.yaml holds encrypted values (${encrypted.join(", ")}); the rehearsal cannot read them and leaves them unset, so the program generates its own.`);
+  if (encrypted.length > 0)
+    notes.push(
+      `Pulumi.${stack}.yaml holds encrypted values (${encrypted.join(", ")}); the rehearsal cannot read them and leaves them unset, so the program generates its own.`,
+    );
   // pulumi/pulumi pkg/workspace validateStackConfigValue: a declared secret must be stored encrypted.
   const problems: string[] = plainSecrets.map((k) => `Stack '${stack}' with configuration key '${k}' must be encrypted as it's secret`);
   for (const [k, d] of Object.entries(declared)) {
@@ -264,7 +305,8 @@ function stackConfig(root: string, project: string, stack: string, notes: string
       continue;
     }
     if (d.type === "integer" && !/^-?\d+$/.test(value)) problems.push(`Stack '${stack}' with configuration key '${k}' must be of type 'integer'`);
-    if (d.type === "boolean" && value !== "true" && value !== "false") problems.push(`Stack '${stack}' with configuration key '${k}' must be of type 'boolean'`);
+    if (d.type === "boolean" && value !== "true" && value !== "false")
+      problems.push(`Stack '${stack}' with configuration key '${k}' must be of type 'boolean'`);
   }
   if (problems.length > 0) throw new RehearsalError(problems.join("\n"));
 

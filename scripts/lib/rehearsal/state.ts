@@ -63,9 +63,17 @@ export class RehearsalState {
     try {
       data = JSON.parse(readFileSync(this.file, "utf8")) as StateFile;
     } catch (err) {
-      throw new RehearsalError(`${this.file} is not readable rehearsal state (${(err as Error).message}); remove ${this.dir} to rehearse this stack from scratch`);
+      throw new RehearsalError(
+        `${this.file} is not readable rehearsal state (${(err as Error).message}); remove ${this.dir} to rehearse this stack from scratch`,
+      );
     }
-    if (data?.version !== 1 || typeof data.resources !== "object" || typeof data.standIns !== "object" || data.resources === null || data.standIns === null) {
+    if (
+      data?.version !== 1 ||
+      typeof data.resources !== "object" ||
+      typeof data.standIns !== "object" ||
+      data.resources === null ||
+      data.standIns === null
+    ) {
       throw new RehearsalError(`${this.file} is not rehearsal state of version 1; remove ${this.dir} to rehearse this stack from scratch`);
     }
     try {
@@ -126,7 +134,9 @@ export class RehearsalState {
 
   /** A digest of a value for diffs: equal values, equal digests; a secret cannot be read back. */
   digest(value: unknown): string {
-    return createHmac("sha256", this.key).update(JSON.stringify(value, sortedKeys) ?? "undefined").digest("hex");
+    return createHmac("sha256", this.key)
+      .update(JSON.stringify(value, sortedKeys) ?? "undefined")
+      .digest("hex");
   }
 
   save(): void {

@@ -2,17 +2,10 @@
 // with unique ids through the admin secret and removed at the end, also when a check fails.
 import { randomBytes } from "node:crypto";
 import { decodeJwt } from "jose";
-import { graphql, HeaderValueError, type Answer, type GraphqlResponse } from "../http/graphql.js";
 import { HASURA_CLAIMS_NAMESPACE, USER_ROLE } from "../../../core/jwt-policy.js";
 import { describeFetchError } from "../http/fetch-error.js";
-import {
-  hmacWithPublicKey,
-  signUserToken,
-  strangerKey,
-  unsignedToken,
-  type SigningKey,
-  type TokenPolicy,
-} from "./tokens.js";
+import { type Answer, type GraphqlResponse, graphql, HeaderValueError } from "../http/graphql.js";
+import { hmacWithPublicKey, type SigningKey, signUserToken, strangerKey, type TokenPolicy, unsignedToken } from "./tokens.js";
 
 export interface SmokeTarget {
   /** Hasura base URL, e.g. http://127.0.0.1:8080 */
@@ -105,7 +98,8 @@ export function userIdOfToken(token: string): string {
   const claims = decodeJwt(token) as Record<string, unknown>;
   const hasura = claims[HASURA_CLAIMS_NAMESPACE] as Record<string, unknown> | undefined;
   const id = hasura?.["x-hasura-user-id"] ?? claims.sub;
-  if (typeof id !== "string" || id === "") throw new SmokeError("SMOKE_TOKEN has neither x-hasura-user-id under https://hasura.io/jwt/claims nor sub");
+  if (typeof id !== "string" || id === "")
+    throw new SmokeError("SMOKE_TOKEN has neither x-hasura-user-id under https://hasura.io/jwt/claims nor sub");
   return id;
 }
 
@@ -190,37 +184,77 @@ export async function runSmoke(t: SmokeTarget): Promise<SmokeReport> {
     r = await call(Q.rename, { id: own, name: newName }, ownHeaders);
     const renamed = r.answer.kind === "data" ? (r.answer.data.update_users as { affected_rows?: number } | null)?.affected_rows : undefined;
     const storedName = await adminName(own);
-    check("user updates its own name", `affected_rows 1, name "${newName}"`, r, `affected_rows ${renamed ?? describe(r.answer)}, name ${JSON.stringify(storedName)}`, renamed === 1 && storedName === newName);
+    check(
+      "user updates its own name",
+      `affected_rows 1, name "${newName}"`,
+      r,
+      `affected_rows ${renamed ?? describe(r.answer)}, name ${JSON.stringify(storedName)}`,
+      renamed === 1 && storedName === newName,
+    );
 
     if (t.userCanInsert && !t.realToken) {
       r = await call(Q.insertOwn, { name: "smoke newcomer" }, await asUser(newcomer));
       const insertedId = r.answer.kind === "data" ? (r.answer.data.insert_users_one as { id?: string } | null)?.id : undefined;
       if (insertedId) created.push(insertedId);
-      check("new user inserts its own row (id from the session)", `row ${newcomer}`, r, insertedId ? `row ${insertedId}` : describe(r.answer), insertedId === newcomer);
+      check(
+        "new user inserts its own row (id from the session)",
+        `row ${newcomer}`,
+        r,
+        insertedId ? `row ${insertedId}` : describe(r.answer),
+        insertedId === newcomer,
+      );
     }
 
     // Denied.
     r = await call(Q.list, {}, ownHeaders);
     const listed = r.answer.kind === "data" ? (r.answer.data.users as Array<{ id: string }>).map((u) => u.id) : undefined;
-    check("list returns only the caller's row", JSON.stringify([own]), r, listed ? JSON.stringify(listed) : describe(r.answer), JSON.stringify(listed) === JSON.stringify([own]));
+    check(
+      "list returns only the caller's row",
+      JSON.stringify([own]),
+      r,
+      listed ? JSON.stringify(listed) : describe(r.answer),
+      JSON.stringify(listed) === JSON.stringify([own]),
+    );
 
     r = await call(Q.byPk, { id: other }, ownHeaders);
     const otherRow = r.answer.kind === "data" ? r.answer.data.users_by_pk : "n/a";
-    check("users_by_pk of another user is null", "null", r, r.answer.kind === "data" ? JSON.stringify(otherRow) : describe(r.answer), r.answer.kind === "data" && otherRow === null);
+    check(
+      "users_by_pk of another user is null",
+      "null",
+      r,
+      r.answer.kind === "data" ? JSON.stringify(otherRow) : describe(r.answer),
+      r.answer.kind === "data" && otherRow === null,
+    );
 
     r = await call(Q.rename, { id: other, name: "hijacked" }, ownHeaders);
     const hijacked = r.answer.kind === "data" ? (r.answer.data.update_users as { affected_rows?: number } | null)?.affected_rows : undefined;
     const otherName = await adminName(other);
-    check("updating another user's row changes nothing", 'affected_rows 0, name "smoke other"', r, `affected_rows ${hijacked ?? describe(r.answer)}, name ${JSON.stringify(otherName)}`, hijacked === 0 && otherName === "smoke other");
+    check(
+      "updating another user's row changes nothing",
+      'affected_rows 0, name "smoke other"',
+      r,
+      `affected_rows ${hijacked ?? describe(r.answer)}, name ${JSON.stringify(otherName)}`,
+      hijacked === 0 && otherName === "smoke other",
+    );
 
     if (t.userCanInsert) {
       r = await call(Q.insertAs, { id: `${other}-forged`, name: "forged" }, ownHeaders);
       if (r.answer.kind === "data") created.push(`${other}-forged`);
-      check("insert cannot choose the id", "error validation-failed", r, describe(r.answer), r.answer.kind === "error" && r.answer.code === "validation-failed");
+      check(
+        "insert cannot choose the id",
+        "error validation-failed",
+        r,
+        describe(r.answer),
+        r.answer.kind === "error" && r.answer.code === "validation-failed",
+      );
     }
 
     await expectCode("no Authorization header", "invalid-headers", {});
-    await expectCode("expired token", "invalid-jwt", bearer(await signUserToken(t.policy, denialKey, own, { issuedAt: nowSeconds() - 3600, expiresAt: nowSeconds() - 1800 })));
+    await expectCode(
+      "expired token",
+      "invalid-jwt",
+      bearer(await signUserToken(t.policy, denialKey, own, { issuedAt: nowSeconds() - 3600, expiresAt: nowSeconds() - 1800 })),
+    );
     await expectCode("token signed by another key", "invalid-jwt", bearer(await signUserToken(t.policy, stranger, own)));
     await expectCode("wrong issuer", "invalid-jwt", bearer(await signUserToken(t.policy, denialKey, own, { issuer: `${t.policy.issuer}.evil` })));
     await expectCode("wrong audience", "invalid-jwt", bearer(await signUserToken(t.policy, denialKey, own, { audience: ["not-hasura"] })));
@@ -234,9 +268,18 @@ export async function runSmoke(t: SmokeTarget): Promise<SmokeReport> {
       await expectCode("user token asking for X-Hasura-Role: admin", "access-denied", { ...bearer(trustedToken), "x-hasura-role": "admin" });
       r = await call(Q.list, {}, { ...bearer(trustedToken), "x-hasura-user-id": other });
       const seen = r.answer.kind === "data" ? (r.answer.data.users as Array<{ id: string }>).map((u) => u.id) : undefined;
-      check("X-Hasura-User-Id header cannot impersonate", JSON.stringify([own]), r, seen ? JSON.stringify(seen) : describe(r.answer), JSON.stringify(seen) === JSON.stringify([own]));
+      check(
+        "X-Hasura-User-Id header cannot impersonate",
+        JSON.stringify([own]),
+        r,
+        seen ? JSON.stringify(seen) : describe(r.answer),
+        JSON.stringify(seen) === JSON.stringify([own]),
+      );
     } else {
-      await expectCode("untrusted token asking for X-Hasura-Role: admin", "invalid-jwt", { ...bearer(await signUserToken(t.policy, stranger, own)), "x-hasura-role": "admin" });
+      await expectCode("untrusted token asking for X-Hasura-Role: admin", "invalid-jwt", {
+        ...bearer(await signUserToken(t.policy, stranger, own)),
+        "x-hasura-role": "admin",
+      });
     }
   } finally {
     // A cleanup failure is reported, never thrown: it must not hide the error that stopped the checks.

@@ -1,15 +1,15 @@
 // Where the smoke test and the token CLI get a stack's endpoint, secrets and JWT policy: the
 // environment first (the deployment gate passes everything that way), the Pulumi CLI for the rest.
-import { CLAIMS_MODES, signingPolicy, type ClaimsMode, type SigningPolicy } from "../../../core/jwt-policy.js";
-import { loadMetadata } from "../hasura/metadata.js";
+import { CLAIMS_MODES, type ClaimsMode, type SigningPolicy, signingPolicy } from "../../../core/jwt-policy.js";
 import { inProject } from "../../../core/project-root.js";
-import type { Runner } from "../cli/shell.js";
-import { readDeployedStack } from "../stacks/stack-reader.js";
-import { signingKeyFromPem, signUserToken } from "./tokens.js";
-import { UsageError } from "../cli/env.js";
-import { fetchClientCredentialsToken, kindeTokenUrl } from "../kinde/m2m-token.js";
-import type { SmokeTarget } from "./smoke.js";
 import { readStepInputs, STEPS } from "../../../core/steps.js";
+import { UsageError } from "../cli/env.js";
+import type { Runner } from "../cli/shell.js";
+import { loadMetadata } from "../hasura/metadata.js";
+import { fetchClientCredentialsToken, kindeTokenUrl } from "../kinde/m2m-token.js";
+import { readDeployedStack } from "../stacks/stack-reader.js";
+import type { SmokeTarget } from "./smoke.js";
+import { signingKeyFromPem, signUserToken } from "./tokens.js";
 
 /** SMOKE_JWT_POLICY, as the deployment gate passes it (JSON of jwt-policy's signingPolicy). */
 export function parseSigningPolicy(raw: string): SigningPolicy {
@@ -17,7 +17,9 @@ export function parseSigningPolicy(raw: string): SigningPolicy {
   try {
     value = JSON.parse(raw) as Partial<SigningPolicy>;
   } catch {
-    throw new UsageError(`SMOKE_JWT_POLICY must be JSON such as {"issuer":"…","audience":"hasura","claims":"namespace","mode":"local"}; got ${JSON.stringify(raw.slice(0, 80))}`);
+    throw new UsageError(
+      `SMOKE_JWT_POLICY must be JSON such as {"issuer":"…","audience":"hasura","claims":"namespace","mode":"local"}; got ${JSON.stringify(raw.slice(0, 80))}`,
+    );
   }
   const ok =
     typeof value.issuer === "string" &&
@@ -25,7 +27,10 @@ export function parseSigningPolicy(raw: string): SigningPolicy {
     CLAIMS_MODES.includes(value.claims as ClaimsMode) &&
     (value.mode === "local" || value.mode === "kinde") &&
     (value.jwksUrl === undefined || typeof value.jwksUrl === "string");
-  if (!ok) throw new UsageError(`SMOKE_JWT_POLICY needs issuer, audience, claims ("namespace" or "sub") and mode ("local" or "kinde"); got ${raw.slice(0, 200)}`);
+  if (!ok)
+    throw new UsageError(
+      `SMOKE_JWT_POLICY needs issuer, audience, claims ("namespace" or "sub") and mode ("local" or "kinde"); got ${raw.slice(0, 200)}`,
+    );
   return value as SigningPolicy;
 }
 
@@ -80,7 +85,10 @@ export function resolveStack(i: ResolveInputs): ResolvedStack {
   const endpoint = fromEnv.endpoint ?? (typeof outputs.hasuraUrl === "string" ? outputs.hasuraUrl : undefined);
   if (!endpoint) throw new UsageError(`Stack ${stack} has no hasuraUrl output; run npm run up first, or set HASURA_GRAPHQL_ENDPOINT`);
   const adminSecret = fromEnv.adminSecret ?? credentials.hasuraAdminSecret;
-  if (!adminSecret) throw new UsageError(`Stack ${stack} has no hasuraAdminSecret in its config or outputs; run npm run up first, or set HASURA_GRAPHQL_ADMIN_SECRET`);
+  if (!adminSecret)
+    throw new UsageError(
+      `Stack ${stack} has no hasuraAdminSecret in its config or outputs; run npm run up first, or set HASURA_GRAPHQL_ADMIN_SECRET`,
+    );
   const devSigningKey = fromEnv.devSigningKey ?? credentials.devSigningKey;
   return {
     endpoint,
@@ -88,7 +96,13 @@ export function resolveStack(i: ResolveInputs): ResolvedStack {
     policy: signingPolicy(settings.jwt),
     ...(devSigningKey ? { devSigningKey } : {}),
     ...(settings.kinde.smokeClientId && settings.secrets.kindeSmokeClientSecret
-      ? { kindeSmokeClient: { domain: settings.kinde.managementDomain, clientId: settings.kinde.smokeClientId, clientSecret: settings.secrets.kindeSmokeClientSecret } }
+      ? {
+          kindeSmokeClient: {
+            domain: settings.kinde.managementDomain,
+            clientId: settings.kinde.smokeClientId,
+            clientSecret: settings.secrets.kindeSmokeClientSecret,
+          },
+        }
       : envSmokeClient
         ? { kindeSmokeClient: envSmokeClient }
         : {}),
@@ -99,7 +113,9 @@ export function resolveStack(i: ResolveInputs): ResolvedStack {
 
 /** Whether metadata/ lets role `user` insert into public.users. */
 export function userCanInsert(metadataDir = inProject("metadata")): boolean {
-  const users = loadMetadata(metadataDir).sources.flatMap((s) => s.tables).find((t) => t.table.schema === "public" && t.table.name === "users");
+  const users = loadMetadata(metadataDir)
+    .sources.flatMap((s) => s.tables)
+    .find((t) => t.table.schema === "public" && t.table.name === "users");
   return (users?.insert_permissions ?? []).some((p) => p.role === "user");
 }
 
@@ -161,14 +177,20 @@ export async function devToken(resolved: ResolvedStack, sub: string, ttl: string
     throw new UsageError(`--ttl must be from 1s to 24h, a number with s, m, h or d such as 1h; got ${JSON.stringify(ttl)}`);
   }
   if (!/^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$/.test(sub)) {
-    throw new UsageError(`--sub must be a user id such as kp_1234 (printable, no leading or trailing spaces, at most 255 characters); got ${JSON.stringify(sub.slice(0, 80))}`);
+    throw new UsageError(
+      `--sub must be a user id such as kp_1234 (printable, no leading or trailing spaces, at most 255 characters); got ${JSON.stringify(sub.slice(0, 80))}`,
+    );
   }
   if (resolved.production) throw new UsageError(`Refusing: ${resolved.source} is a production stack; tokens for it come from Kinde only`);
   if (resolved.policy.mode !== "local") {
-    throw new UsageError(`Refusing: ${resolved.source} trusts Kinde (${resolved.policy.issuer}), not a dev key; get an access token from Kinde instead`);
+    throw new UsageError(
+      `Refusing: ${resolved.source} trusts Kinde (${resolved.policy.issuer}), not a dev key; get an access token from Kinde instead`,
+    );
   }
   if (!resolved.devSigningKey) {
-    throw new UsageError(`${resolved.source} has no dev signing key in its config or outputs yet; run npm run up (the first up generates it), or set DEV_SIGNING_KEY`);
+    throw new UsageError(
+      `${resolved.source} has no dev signing key in its config or outputs yet; run npm run up (the first up generates it), or set DEV_SIGNING_KEY`,
+    );
   }
   return signUserToken(resolved.policy, await signingKeyFromPem(resolved.devSigningKey), sub, { expiresIn: ttl });
 }

@@ -2,7 +2,7 @@
 // tokens, good and deliberately bad, and `npm run token`'s dev tokens.
 import { createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { calculateJwkThumbprint, exportJWK, SignJWT, UnsecuredJWT } from "jose";
-import { userTokenClaims, type ClaimsMode } from "../../../core/jwt-policy.js";
+import { type ClaimsMode, userTokenClaims } from "../../../core/jwt-policy.js";
 import { UsageError } from "../cli/env.js";
 
 export interface TokenPolicy {

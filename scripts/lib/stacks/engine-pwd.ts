@@ -56,4 +56,3 @@ export function readProjectFile(projectRoot: string): { name: string; main?: str
 export function pathsInCommand(command: string): string[] {
   return command.split(/\s+/).filter((word) => /^[\w.][\w.\-/]*\/[\w.\-/]*$/.test(word) && !word.includes("://"));
 }
-

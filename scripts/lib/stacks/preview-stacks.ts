@@ -4,10 +4,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { devStackUp, type DevStackOptions } from "./dev-stack.js";
+import { missingPrerequisites, type Runner } from "../cli/shell.js";
+import { type DevStackOptions, devStackUp } from "./dev-stack.js";
 import { must, pulumiEnvironment } from "./pulumi-cli.js";
 import { PROJECT, StackCommandError } from "./stack-file.js";
-import { missingPrerequisites, type Runner } from "../cli/shell.js";
 
 export const PREVIEW_STACK = /^pr-[1-9]\d{0,8}$/;
 const LONG_LIVED = ["dev", "staging", "prod"];
@@ -17,7 +17,8 @@ const NOT_COPIED = ["hasuraPort", "postgresPort"];
 export function checkPreviewName(name: string | undefined): string {
   if (!name) throw new StackCommandError("--name is required, e.g. --name pr-42");
   if (LONG_LIVED.includes(name)) throw new StackCommandError(`"${name}" is a long-lived stack; preview-stack never touches dev, staging or prod`);
-  if (!PREVIEW_STACK.test(name)) throw new StackCommandError(`preview-stack only manages preview stacks named pr-<number> (e.g. pr-42); "${name}" is not one`);
+  if (!PREVIEW_STACK.test(name))
+    throw new StackCommandError(`preview-stack only manages preview stacks named pr-<number> (e.g. pr-42); "${name}" is not one`);
   return name;
 }
 
@@ -106,7 +107,10 @@ export function previewUp(o: PreviewOptions, nameArg: string | undefined): numbe
   const options: DevStackOptions = { ...o, stack: name, passThrough: ["--yes"], template: previewTemplate(o.repoRoot) };
   const code = devStackUp(options);
   if (code !== 0) return code;
-  const outputs = JSON.parse(must(o.run, ["stack", "output", "--json", "--stack", name], env, `Reading the outputs of ${name}`) || "{}") as Record<string, unknown>;
+  const outputs = JSON.parse(must(o.run, ["stack", "output", "--json", "--stack", name], env, `Reading the outputs of ${name}`) || "{}") as Record<
+    string,
+    unknown
+  >;
   o.log(`Preview stack ${name} is up (the smoke test ran as the last step of pulumi up):`);
   for (const key of ["graphqlUrl", "hasuraUrl", "consoleUrl", "postgresPort"]) if (outputs[key] !== undefined) o.log(`  ${key}: ${outputs[key]}`);
   return 0;

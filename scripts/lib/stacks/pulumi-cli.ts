@@ -5,7 +5,7 @@ import { createDecipheriv, pbkdf2Sync, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Runner } from "../cli/shell.js";
-import { stackSalt, StackCommandError } from "./stack-file.js";
+import { StackCommandError, stackSalt } from "./stack-file.js";
 
 /**
  * The dev stack's passphrase, published on purpose: Pulumi.dev.yaml commits the `encryptionsalt`

@@ -1,11 +1,11 @@
 // A deployed stack's settings and outputs, read through the Pulumi CLI (with the same backend and
 // passphrase rules as npm run up), and validated by the same code the program uses.
 import { APP_DATABASE, LOOPBACK } from "../../../core/naming.js";
+import { postgresUrl } from "../../../core/postgres-url.js";
+import { parseStackSettings, type StackSettings } from "../../../core/settings/stack-settings.js";
+import { missingPrerequisites, type Runner } from "../cli/shell.js";
 import { pulumiEnvironment } from "./pulumi-cli.js";
 import { PROJECT } from "./stack-file.js";
-import { postgresUrl } from "../../../core/postgres-url.js";
-import { missingPrerequisites, type Runner } from "../cli/shell.js";
-import { parseStackSettings, type StackSettings } from "../../../core/settings/stack-settings.js";
 
 export class StackReadError extends Error {
   constructor(message: string) {
@@ -25,7 +25,13 @@ export interface DeployedStack {
 }
 
 /** `instead` names what the caller accepts from the environment in place of --stack. */
-export function readDeployedStack(run: Runner, stack: string, env: NodeJS.ProcessEnv, repoRoot: string, instead = "the endpoint and secrets"): DeployedStack {
+export function readDeployedStack(
+  run: Runner,
+  stack: string,
+  env: NodeJS.ProcessEnv,
+  repoRoot: string,
+  instead = "the endpoint and secrets",
+): DeployedStack {
   const problems = missingPrerequisites(run, ["pulumi"]);
   if (problems.length > 0) throw new StackReadError(`${problems.join("\n")}\n(or pass ${instead} through the environment instead of --stack)`);
   const { env: pulumiEnv } = pulumiEnvironment(env, repoRoot, stack);
@@ -36,13 +42,19 @@ export function readDeployedStack(run: Runner, stack: string, env: NodeJS.Proces
       return JSON.parse(result.stdout || "{}") as Record<string, unknown>;
     } catch {
       // Never the output itself: it was read with --show-secrets.
-      throw new StackReadError(`Reading ${what} of stack ${stack} (pulumi ${args.join(" ")}) gave output that is not JSON; check the Pulumi CLI version (3.x)`);
+      throw new StackReadError(
+        `Reading ${what} of stack ${stack} (pulumi ${args.join(" ")}) gave output that is not JSON; check the Pulumi CLI version (3.x)`,
+      );
     }
   };
   // --show-secrets: the values stay in this process, which prints none of them.
   const config = json(["config", "--json", "--show-secrets", "--stack", stack], "the config") as Record<string, { value?: string; secret?: boolean }>;
   const outputs = json(["stack", "output", "--json", "--show-secrets", "--stack", stack], "the outputs");
-  const settings = parseStackSettings((key) => config[`${PROJECT}:${key}`]?.value, { project: PROJECT, stack }, (key) => config[`${PROJECT}:${key}`]?.secret === true);
+  const settings = parseStackSettings(
+    (key) => config[`${PROJECT}:${key}`]?.value,
+    { project: PROJECT, stack },
+    (key) => config[`${PROJECT}:${key}`]?.secret === true,
+  );
   return { settings, outputs, credentials: credentialsOf(settings, outputs) };
 }
 
@@ -52,7 +64,11 @@ export function credentialsOf(settings: StackSettings, outputs: Record<string, u
   const hasuraAdminSecret = settings.secrets.hasuraAdminSecret ?? output("hasuraAdminSecret");
   const devSigningKey = settings.jwt.trust.kind === "local" ? (settings.secrets.devSigningKey ?? output("devSigningKey")) : undefined;
   const postgresPassword = settings.secrets.postgresPassword ?? output("postgresSuperuserPassword");
-  return { ...(hasuraAdminSecret ? { hasuraAdminSecret } : {}), ...(devSigningKey ? { devSigningKey } : {}), ...(postgresPassword ? { postgresPassword } : {}) };
+  return {
+    ...(hasuraAdminSecret ? { hasuraAdminSecret } : {}),
+    ...(devSigningKey ? { devSigningKey } : {}),
+    ...(postgresPassword ? { postgresPassword } : {}),
+  };
 }
 
 /** The stack's app database as the `postgres` superuser, on the host's loopback port (backup, restore). */

@@ -3,13 +3,8 @@
 // test's, a backend job) holds a real Kinde token this Hasura accepts. Tokens for other audiences are
 // left alone, and so are tokens that also ask for the Kinde management API, which Kinde forbids
 // workflows to modify.
-import {
-  m2mTokenClaims,
-  WorkflowTrigger,
-  type onM2MTokenGeneratedEvent,
-  type WorkflowSettings,
-} from "@kinde/infrastructure";
-import { HASURA_AUDIENCE, HASURA_CLAIMS_NAMESPACE, hasuraSession, type HasuraSession } from "../hasuraSession.js";
+import { m2mTokenClaims, type onM2MTokenGeneratedEvent, type WorkflowSettings, WorkflowTrigger } from "@kinde/infrastructure";
+import { HASURA_AUDIENCE, HASURA_CLAIMS_NAMESPACE, type HasuraSession, hasuraSession } from "../hasuraSession.js";
 
 export const workflowSettings: WorkflowSettings = {
   id: "hasuraM2MClaims",

@@ -1,13 +1,8 @@
 // Runs when Kinde issues a user's access token (sign-in, silent return, refresh) and adds the Hasura
 // session under https://hasura.io/jwt/claims, as Kinde's Hasura guide does. Only this custom claim is
 // written: iss, sub, aud, exp and the other claims Kinde reserves are untouched.
-import {
-  accessTokenCustomClaims,
-  WorkflowTrigger,
-  type onUserTokenGeneratedEvent,
-  type WorkflowSettings,
-} from "@kinde/infrastructure";
-import { HASURA_CLAIMS_NAMESPACE, hasuraSession, type HasuraSession } from "../hasuraSession.js";
+import { accessTokenCustomClaims, type onUserTokenGeneratedEvent, type WorkflowSettings, WorkflowTrigger } from "@kinde/infrastructure";
+import { HASURA_CLAIMS_NAMESPACE, type HasuraSession, hasuraSession } from "../hasuraSession.js";
 
 export const workflowSettings: WorkflowSettings = {
   id: "hasuraUserClaims",

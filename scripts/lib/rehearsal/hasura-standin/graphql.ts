@@ -7,7 +7,7 @@
 // grant ("field 'x' not found in type: 'query_root'", validation-failed); `_by_pk`, `insert_<t>_one`
 // and the by-pk mutations need a select permission too; a failed `check` is a permission-error and
 // rolls the whole mutation back; every error is answered with HTTP 200.
-import { Kind, parse, valueFromASTUntyped, type FieldNode, type OperationDefinitionNode, type SelectionSetNode } from "graphql";
+import { type FieldNode, Kind, type OperationDefinitionNode, parse, type SelectionSetNode, valueFromASTUntyped } from "graphql";
 import type pg from "pg";
 import { BoolExpError, boolExpToSql, isSessionVariable } from "../../hasura/bool-exp.js";
 import type { Metadata, TableMetadata } from "../../hasura/metadata.js";
@@ -86,9 +86,16 @@ export async function executeGraphql(
       throw new GraphqlError("validation-failed", `not a valid graphql query: ${(err as Error).message}`, "$.query");
     }
     const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-    const operation = typeof request.operationName === "string" ? operations.find((o) => o.name?.value === request.operationName) : operations.length === 1 ? operations[0] : undefined;
-    if (!operation) throw new GraphqlError("validation-failed", "exactly one operation has to be present in the document when operationName is not specified", "$");
-    if (operation.operation === "subscription") throw new GraphqlError("not-supported", "the rehearsal's Hasura stand-in does not serve subscriptions", "$");
+    const operation =
+      typeof request.operationName === "string"
+        ? operations.find((o) => o.name?.value === request.operationName)
+        : operations.length === 1
+          ? operations[0]
+          : undefined;
+    if (!operation)
+      throw new GraphqlError("validation-failed", "exactly one operation has to be present in the document when operationName is not specified", "$");
+    if (operation.operation === "subscription")
+      throw new GraphqlError("not-supported", "the rehearsal's Hasura stand-in does not serve subscriptions", "$");
     const variables = (request.variables && typeof request.variables === "object" ? request.variables : {}) as Record<string, unknown>;
     const fields = rootFields(operation.selectionSet);
     const plans = fields.map((field) => plan(field, operation.operation === "mutation" ? "mutation_root" : "query_root", tables, access, variables));
@@ -139,7 +146,10 @@ function plan(field: FieldNode, root: "query_root" | "mutation_root", tables: Ta
     throw new GraphqlError("validation-failed", `field '${name}' not found in type: '${root}'`, path);
   };
   if (name === "__typename") return { alias, run: async () => root };
-  const args = Object.fromEntries((field.arguments ?? []).map((a) => [a.name.value, valueFromASTUntyped(a.value, variables)])) as Record<string, unknown>;
+  const args = Object.fromEntries((field.arguments ?? []).map((a) => [a.name.value, valueFromASTUntyped(a.value, variables)])) as Record<
+    string,
+    unknown
+  >;
 
   if (root === "query_root") {
     const suffix = SUFFIXES.find((s) => name.endsWith(s));
@@ -164,12 +174,16 @@ function plan(field: FieldNode, root: "query_root" | "mutation_root", tables: Ta
   const run = async (client: pg.PoolClient) => {
     if (verb === "insert") {
       const objects = suffix ? [args.object] : args.objects;
-      if (args.on_conflict !== undefined) throw new GraphqlError("not-supported", "the rehearsal's Hasura stand-in does not support on_conflict", `${path}.args.on_conflict`);
+      if (args.on_conflict !== undefined)
+        throw new GraphqlError("not-supported", "the rehearsal's Hasura stand-in does not support on_conflict", `${path}.args.on_conflict`);
       const rows = await insertRows(client, table, perm, access, objects, `${path}.args.${suffix ? "object" : "objects"}`);
       return mutationAnswer(client, table, select, access, rows, field, path, Boolean(suffix));
     }
-    const where = suffix ? pkWhere(table, verb === "update" ? (args.pk_columns as Record<string, unknown>) ?? {} : args, path) : (args.where ?? {});
-    const rows = verb === "update" ? await updateRows(client, table, perm, access, where, args, path) : await deleteRows(client, table, perm, access, where, path);
+    const where = suffix ? pkWhere(table, verb === "update" ? ((args.pk_columns as Record<string, unknown>) ?? {}) : args, path) : (args.where ?? {});
+    const rows =
+      verb === "update"
+        ? await updateRows(client, table, perm, access, where, args, path)
+        : await deleteRows(client, table, perm, access, where, path);
     return mutationAnswer(client, table, select, access, rows, field, path, Boolean(suffix));
   };
   return { alias, run };
@@ -195,9 +209,23 @@ function sessionOf(access: Access): Record<string, string> {
 }
 
 /** SQL for a permission's expression (session variables from the session) or a client's `where` (literals only). */
-function condition(exp: unknown, table: TableInfo, columns: string[], access: Access, params: unknown[], from: "permission" | "client", path: string): string {
+function condition(
+  exp: unknown,
+  table: TableInfo,
+  columns: string[],
+  access: Access,
+  params: unknown[],
+  from: "permission" | "client",
+  path: string,
+): string {
   try {
-    const t = boolExpToSql(exp ?? {}, { alias: "t", columns, session: sessionOf(access), paramOffset: params.length, sessionVariables: from === "permission" });
+    const t = boolExpToSql(exp ?? {}, {
+      alias: "t",
+      columns,
+      session: sessionOf(access),
+      paramOffset: params.length,
+      sessionVariables: from === "permission",
+    });
     params.push(...t.params);
     return t.sql;
   } catch (err) {
@@ -211,26 +239,38 @@ function condition(exp: unknown, table: TableInfo, columns: string[], access: Ac
 function pkWhere(table: TableInfo, args: Record<string, unknown>, path: string): Record<string, unknown> {
   return Object.fromEntries(
     table.primaryKey.map((col) => {
-      if (args[col] === undefined || args[col] === null) throw new GraphqlError("validation-failed", `missing required field '${col}'`, `${path}.args`);
+      if (args[col] === undefined || args[col] === null)
+        throw new GraphqlError("validation-failed", `missing required field '${col}'`, `${path}.args`);
       return [col, { _eq: args[col] }];
     }),
   );
 }
 
-function selectedColumns(table: TableInfo, allowed: string[], selection: SelectionSetNode | undefined, path: string): Array<{ alias: string; column: string }> {
+function selectedColumns(
+  table: TableInfo,
+  allowed: string[],
+  selection: SelectionSetNode | undefined,
+  path: string,
+): Array<{ alias: string; column: string }> {
   if (!selection) throw new GraphqlError("validation-failed", `missing selection set for '${table.rootName}'`, path);
   return selection.selections.map((s) => {
     if (s.kind !== Kind.FIELD) throw new GraphqlError("not-supported", "the rehearsal's Hasura stand-in does not support fragments", path);
     const column = s.name.value;
     if (column !== "__typename" && !allowed.includes(column)) {
-      throw new GraphqlError("validation-failed", `field '${column}' not found in type: '${table.rootName}'`, `${path}.selectionSet.${s.alias?.value ?? column}`);
+      throw new GraphqlError(
+        "validation-failed",
+        `field '${column}' not found in type: '${table.rootName}'`,
+        `${path}.selectionSet.${s.alias?.value ?? column}`,
+      );
     }
     return { alias: s.alias?.value ?? column, column };
   });
 }
 
 function jsonColumns(cols: Array<{ alias: string; column: string }>, table: TableInfo): string {
-  const parts = cols.map((c) => (c.column === "__typename" ? `'${c.alias}', '${table.rootName}'` : `'${c.alias.replace(/'/g, "''")}', t."${c.column}"`));
+  const parts = cols.map((c) =>
+    c.column === "__typename" ? `'${c.alias}', '${table.rootName}'` : `'${c.alias.replace(/'/g, "''")}', t."${c.column}"`,
+  );
   return `json_build_object(${parts.join(", ")})`;
 }
 
@@ -265,8 +305,16 @@ function orderBy(raw: unknown, allowed: string[], path: string): string {
   const parts = items.flatMap((item) =>
     Object.entries(item).map(([column, direction]) => {
       const dir = String(direction);
-      const sql = { asc: "ASC", desc: "DESC", asc_nulls_first: "ASC NULLS FIRST", asc_nulls_last: "ASC NULLS LAST", desc_nulls_first: "DESC NULLS FIRST", desc_nulls_last: "DESC NULLS LAST" }[dir];
-      if (!allowed.includes(column) || !sql) throw new GraphqlError("validation-failed", `field '${column}' not found in type: 'order_by'`, `${path}.args.order_by`);
+      const sql = {
+        asc: "ASC",
+        desc: "DESC",
+        asc_nulls_first: "ASC NULLS FIRST",
+        asc_nulls_last: "ASC NULLS LAST",
+        desc_nulls_first: "DESC NULLS FIRST",
+        desc_nulls_last: "DESC NULLS LAST",
+      }[dir];
+      if (!allowed.includes(column) || !sql)
+        throw new GraphqlError("validation-failed", `field '${column}' not found in type: 'order_by'`, `${path}.args.order_by`);
       return `t."${column}" ${sql}`;
     }),
   );
@@ -282,7 +330,15 @@ function presetValue(value: unknown, access: Access): unknown {
 }
 
 /** Rows changed by a mutation, as full rows, with the permission's `check` evaluated on each. */
-async function returningChecked(client: pg.PoolClient, table: TableInfo, mutationSql: string, params: unknown[], check: unknown, access: Access, path: string): Promise<Array<Record<string, unknown>>> {
+async function returningChecked(
+  client: pg.PoolClient,
+  table: TableInfo,
+  mutationSql: string,
+  params: unknown[],
+  check: unknown,
+  access: Access,
+  path: string,
+): Promise<Array<Record<string, unknown>>> {
   const checkSql = condition(check ?? {}, table, table.columns, access, params, "permission", path);
   const { rows } = await client.query<{ row: Record<string, unknown>; ok: boolean }>(
     `WITH changed AS (${mutationSql} RETURNING *) SELECT to_json(t) AS row, (${checkSql}) AS ok FROM changed AS t`,
@@ -292,12 +348,25 @@ async function returningChecked(client: pg.PoolClient, table: TableInfo, mutatio
   return rows.map((r) => r.row);
 }
 
-async function insertRows(client: pg.PoolClient, table: TableInfo, perm: Permission, access: Access, objects: unknown, path: string): Promise<Array<Record<string, unknown>>> {
-  if (!Array.isArray(objects) || objects.some((o) => !o || typeof o !== "object")) throw new GraphqlError("validation-failed", "expected a list of objects", path);
+async function insertRows(
+  client: pg.PoolClient,
+  table: TableInfo,
+  perm: Permission,
+  access: Access,
+  objects: unknown,
+  path: string,
+): Promise<Array<Record<string, unknown>>> {
+  if (!Array.isArray(objects) || objects.some((o) => !o || typeof o !== "object"))
+    throw new GraphqlError("validation-failed", "expected a list of objects", path);
   const presets = Object.fromEntries(Object.entries(perm.set ?? {}).map(([k, v]) => [k, presetValue(v, access)]));
   const rows = (objects as Array<Record<string, unknown>>).map((o, i) => {
     for (const key of Object.keys(o)) {
-      if (!perm.columns.includes(key)) throw new GraphqlError("validation-failed", `field '${key}' not found in type: '${table.rootName}_insert_input'`, `${path}${Array.isArray(objects) && path.endsWith("objects") ? `[${i}]` : ""}.${key}`);
+      if (!perm.columns.includes(key))
+        throw new GraphqlError(
+          "validation-failed",
+          `field '${key}' not found in type: '${table.rootName}_insert_input'`,
+          `${path}${Array.isArray(objects) && path.endsWith("objects") ? `[${i}]` : ""}.${key}`,
+        );
     }
     return { ...o, ...presets };
   });
@@ -305,18 +374,29 @@ async function insertRows(client: pg.PoolClient, table: TableInfo, perm: Permiss
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const params: unknown[] = [];
   const values = rows.map((r) => `(${columns.map((c) => (c in r ? `$${params.push(r[c])}` : "DEFAULT")).join(", ")})`);
-  const insert = columns.length > 0
-    ? `INSERT INTO ${table.qualified} (${columns.map((c) => `"${c}"`).join(", ")}) VALUES ${values.join(", ")}`
-    : `INSERT INTO ${table.qualified} DEFAULT VALUES`;
+  const insert =
+    columns.length > 0
+      ? `INSERT INTO ${table.qualified} (${columns.map((c) => `"${c}"`).join(", ")}) VALUES ${values.join(", ")}`
+      : `INSERT INTO ${table.qualified} DEFAULT VALUES`;
   return returningChecked(client, table, insert, params, perm.check, access, path);
 }
 
-async function updateRows(client: pg.PoolClient, table: TableInfo, perm: Permission, access: Access, where: unknown, args: Record<string, unknown>, path: string): Promise<Array<Record<string, unknown>>> {
+async function updateRows(
+  client: pg.PoolClient,
+  table: TableInfo,
+  perm: Permission,
+  access: Access,
+  where: unknown,
+  args: Record<string, unknown>,
+  path: string,
+): Promise<Array<Record<string, unknown>>> {
   const set = (args._set ?? {}) as Record<string, unknown>;
-  if (args._set === undefined && args._inc === undefined) throw new GraphqlError("validation-failed", "at least any one of _set, _inc is expected", `${path}.args`);
+  if (args._set === undefined && args._inc === undefined)
+    throw new GraphqlError("validation-failed", "at least any one of _set, _inc is expected", `${path}.args`);
   if (args._inc !== undefined) throw new GraphqlError("not-supported", "the rehearsal's Hasura stand-in does not support _inc", `${path}.args._inc`);
   for (const key of Object.keys(set)) {
-    if (!perm.columns.includes(key)) throw new GraphqlError("validation-failed", `field '${key}' not found in type: '${table.rootName}_set_input'`, `${path}.args._set.${key}`);
+    if (!perm.columns.includes(key))
+      throw new GraphqlError("validation-failed", `field '${key}' not found in type: '${table.rootName}_set_input'`, `${path}.args._set.${key}`);
   }
   const values = { ...set, ...Object.fromEntries(Object.entries(perm.set ?? {}).map(([k, v]) => [k, presetValue(v, access)])) };
   if (Object.keys(values).length === 0) return [];
@@ -328,7 +408,14 @@ async function updateRows(client: pg.PoolClient, table: TableInfo, perm: Permiss
   return returningChecked(client, table, sql, params, perm.check, access, path);
 }
 
-async function deleteRows(client: pg.PoolClient, table: TableInfo, perm: Permission, access: Access, where: unknown, path: string): Promise<Array<Record<string, unknown>>> {
+async function deleteRows(
+  client: pg.PoolClient,
+  table: TableInfo,
+  perm: Permission,
+  access: Access,
+  where: unknown,
+  path: string,
+): Promise<Array<Record<string, unknown>>> {
   const params: unknown[] = [];
   const filter = condition(perm.filter, table, table.columns, access, params, "permission", path);
   const clientWhere = condition(where, table, permissionSelectColumns(table, access), access, params, "client", path);
@@ -374,9 +461,15 @@ async function mutationAnswer(
     if (s.name.value === "affected_rows") out[key] = rows.length;
     else if (s.name.value === "returning" && select) {
       const cols = selectedColumns(table, select.columns, s.selectionSet, `${path}.selectionSet.returning`);
-      out[key] = (await visible()).map((row) => Object.fromEntries(cols.map((c) => [c.alias, c.column === "__typename" ? table.rootName : row[c.column]])));
+      out[key] = (await visible()).map((row) =>
+        Object.fromEntries(cols.map((c) => [c.alias, c.column === "__typename" ? table.rootName : row[c.column]])),
+      );
     } else {
-      throw new GraphqlError("validation-failed", `field '${s.name.value}' not found in type: '${table.rootName}_mutation_response'`, `${path}.selectionSet.${key}`);
+      throw new GraphqlError(
+        "validation-failed",
+        `field '${s.name.value}' not found in type: '${table.rootName}_mutation_response'`,
+        `${path}.selectionSet.${key}`,
+      );
     }
   }
   return out;

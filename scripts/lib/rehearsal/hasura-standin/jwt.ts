@@ -5,9 +5,10 @@
 // (checked only when the token has `iss`), `audience` (checked only when the token has `aud`;
 // `aud: []` never matches), `allowed_skew` on exp/nbf/iat, `claims_namespace` or `claims_map` with
 // JSON paths and literals, roles from the claims and the X-Hasura-Role header only.
+
+import { compactVerify, createLocalJWKSet, decodeProtectedHeader, importSPKI, importX509, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
 import { describeFetchError } from "../../http/fetch-error.js";
 import { jwksExpiry } from "../../kinde/jwks.js";
-import { compactVerify, createLocalJWKSet, decodeProtectedHeader, importSPKI, importX509, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
 
 export const DEFAULT_CLAIMS_NAMESPACE = "https://hasura.io/jwt/claims";
 
@@ -43,7 +44,19 @@ export interface Session {
   variables: Record<string, string>;
 }
 
-const KNOWN_FIELDS = ["type", "key", "jwk_url", "claims_namespace", "claims_namespace_path", "claims_format", "audience", "issuer", "claims_map", "allowed_skew", "header"];
+const KNOWN_FIELDS = [
+  "type",
+  "key",
+  "jwk_url",
+  "claims_namespace",
+  "claims_namespace_path",
+  "claims_format",
+  "audience",
+  "issuer",
+  "claims_map",
+  "allowed_skew",
+  "header",
+];
 
 export function parseJwtSecret(raw: string): JwtSecret {
   let value: unknown;
@@ -58,11 +71,13 @@ export function parseJwtSecret(raw: string): JwtSecret {
   if (unknown.length > 0) throw new JwtConfigError(`HASURA_GRAPHQL_JWT_SECRET has fields Hasura does not read: ${unknown.join(", ")}`);
   if (secret.key && secret.jwk_url) throw new JwtConfigError("key, jwk_url both cannot be present");
   if (!secret.key && !secret.jwk_url) throw new JwtConfigError("key and jwk_url both cannot be empty");
-  if (secret.claims_namespace && secret.claims_namespace_path) throw new JwtConfigError("claims_namespace and claims_namespace_path both cannot be set");
+  if (secret.claims_namespace && secret.claims_namespace_path)
+    throw new JwtConfigError("claims_namespace and claims_namespace_path both cannot be set");
   if (secret.allowed_skew !== undefined && !(Number.isInteger(secret.allowed_skew) && secret.allowed_skew >= 0)) {
     throw new JwtConfigError("allowed_skew must be a whole number of seconds");
   }
-  if (secret.header && secret.header.type !== "Authorization") throw new JwtConfigError("the rehearsal's stand-in reads tokens from the Authorization header only");
+  if (secret.header && secret.header.type !== "Authorization")
+    throw new JwtConfigError("the rehearsal's stand-in reads tokens from the Authorization header only");
   if (secret.claims_map) {
     for (const required of ["x-hasura-allowed-roles", "x-hasura-default-role"]) {
       if (!(required in lowerKeys(secret.claims_map))) throw new JwtConfigError(`${required} is expected but not found in claims_map`);
@@ -227,7 +242,7 @@ export function parseJsonPath(path: string): Array<string | number> {
   while (re.lastIndex < path.length) {
     const m = re.exec(path);
     if (!m) throw new JwtConfigError(`claims_map path ${JSON.stringify(path)} is not a JSON path the stand-in understands`);
-    segments.push(m[2] !== undefined ? Number(m[2]) : (m[1] ?? m[3] ?? m[4]) as string);
+    segments.push(m[2] !== undefined ? Number(m[2]) : ((m[1] ?? m[3] ?? m[4]) as string));
   }
   return segments;
 }

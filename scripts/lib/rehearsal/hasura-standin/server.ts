@@ -8,8 +8,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import pg from "pg";
 import { BoolExpError, boolExpToSql, sessionVariablesIn } from "../../hasura/bool-exp.js";
 import type { Metadata } from "../../hasura/metadata.js";
-import { executeGraphql, tableInfos, type TableInfo } from "./graphql.js";
 import { envMap } from "../values.js";
+import { executeGraphql, type TableInfo, tableInfos } from "./graphql.js";
 import { AuthError, JwtConfigError, JwtVerifier, parseJwtSecret, type Session } from "./jwt.js";
 
 export class StandInStartError extends Error {}
@@ -135,7 +135,9 @@ export class HasuraStandIn {
 
   /** Reads the stored metadata and builds the schema from it (inconsistent objects are left out, reported). */
   private async load(): Promise<void> {
-    const { rows } = await this.catalog.query<{ metadata: Metadata; resource_version: number }>("SELECT metadata, resource_version FROM hdb_catalog.hdb_metadata WHERE id = 1");
+    const { rows } = await this.catalog.query<{ metadata: Metadata; resource_version: number }>(
+      "SELECT metadata, resource_version FROM hdb_catalog.hdb_metadata WHERE id = 1",
+    );
     this.metadata = rows[0]?.metadata ?? EMPTY_METADATA;
     this.resourceVersion = rows[0]?.resource_version ?? 1;
     const built = await this.build(this.metadata);
@@ -151,7 +153,8 @@ export class HasuraStandIn {
       const info = source.configuration as { connection_info?: { database_url?: string | { from_env?: string } } } | undefined;
       const urlSpec = info?.connection_info?.database_url;
       const url = typeof urlSpec === "string" ? urlSpec : urlSpec?.from_env ? this.env[urlSpec.from_env] : undefined;
-      const sourceObject = (reason: string) => inconsistent.push({ type: "source", name: `source ${source.name}`, reason: `Inconsistent object: ${reason}`, definition: source.name });
+      const sourceObject = (reason: string) =>
+        inconsistent.push({ type: "source", name: `source ${source.name}`, reason: `Inconsistent object: ${reason}`, definition: source.name });
       if (source.kind !== "postgres") {
         sourceObject(`the rehearsal's stand-in serves postgres sources only, not ${source.kind}`);
         continue;
@@ -170,11 +173,22 @@ export class HasuraStandIn {
           for (const t of infos) {
             const name = `table ${t.metadata.table.name} in source ${source.name}`;
             if (t.columns.length === 0) {
-              inconsistent.push({ type: "table", name, reason: `Inconsistent object: no such table/view exists in source: "${t.metadata.table.name}"`, definition: t.metadata.table });
+              inconsistent.push({
+                type: "table",
+                name,
+                reason: `Inconsistent object: no such table/view exists in source: "${t.metadata.table.name}"`,
+                definition: t.metadata.table,
+              });
               continue;
             }
             const problems = permissionProblems(t);
-            for (const p of problems) inconsistent.push({ type: `${p.kind}_permission`, name: `${p.kind}_permission ${p.role} on ${name}`, reason: `Inconsistent object: ${p.reason}`, definition: t.metadata.table });
+            for (const p of problems)
+              inconsistent.push({
+                type: `${p.kind}_permission`,
+                name: `${p.kind}_permission ${p.role} on ${name}`,
+                reason: `Inconsistent object: ${p.reason}`,
+                definition: t.metadata.table,
+              });
             if (problems.length === 0) tables.push(t);
           }
         } finally {
@@ -221,11 +235,16 @@ export class HasuraStandIn {
     };
     const adminSecret = header("x-hasura-admin-secret");
     if (adminSecret !== undefined) {
-      if (adminSecret !== this.env.HASURA_GRAPHQL_ADMIN_SECRET) throw new AuthError("access-denied", "invalid x-hasura-admin-secret/x-hasura-access-key");
+      if (adminSecret !== this.env.HASURA_GRAPHQL_ADMIN_SECRET)
+        throw new AuthError("access-denied", "invalid x-hasura-admin-secret/x-hasura-access-key");
       const role = header("x-hasura-role") ?? "admin";
       if (role === "admin") return { kind: "admin" };
       // With the admin secret, session variables come from the request headers (admin-secret-access.mdx).
-      const variables = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.startsWith("x-hasura-") && k !== "x-hasura-admin-secret").map(([k, v]) => [k, String(v)]));
+      const variables = Object.fromEntries(
+        Object.entries(req.headers)
+          .filter(([k]) => k.startsWith("x-hasura-") && k !== "x-hasura-admin-secret")
+          .map(([k, v]) => [k, String(v)]),
+      );
       return { kind: "role", session: { role, variables } };
     }
     if (!this.jwt) throw new AuthError("access-denied", "x-hasura-admin-secret/x-hasura-access-key required, but not found");
@@ -253,7 +272,8 @@ export class HasuraStandIn {
       const access = await this.access(req);
       if (access.kind !== "admin") return { status: 400, body: { path: "$", error: "restricted access : admin only", code: "access-denied" } };
     } catch (err) {
-      if (err instanceof AuthError) return { status: err.code === "invalid-headers" ? 400 : 401, body: { path: "$", error: err.message, code: err.code } };
+      if (err instanceof AuthError)
+        return { status: err.code === "invalid-headers" ? 400 : 401, body: { path: "$", error: err.message, code: err.code } };
       throw err;
     }
     const request = (body ?? {}) as { type?: string; version?: number; args?: Record<string, unknown> };
@@ -267,7 +287,10 @@ export class HasuraStandIn {
         }
         const built = await this.build(metadata);
         if (built.inconsistent.length > 0 && args.allow_inconsistent_metadata !== true) {
-          return { status: 400, body: { internal: built.inconsistent, path: "$.args", error: "cannot continue due to inconsistent metadata", code: "unexpected" } };
+          return {
+            status: 400,
+            body: { internal: built.inconsistent, path: "$.args", error: "cannot continue due to inconsistent metadata", code: "unexpected" },
+          };
         }
         const { rows } = await this.catalog.query<{ resource_version: number }>(
           `INSERT INTO hdb_catalog.hdb_metadata (id, metadata) VALUES (1, $1::json)
@@ -279,11 +302,21 @@ export class HasuraStandIn {
         this.resourceVersion = rows[0]?.resource_version ?? this.resourceVersion + 1;
         this.tables = built.tables;
         this.inconsistent = built.inconsistent;
-        return { status: 200, body: v2 ? { is_consistent: built.inconsistent.length === 0, inconsistent_objects: built.inconsistent } : { message: "success" } };
+        return {
+          status: 200,
+          body: v2 ? { is_consistent: built.inconsistent.length === 0, inconsistent_objects: built.inconsistent } : { message: "success" },
+        };
       }
       case "reload_metadata":
         await this.load();
-        return { status: 200, body: { is_consistent: this.inconsistent.length === 0, message: "success", ...(this.inconsistent.length > 0 ? { inconsistent_objects: this.inconsistent } : {}) } };
+        return {
+          status: 200,
+          body: {
+            is_consistent: this.inconsistent.length === 0,
+            message: "success",
+            ...(this.inconsistent.length > 0 ? { inconsistent_objects: this.inconsistent } : {}),
+          },
+        };
       case "get_inconsistent_metadata":
         return { status: 200, body: { is_consistent: this.inconsistent.length === 0, inconsistent_objects: this.inconsistent } };
       case "export_metadata":
@@ -294,12 +327,20 @@ export class HasuraStandIn {
       }
       case "set_catalog_state": {
         const args = request.args as { type?: string; state?: unknown } | undefined;
-        if (args?.type !== "cli" && args?.type !== "console") return { status: 400, body: { path: "$.args.type", error: "expected cli or console", code: "parse-failed" } };
+        if (args?.type !== "cli" && args?.type !== "console")
+          return { status: 400, body: { path: "$.args.type", error: "expected cli or console", code: "parse-failed" } };
         await this.catalog.query(`UPDATE hdb_catalog.hdb_version SET ${args.type}_state = $1::jsonb`, [JSON.stringify(args.state ?? {})]);
         return { status: 200, body: { message: "success" } };
       }
       default:
-        return { status: 400, body: { path: "$.type", error: `the rehearsal's Hasura stand-in does not implement ${JSON.stringify(request.type)}`, code: "not-supported" } };
+        return {
+          status: 400,
+          body: {
+            path: "$.type",
+            error: `the rehearsal's Hasura stand-in does not implement ${JSON.stringify(request.type)}`,
+            code: "not-supported",
+          },
+        };
     }
   }
 }
