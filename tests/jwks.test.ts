@@ -18,7 +18,7 @@ async function jwks(status: number, body: string, headers: Record<string, string
     res.end(body);
   });
   await new Promise<void>((r) => server?.listen(0, "127.0.0.1", () => r()));
-  return `http://127.0.0.1:${(server?.address() as { port: number }).port}/.well-known/jwks`;
+  return `http://127.0.0.1:${(server!.address() as { port: number }).port}/.well-known/jwks`;
 }
 
 const KEYS = JSON.stringify({ keys: [{ kty: "RSA", kid: "k1", n: "AQAB", e: "AQAB" }] });

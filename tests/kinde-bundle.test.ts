@@ -23,7 +23,15 @@ async function bundle(entry: string): Promise<string> {
 /** Runs a bundle with nothing but `module`/`exports` and a counter of anything it touches on `kinde`. */
 function load(code: string): { exports: Record<string, unknown>; kindeTouched: string[] } {
   const touched: string[] = [];
-  const kinde = new Proxy({}, { get: (_t, key) => (touched.push(String(key)), undefined) });
+  const kinde = new Proxy(
+    {},
+    {
+      get: (_t, key) => {
+        touched.push(String(key));
+        return undefined;
+      },
+    },
+  );
   const module = { exports: {} as Record<string, unknown> };
   runInNewContext(code, { module, exports: module.exports, kinde }, { timeout: 1000 });
   return { exports: module.exports, kindeTouched: touched };

@@ -408,7 +408,7 @@ describe("npm run migrate", () => {
     expect(up.code).toBe(0);
     expect(up.stdout).toMatch(/^applied 1764115200000_create_users \(\d+ ms\)\n$/);
     const status = await cli(["status"], { DATABASE_URL: url });
-    expect(status.stdout).toMatch(/^applied  1764115200000_create_users  \d{4}-\d\d-\d\dT.*\n1 applied, 0 pending\n$/);
+    expect(status.stdout).toMatch(/^applied {2}1764115200000_create_users {2}\d{4}-\d\d-\d\dT.*\n1 applied, 0 pending\n$/);
     const missing = await cli(["up"], { DATABASE_URL: "" });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("DATABASE_URL is not set");

@@ -27,7 +27,7 @@ async function misbehaving(then: "drop" | "hang"): Promise<string> {
     // "hang": never answer.
   });
   await new Promise<void>((r) => server?.listen(0, "127.0.0.1", () => r()));
-  return `http://127.0.0.1:${(server?.address() as { port: number }).port}`;
+  return `http://127.0.0.1:${(server!.address() as { port: number }).port}`;
 }
 
 async function smokeAgainst(endpoint: string, log: string[]) {

@@ -101,7 +101,7 @@ describe("a smoke run (recorded Hasura responses)", () => {
     const report = await runSmoke(target(server.url));
     expect(report.checks.find((c) => c.name === "user reads its own row")?.ok).toBe(false);
     const seed = server.received.find((r) => (r.body as { query?: string })?.query?.includes("insert_users("));
-    const seededIds = (seed?.body as { variables: { objects: Array<{ id: string }> } }).variables.objects.map((o) => o.id);
+    const seededIds = (seed!.body as { variables: { objects: Array<{ id: string }> } }).variables.objects.map((o) => o.id);
     expect(seededIds).toHaveLength(2);
     const last = server.received.at(-1) as ReceivedRequest;
     expect((last.body as { query: string }).query).toContain("delete_users(");
@@ -132,7 +132,7 @@ describe("a smoke run (recorded Hasura responses)", () => {
     expect(report.path).toBe("a real Kinde token");
     const asUser = server.received.filter((r) => r.headers.authorization === `Bearer ${kindeLike}`);
     expect(asUser.length).toBeGreaterThan(0);
-    expect((asUser[0]?.body as { variables: { id: string } }).variables.id).toBe("kp_real_user");
+    expect((asUser[0]!.body as { variables: { id: string } }).variables.id).toBe("kp_real_user");
     expect(summarize(report).lines.join("\n")).not.toContain(kindeLike);
   });
 });

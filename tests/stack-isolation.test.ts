@@ -47,7 +47,7 @@ describe("where Postgres keeps its data on the named volume", () => {
     // leaves the data in an anonymous volume that a replaced container loses.
     expect(postgresDataPath("postgres:17.6")).toBe("/var/lib/postgresql/data");
     expect(postgresDataPath("registry.local:5000/postgres:17.6")).toBe("/var/lib/postgresql/data");
-    expect(postgresDataPath("registry.local:18000/postgres:17.6@sha256:" + "a".repeat(64))).toBe("/var/lib/postgresql/data");
+    expect(postgresDataPath(`registry.local:18000/postgres:17.6@sha256:${"a".repeat(64)}`)).toBe("/var/lib/postgresql/data");
     expect(postgresDataPath("postgres:18.1")).toBe("/var/lib/postgresql");
     expect(postgresDataPath("registry.local:5000/library/postgres:18.1-bookworm")).toBe("/var/lib/postgresql");
   });

@@ -411,6 +411,6 @@ describe("stack settings", () => {
   });
 
   it("says which stack is wrong in the error message", () => {
-    expect(() => settings({ hasuraPort: "x" }, "pr-7")).toThrow(/^Stack "pr-7" has invalid configuration:\n  - kinde-hasura:hasuraPort must be/);
+    expect(() => settings({ hasuraPort: "x" }, "pr-7")).toThrow(/^Stack "pr-7" has invalid configuration:\n {2}- kinde-hasura:hasuraPort must be/);
   });
 });

@@ -523,6 +523,7 @@ function backupHostDirProblem(raw: string): string | undefined {
   if (raw === "") return undefined;
   const rule = "an absolute host directory of its own such as /var/backups/kinde-hasura";
   // `:` and `,` end a bind spec's host part in Docker; control characters have no place in a path.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
   if (!raw.startsWith("/") || /[\x00-\x1f\x7f:,]/.test(raw) || raw.split("/").some((part) => part === ".." || part === ".")) {
     return `${rule} (no . or .. segments, no ':' or ',')`;
   }

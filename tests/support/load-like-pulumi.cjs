@@ -56,10 +56,10 @@ async function main() {
   for (const [k, v] of Object.entries(outputs ?? {})) {
     plain[k] = pulumi.Output.isInstance(v) ? await new Promise((resolve) => v.apply(resolve)) : v;
   }
-  process.stdout.write(JSON.stringify({ resources, outputs: plain }) + "\n");
+  process.stdout.write(`${JSON.stringify({ resources, outputs: plain })}\n`);
 }
 
 main().catch((err) => {
-  process.stdout.write(JSON.stringify({ error: String(err && err.message ? err.message : err) }) + "\n");
+  process.stdout.write(`${JSON.stringify({ error: String(err?.message ? err.message : err) })}\n`);
   process.exitCode = 1;
 });

@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import pg from "pg";
+import type pg from "pg";
 
 /** Where applied migrations are recorded: a schema of its own, invisible to Hasura's `public`. */
 export const TRACKING_SCHEMA = "app_migrations";

@@ -231,15 +231,18 @@ async function seedProbes(
     values.set(column, list);
   };
   const walk = (exp: unknown): void => {
-    if (Array.isArray(exp)) return exp.forEach(walk);
+    if (Array.isArray(exp)) {
+      for (const item of exp) walk(item);
+      return;
+    }
     if (!exp || typeof exp !== "object") return;
     for (const [key, inner] of Object.entries(exp as Record<string, unknown>)) {
       if (key.startsWith("_")) walk(inner);
       else if (inner && typeof inner === "object") {
         for (const [op, operand] of Object.entries(inner as Record<string, unknown>)) {
           for (const value of Array.isArray(operand) ? operand : [operand]) {
-            if (isSessionVariable(value)) users.forEach((u) => add(key, u));
-            else if (typeof value === "number") [value - 1, value, value + 1].forEach((v) => add(key, v));
+            if (isSessionVariable(value)) for (const u of users) add(key, u);
+            else if (typeof value === "number") for (const v of [value - 1, value, value + 1]) add(key, v);
             else if (op !== "_is_null" && value !== null && typeof value !== "object") add(key, value);
           }
         }
@@ -251,7 +254,8 @@ async function seedProbes(
   let n = 0;
   for (const [column, list] of values) {
     for (const value of list) {
-      const id = `proof-probe-${(n += 1)}`;
+      n += 1;
+      const id = `proof-probe-${n}`;
       await client.query("SAVEPOINT proof_probe");
       try {
         await client.query(`INSERT INTO ${qualified} ("${owner}", "${column}") VALUES ($1, $2)`, [id, value]);

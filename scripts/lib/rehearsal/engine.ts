@@ -109,7 +109,9 @@ export async function runProgram(o: StartProgramOptions): Promise<ProgramRun> {
     const req = call.request;
     const urn = urnOf(req.getParent(), req.getType(), req.getName());
     const propertyDeps: string[] = [];
-    req.getPropertydependenciesMap().forEach((deps: { getUrnsList(): string[] }) => propertyDeps.push(...deps.getUrnsList()));
+    req.getPropertydependenciesMap().forEach((deps: { getUrnsList(): string[] }) => {
+      propertyDeps.push(...deps.getUrnsList());
+    });
     const providerRef: string = req.getProvider();
     const registration: Registration = {
       urn,

@@ -294,8 +294,14 @@ export class StandInProviders {
       let stdout = "";
       let stderr = "";
       let combined = "";
-      child.stdout.on("data", (c: Buffer) => ((stdout += c.toString()), (combined += c.toString())));
-      child.stderr.on("data", (c: Buffer) => ((stderr += c.toString()), (combined += c.toString())));
+      child.stdout.on("data", (c: Buffer) => {
+        stdout += c.toString();
+        combined += c.toString();
+      });
+      child.stderr.on("data", (c: Buffer) => {
+        stderr += c.toString();
+        combined += c.toString();
+      });
       const timer = setTimeout(() => child.kill("SIGKILL"), this.ctx.commandTimeoutMs);
       child.on("error", (err) => reject(new Error(`${err.message}: running ${JSON.stringify(command)}`)));
       child.on("close", (code, signal) => {

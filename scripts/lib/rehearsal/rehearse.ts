@@ -14,7 +14,7 @@ import { freePort } from "../db/throwaway-postgres.js";
 import { enginePwdMain, readProjectFile } from "../stacks/engine-pwd.js";
 import type { CaddyStandIn } from "./caddy-standin.js";
 import { criticalPath, directWaits, type GraphNode } from "./critical-path.js";
-import { type Registration, runProgram } from "./engine.js";
+import { type ProgramRun, type Registration, runProgram } from "./engine.js";
 import { RehearsalError } from "./errors.js";
 import { type KindeKeys, KindeStandIn, newKindeKeys } from "./kinde-standin.js";
 import { StandInProviders, type TimelineEntry } from "./providers.js";
@@ -181,7 +181,7 @@ async function rehearseLocked(
 
   const providers = new StandInProviders({ state, pwd, providerEnv, secrets, startedAt, commandTimeoutMs: o.commandTimeoutMs ?? 300_000 });
   log(`Rehearsing stack ${o.stack} (program from ${main === "." ? "package.json main" : main}, working directory ${pwd})`);
-  let run;
+  let run: ProgramRun;
   let edge: EdgeReport | undefined;
   try {
     run = await runProgram({

@@ -20,7 +20,7 @@ export interface SigningKey {
 
 export async function signingKeyFromPem(privateKeyPem: string): Promise<SigningKey> {
   const { createPrivateKey } = await import("node:crypto");
-  let privateKey;
+  let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey(privateKeyPem);
   } catch {

@@ -7,7 +7,7 @@
 // grant ("field 'x' not found in type: 'query_root'", validation-failed); `_by_pk`, `insert_<t>_one`
 // and the by-pk mutations need a select permission too; a failed `check` is a permission-error and
 // rolls the whole mutation back; every error is answered with HTTP 200.
-import { type FieldNode, Kind, type OperationDefinitionNode, parse, type SelectionSetNode, valueFromASTUntyped } from "graphql";
+import { type DocumentNode, type FieldNode, Kind, type OperationDefinitionNode, parse, type SelectionSetNode, valueFromASTUntyped } from "graphql";
 import type pg from "pg";
 import { BoolExpError, boolExpToSql, isSessionVariable } from "../../hasura/bool-exp.js";
 import type { Metadata, TableMetadata } from "../../hasura/metadata.js";
@@ -79,7 +79,7 @@ export async function executeGraphql(
 ): Promise<Record<string, unknown>> {
   try {
     if (typeof request.query !== "string") throw new GraphqlError("validation-failed", "the key 'query' was not present", "$");
-    let document;
+    let document: DocumentNode;
     try {
       document = parse(request.query);
     } catch (err) {

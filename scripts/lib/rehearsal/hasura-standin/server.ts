@@ -255,7 +255,7 @@ export class HasuraStandIn {
   }
 
   private async graphql(req: IncomingMessage, body: unknown): Promise<unknown> {
-    let access;
+    let access: Awaited<ReturnType<HasuraStandIn["access"]>>;
     try {
       access = await this.access(req);
     } catch (err) {
