@@ -3,22 +3,17 @@ import * as pulumi from "@pulumi/pulumi";
 import { backupScript } from "../core/backup-schedule.js";
 import { APP_DATABASE, POSTGRES_INTERNAL_PORT } from "../core/naming.js";
 import type { BackupSettings } from "../core/settings/stack-settings.js";
+import type { ContainerPlacement } from "./placement.js";
 import { stackVolume } from "./volume.js";
 
-export interface BackupArgs {
-  /** Prefix of every Docker name, e.g. `kinde-hasura-prod`. */
-  namePrefix: string;
-  /** The stack's Postgres image, already pulled: its pg_dump matches the server. */
-  imageId: pulumi.Input<string>;
-  networkName: pulumi.Input<string>;
-  /** Postgres inside the stack network. */
-  postgresHost: pulumi.Input<string>;
+export interface BackupArgs extends ContainerPlacement {
+  /** The stack's Postgres: its pulled image (whose pg_dump matches the server) and its name on the network. */
+  postgres: { imageId: pulumi.Input<string>; internalHost: pulumi.Input<string> };
   /** The `postgres` superuser's password: pg_dump reads every schema, hdb_catalog included. */
   superuserPassword: pulumi.Output<string>;
   schedule: BackupSettings;
   /** Protect the backups volume (production): `pulumi destroy` must not take the backups with it. */
   protectData?: boolean;
-  labels: Array<{ label: string; value: string }>;
 }
 
 /**
@@ -34,7 +29,7 @@ export class Backup extends pulumi.ComponentResource {
     super("kinde-hasura:index:Backup", name, {}, opts);
     const volume = stackVolume(this, name, { dockerName: `${args.namePrefix}-backups`, labels: args.labels, protect: args.protectData ?? false });
     const envs = pulumi
-      .all([args.postgresHost, args.superuserPassword])
+      .all([args.postgres.internalHost, args.superuserPassword])
       .apply(([host, password]) => [
         `PGHOST=${host}`,
         `PGPORT=${POSTGRES_INTERNAL_PORT}`,
@@ -47,7 +42,7 @@ export class Backup extends pulumi.ComponentResource {
       name,
       {
         name: `${args.namePrefix}-backup`,
-        image: args.imageId,
+        image: args.postgres.imageId,
         labels: [...args.labels, { label: "kinde-hasura.role", value: "backup" }],
         // The image's entrypoint runs any command other than `postgres` as given (docker-entrypoint.sh).
         command: ["sh", "-c", backupScript(args.schedule)],

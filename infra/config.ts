@@ -31,6 +31,10 @@ export function loadStackConfig(): StackConfig {
     if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
     throw err;
   }
+  if (settings.production && !settings.backup) {
+    // Allowed (backups may be taken elsewhere), never silently.
+    pulumi.log.warn("This production stack schedules no backups (backupDailyAt: off, backupEveryHours: 0); make sure something else backs it up.");
+  }
   const { secrets, ...rest } = settings;
   return {
     ...rest,

@@ -1,23 +1,16 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { caddyfile } from "../core/caddyfile.js";
+import type { EdgeSettings } from "../core/settings/stack-settings.js";
+import type { ContainerPlacement } from "./placement.js";
 import { stackVolume } from "./volume.js";
 
-export interface EdgeArgs {
-  /** Prefix of every Docker name, e.g. `kinde-hasura-prod`. */
-  namePrefix: string;
-  /** Pinned Caddy 2 image reference. */
-  image: string;
-  networkName: pulumi.Input<string>;
-  /** The public DNS name the certificate is for, e.g. api.example.com. */
-  host: string;
-  /** Let's Encrypt's contact for expiry notices. */
-  email: string;
+export interface EdgeArgs extends ContainerPlacement {
+  settings: EdgeSettings;
   /** Hasura inside the stack network, e.g. `kinde-hasura-prod-hasura:8080`. */
   upstream: string;
   /** Protect the certificate volume (production): a lost volume means new certificates and rate limits. */
   protectData?: boolean;
-  labels: Array<{ label: string; value: string }>;
 }
 
 /**
@@ -31,7 +24,7 @@ export class Edge extends pulumi.ComponentResource {
 
   constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kinde-hasura:index:Edge", name, {}, opts);
-    const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: this });
+    const image = new docker.RemoteImage(`${name}-image`, { name: args.settings.image, keepLocally: true }, { parent: this });
     // Certificates and the ACME account live here (the image's /data); a new volume means new orders.
     const data = stackVolume(this, name, { dockerName: `${args.namePrefix}-caddy-data`, labels: args.labels, protect: args.protectData ?? false });
     this.container = new docker.Container(
@@ -48,7 +41,7 @@ export class Edge extends pulumi.ComponentResource {
         uploads: [
           {
             file: "/etc/caddy/Caddyfile",
-            content: caddyfile({ siteAddress: args.host, tls: { kind: "acme", email: args.email }, upstream: args.upstream }),
+            content: caddyfile({ siteAddress: args.settings.host, tls: { kind: "acme", email: args.settings.email }, upstream: args.upstream }),
           },
         ],
         volumes: [{ volumeName: data.name, containerPath: "/data" }],
@@ -58,7 +51,7 @@ export class Edge extends pulumi.ComponentResource {
       // Fixed host ports: the old container must go before the new one binds them.
       { parent: this, dependsOn: opts?.dependsOn, deleteBeforeReplace: true },
     );
-    this.url = `https://${args.host}`;
+    this.url = `https://${args.settings.host}`;
     this.registerOutputs({ url: this.url });
   }
 }

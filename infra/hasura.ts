@@ -2,29 +2,17 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { hasuraJwtSecret, type JwtPolicy } from "../core/jwt-policy.js";
 import { HASURA_INTERNAL_PORT, LOOPBACK } from "../core/naming.js";
+import type { HasuraSettings } from "../core/settings/stack-settings.js";
+import type { ContainerPlacement } from "./placement.js";
 import { loopbackPort, publishedPort } from "./ports.js";
 
-export interface HasuraArgs {
-  /** Prefix of every Docker name, e.g. `kinde-hasura-dev`. */
-  namePrefix: string;
-  /** Pinned `hasura/graphql-engine` v2 image reference. */
-  image: string;
-  networkName: pulumi.Input<string>;
-  /** Host port on 127.0.0.1; 0 lets Docker pick a free one. */
-  hostPort: number;
+export interface HasuraArgs extends ContainerPlacement {
+  settings: HasuraSettings;
   /** Connection URL as the least-privilege `hasura` role, for the metadata catalog and the `default` source. */
   databaseUrl: pulumi.Output<string>;
   adminSecret: pulumi.Output<string>;
   /** HASURA_GRAPHQL_JWT_SECRET as JSON (jwtSecretJson builds it). */
   jwtSecret: pulumi.Input<string>;
-  /** Serve /console (and the APIs it needs). Default false. */
-  console?: boolean;
-  /** Internal error details in responses. Default false. */
-  devMode?: boolean;
-  /** Browser origins allowed by CORS. */
-  corsDomains: string[];
-  /** Docker labels for the container. */
-  labels: Array<{ label: string; value: string }>;
 }
 
 /** Hasura GraphQL Engine that trusts the stack's JWT policy, healthy before `pulumi up` goes on. */
@@ -37,11 +25,11 @@ export class Hasura extends pulumi.ComponentResource {
   constructor(name: string, args: HasuraArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kinde-hasura:index:Hasura", name, {}, opts);
 
-    const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: this });
+    const image = new docker.RemoteImage(`${name}-image`, { name: args.settings.image, keepLocally: true }, { parent: this });
 
     const envs = pulumi
       .all([args.databaseUrl, args.adminSecret, args.jwtSecret])
-      .apply(([databaseUrl, adminSecret, jwtSecret]) => hasuraEnvironment({ ...args, databaseUrl, adminSecret, jwtSecret }));
+      .apply(([databaseUrl, adminSecret, jwtSecret]) => hasuraEnvironment({ ...args.settings, databaseUrl, adminSecret, jwtSecret }));
 
     this.container = new docker.Container(
       name,
@@ -51,7 +39,7 @@ export class Hasura extends pulumi.ComponentResource {
         labels: args.labels,
         envs: pulumi.secret(envs),
         networksAdvanced: [{ name: args.networkName }],
-        ports: [loopbackPort(HASURA_INTERNAL_PORT, args.hostPort)],
+        ports: [loopbackPort(HASURA_INTERNAL_PORT, args.settings.port)],
         healthcheck: {
           // /healthz is public and cannot be disabled; it answers 500 while the catalog is unreachable.
           // The v2 image keeps curl "to support health checks" (packaging/graphql-engine-base/ubuntu.dockerfile).

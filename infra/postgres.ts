@@ -3,24 +3,18 @@ import * as pulumi from "@pulumi/pulumi";
 import { APP_DATABASE, LOOPBACK, POSTGRES_INTERNAL_PORT } from "../core/naming.js";
 import { postgresUrl } from "../core/postgres-url.js";
 import { majorVersion, parseImageReference } from "../core/settings/config-values.js";
+import type { PostgresSettings } from "../core/settings/stack-settings.js";
+import type { ContainerPlacement } from "./placement.js";
 import { loopbackPort, publishedPort } from "./ports.js";
 import { stackVolume } from "./volume.js";
 
-export interface PostgresArgs {
-  /** Prefix of every Docker name, e.g. `kinde-hasura-dev`. */
-  namePrefix: string;
-  /** Pinned image reference, e.g. `postgres:17.6`. */
-  image: string;
-  /** The stack network; the container answers there as `<namePrefix>-postgres`. */
-  networkName: pulumi.Input<string>;
-  /** Host port on 127.0.0.1; 0 lets Docker pick a free one. */
-  hostPort: number;
+/** The container answers on the stack network as `<namePrefix>-postgres`. */
+export interface PostgresArgs extends ContainerPlacement {
+  settings: PostgresSettings;
   /** Password of the `postgres` superuser. */
   superuserPassword: pulumi.Output<string>;
   /** Protect the data volume from `pulumi destroy` and replacement (production). Default false. */
   protectData?: boolean;
-  /** Docker labels for the container and the volume. */
-  labels: Array<{ label: string; value: string }>;
 }
 
 /** Postgres with its data on a named volume, healthy before anything else may use it. */
@@ -39,7 +33,7 @@ export class Postgres extends pulumi.ComponentResource {
 
     // keepLocally: stacks share the daemon's image store; destroying one must not pull an image
     // from under another stack's running container.
-    const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: this });
+    const image = new docker.RemoteImage(`${name}-image`, { name: args.settings.image, keepLocally: true }, { parent: this });
 
     // Production keeps its data through destroy and renames.
     const volume = stackVolume(this, name, { dockerName: `${args.namePrefix}-pgdata`, labels: args.labels, protect: args.protectData ?? false });
@@ -56,8 +50,8 @@ export class Postgres extends pulumi.ComponentResource {
         labels: args.labels,
         envs: pulumi.secret(envs),
         networksAdvanced: [{ name: args.networkName }],
-        ports: [loopbackPort(POSTGRES_INTERNAL_PORT, args.hostPort)],
-        volumes: [{ volumeName: volume.name, containerPath: postgresDataPath(args.image) }],
+        ports: [loopbackPort(POSTGRES_INTERNAL_PORT, args.settings.port)],
+        volumes: [{ volumeName: volume.name, containerPath: postgresDataPath(args.settings.image) }],
         healthcheck: {
           // -h: over TCP. Through the socket pg_isready answers for the init-time server and reports
           // healthy too early on a fresh volume (keploy/samples-java#152).

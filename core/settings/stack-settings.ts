@@ -66,17 +66,10 @@ export interface StackSettings {
   /** Apply seeds/ after the migrations. Default: on for non-production stacks; never on production. */
   seedOnUp: boolean;
   jwt: JwtPolicy;
-  hasura: {
-    image: string;
-    /** 0: Docker picks a free host port. */
-    port: number;
-    console: boolean;
-    devMode: boolean;
-    corsDomains: string[];
-  };
-  postgres: { image: string; port: number };
+  hasura: HasuraSettings;
+  postgres: PostgresSettings;
   /** The public TLS edge (Caddy), when the stack serves Hasura beyond the host itself. */
-  edge?: { host: string; email: string; image: string };
+  edge?: EdgeSettings;
   /** Scheduled backups (infra/backup.ts), when a daily time or an interval is set. */
   backup?: BackupSettings;
   /** Kinde mode only: what `scripts/kinde.ts ensure` and the smoke test's real token need. */
@@ -105,6 +98,35 @@ export interface StackSettings {
     kindeManagementClientSecret?: string;
     kindeSmokeClientSecret?: string;
   };
+}
+
+export interface HasuraSettings {
+  /** Pinned `hasura/graphql-engine` v2 image reference. */
+  image: string;
+  /** Host port on 127.0.0.1; 0 lets Docker pick a free one. */
+  port: number;
+  /** Serve /console (and the APIs it needs). */
+  console: boolean;
+  /** Internal error details in responses. */
+  devMode: boolean;
+  /** Browser origins allowed by CORS. */
+  corsDomains: string[];
+}
+
+export interface PostgresSettings {
+  /** Pinned image reference, e.g. `postgres:17.6`. */
+  image: string;
+  /** Host port on 127.0.0.1; 0 lets Docker pick a free one. */
+  port: number;
+}
+
+export interface EdgeSettings {
+  /** The public DNS name the certificate is for, e.g. api.example.com. */
+  host: string;
+  /** Let's Encrypt's contact for expiry notices. */
+  email: string;
+  /** Pinned Caddy 2 image reference. */
+  image: string;
 }
 
 export interface BackupSettings {
