@@ -2,7 +2,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { DEFAULTS, KINDE_WORKFLOW_AUDIENCE, parseStackSettings } from "../core/settings/stack-settings.js";
+import { DEFAULTS } from "../core/settings/keys.js";
+import { KINDE_WORKFLOW_AUDIENCE } from "../core/settings/kinde.js";
+import { parseStackSettings } from "../core/settings/stack-settings.js";
 import { HASURA_AUDIENCE } from "../kindeSrc/environment/workflows/hasuraSession.js";
 import { rsaKeyPair } from "./support/fixtures.js";
 

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ConfigError, DEFAULTS, KINDE_SECRET_KEYS, OPTIONAL_SECRET_KEYS, parseStackSettings, SECRET_KEYS } from "../core/settings/stack-settings.js";
+import { DEFAULTS, KINDE_SECRET_KEYS, OPTIONAL_SECRET_KEYS, SECRET_KEYS } from "../core/settings/keys.js";
+import { ConfigError, parseStackSettings } from "../core/settings/stack-settings.js";
 import { devConfig, prodKindeConfig, rsaKeyPair } from "./support/fixtures.js";
 
 const { privateKeyPem, publicKeyPem } = rsaKeyPair();
