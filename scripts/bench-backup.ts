@@ -12,7 +12,8 @@ import pg from "pg";
 import { PROJECT_ROOT } from "../core/project-root.js";
 import { backupDatabase, pgTools, restoreDatabase } from "./lib/db/backup.js";
 import { DEBIAN_PG_BIN, startDebianPostgres } from "./lib/db/debian-postgres.js";
-import { migrateUp, readMigrations } from "./lib/db/migrations.js";
+import { readMigrations } from "./lib/db/migration-files.js";
+import { migrateUp } from "./lib/db/migrations.js";
 
 const USAGE = "usage: npm run bench:backup [-- --sizes 10000,100000]";
 

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { runner as nodePgMigrate } from "node-pg-migrate";
 import pg from "pg";
-import { migrateUp, readMigrations } from "./lib/db/migrations.js";
+import { readMigrations } from "./lib/db/migration-files.js";
+import { migrateUp } from "./lib/db/migrations.js";
 import { startThrowawayPostgres } from "./lib/db/throwaway-postgres.js";
 
 const { values } = parseArgs({ options: { count: { type: "string", default: "500" }, rounds: { type: "string", default: "3" } } });

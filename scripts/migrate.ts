@@ -6,7 +6,8 @@ import { STEPS } from "../core/steps.js";
 import { requireStepInputs, UsageError } from "./lib/cli/env.js";
 import { runCli } from "./lib/cli/run-cli.js";
 import { connectDatabase, DatabaseConnectError } from "./lib/db/connect.js";
-import { MigrationError, migrateDown, migrateSync, migrateUp, migrationStatus, readMigrations, sourceOf } from "./lib/db/migrations.js";
+import { MigrationError, readMigrations, sourceOf } from "./lib/db/migration-files.js";
+import { migrateDown, migrateSync, migrateUp, migrationStatus } from "./lib/db/migrations.js";
 
 const USAGE = "usage: npm run migrate -- up [--allow-changed] [--allow-out-of-order] | down [--steps N] | status | sync  [--dir <path>]";
 

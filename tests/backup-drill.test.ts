@@ -9,7 +9,8 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BackupError, backupDatabase, pgTools, restoreDatabase, rolesFileOf } from "../scripts/lib/db/backup.js";
 import { DEBIAN_PG_BIN, type DebianPostgres, startDebianPostgres } from "../scripts/lib/db/debian-postgres.js";
-import { migrateUp, readMigrations, syncHasuraCliState } from "../scripts/lib/db/migrations.js";
+import { readMigrations } from "../scripts/lib/db/migration-files.js";
+import { migrateUp, syncCliState } from "../scripts/lib/db/migrations.js";
 import { applySeeds, readSeeds } from "../scripts/lib/db/seeds.js";
 
 let server: DebianPostgres;
@@ -46,7 +47,7 @@ describe("the restore drill (Debian's PostgreSQL 15 and its pg_dump)", () => {
       await c.query(
         "ALTER TABLE hdb_catalog.hdb_version OWNER TO hasura; INSERT INTO hdb_catalog.hdb_version (version, upgraded_on) VALUES ('48', now())",
       );
-      await syncHasuraCliState(c, "default", () => {});
+      await syncCliState(c, "default", () => {});
       await applySeeds(c, readSeeds("seeds/default"));
       await c.query("INSERT INTO public.users (id, name) SELECT 'drill-' || i, 'user ' || i FROM generate_series(1, 1000) AS i");
     });

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
-import { migrateDown, migrateSync, migrateUp, migrationStatus, readMigrations, sourceOf, TRACKING_TABLE } from "../scripts/lib/db/migrations.js";
+import { readMigrations, sourceOf } from "../scripts/lib/db/migration-files.js";
+import { migrateDown, migrateSync, migrateUp, migrationStatus, TRACKING_TABLE } from "../scripts/lib/db/migrations.js";
 import { freshDatabase, type TestDatabase } from "./support/database.js";
 
 const PROJECT_MIGRATIONS = "migrations/default";
