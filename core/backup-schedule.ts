@@ -74,7 +74,8 @@ export function backupScript(s: BackupSchedule): string {
     '  if [ -d "$HOST_COPY" ]; then',
     '    if cp "$DIR/$name.dump.roles.sql" "$HOST_COPY/$name.dump.roles.sql.partial" && cp "$DIR/$name.dump" "$HOST_COPY/$name.dump.partial" \\',
     '      && mv "$HOST_COPY/$name.dump.roles.sql.partial" "$HOST_COPY/$name.dump.roles.sql" && mv "$HOST_COPY/$name.dump.partial" "$HOST_COPY/$name.dump"; then :',
-    '    else rm -f "$HOST_COPY/$name.dump.partial" "$HOST_COPY/$name.dump.roles.sql.partial"; echo "host copy FAILED for $name.dump (see above); the backup itself is on the volume"; fi',
+    '    else rm -f "$HOST_COPY/$name.dump.partial" "$HOST_COPY/$name.dump.roles.sql.partial"; echo "host copy FAILED for ' +
+      '$name.dump (see above); the backup itself is on the volume"; fi',
     "  fi",
     "}",
     // For people and tests: one backup now, or the wait until the next one.

@@ -84,14 +84,16 @@ async function main(): Promise<void> {
   );
   for (const r of rows) {
     console.log(
-      `${String(r.size).padStart(10)} ${(r.bytes / 1024).toFixed(0).padStart(9)} ${r.backupMs.toFixed(0).padStart(10)} ${r.restoreMs.toFixed(0).padStart(11)} ${((r.restoreMs * 1000) / r.size).toFixed(1).padStart(15)}`,
+      `${String(r.size).padStart(10)} ${(r.bytes / 1024).toFixed(0).padStart(9)} ${r.backupMs.toFixed(0).padStart(10)} ${r.restoreMs.toFixed(0).padStart(11)} ` +
+        `${((r.restoreMs * 1000) / r.size).toFixed(1).padStart(15)}`,
     );
   }
   const first = rows[0];
   for (const r of rows.slice(1)) {
     if (!first) break;
     console.log(
-      `${r.size} vs ${first.size} rows (x${(r.size / first.size).toFixed(0)}): backup x${(r.backupMs / first.backupMs).toFixed(1)}, restore x${(r.restoreMs / first.restoreMs).toFixed(1)}, dump x${(r.bytes / first.bytes).toFixed(1)}`,
+      `${r.size} vs ${first.size} rows (x${(r.size / first.size).toFixed(0)}): backup x${(r.backupMs / first.backupMs).toFixed(1)}, ` +
+        `restore x${(r.restoreMs / first.restoreMs).toFixed(1)}, dump x${(r.bytes / first.bytes).toFixed(1)}`,
     );
   }
 }

@@ -42,7 +42,8 @@ describe("the restore drill (Debian's PostgreSQL 15 and its pg_dump)", () => {
       );
       await migrateUp(c, readMigrations("migrations/default"), { source: "default" });
       await c.query(
-        "CREATE TABLE hdb_catalog.hdb_version (hasura_uuid uuid DEFAULT gen_random_uuid(), version text, upgraded_on timestamptz, cli_state jsonb NOT NULL DEFAULT '{}', console_state jsonb NOT NULL DEFAULT '{}')",
+        "CREATE TABLE hdb_catalog.hdb_version (hasura_uuid uuid DEFAULT gen_random_uuid(), version text, upgraded_on timestamptz, " +
+          "cli_state jsonb NOT NULL DEFAULT '{}', console_state jsonb NOT NULL DEFAULT '{}')",
       );
       await c.query(
         "ALTER TABLE hdb_catalog.hdb_version OWNER TO hasura; INSERT INTO hdb_catalog.hdb_version (version, upgraded_on) VALUES ('48', now())",
@@ -69,7 +70,8 @@ describe("the restore drill (Debian's PostgreSQL 15 and its pg_dump)", () => {
       expect((await c.query("SELECT count(*)::int AS n FROM public.users")).rows[0].n).toBe(1003);
       expect((await c.query("SELECT name FROM public.users WHERE id = 'kp_seed_ada'")).rows[0].name).toBe("Ada Lovelace");
       const grants = await c.query(
-        "SELECT has_table_privilege('hasura', 'public.users', 'SELECT,INSERT,UPDATE,DELETE') AS rows, has_schema_privilege('hasura', 'public', 'USAGE') AS usage, (SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'hdb_catalog') AS catalog_owner",
+        "SELECT has_table_privilege('hasura', 'public.users', 'SELECT,INSERT,UPDATE,DELETE') AS rows, has_schema_privilege('hasura', " +
+          "'public', 'USAGE') AS usage, (SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'hdb_catalog') AS catalog_owner",
       );
       // Table and schema grants travel in the dump; database-level ones (CONNECT) are the stack's
       // postgresql Grant resources, applied again by the next pulumi up.

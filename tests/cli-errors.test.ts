@@ -114,7 +114,8 @@ describe("every CLI on bad input", () => {
         "backup",
         ["--stack", "dev", "--out", "x.dump"],
         {},
-        "The Pulumi CLI is not installed (no `pulumi` on PATH). Install it: https://www.pulumi.com/docs/iac/download-install/ (for example `curl -fsSL https://get.pulumi.com | sh`).\n(or pass DATABASE_URL through the environment instead of --stack)",
+        "The Pulumi CLI is not installed (no `pulumi` on PATH). Install it: https://www.pulumi.com/docs/iac/download-install/ " +
+          "(for example `curl -fsSL https://get.pulumi.com | sh`).\n(or pass DATABASE_URL through the environment instead of --stack)",
       ],
       [
         "smoke",

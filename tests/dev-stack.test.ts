@@ -25,7 +25,10 @@ describe("npm run up", () => {
     const { run, calls } = recordingRunner({ pulumi: { code: 127 }, docker: { code: 127 } });
     expect(() => devStackUp(options(run))).toThrow(StackCommandError);
     expect(() => devStackUp(options(run))).toThrow(
-      /^The Pulumi CLI is not installed \(no `pulumi` on PATH\)\. Install it: https:\/\/www\.pulumi\.com\/docs\/iac\/download-install\/.*\nDocker is not installed \(no `docker` on PATH\)\. Install Docker Desktop or Docker Engine: https:\/\/docs\.docker\.com\/get-docker\/$/,
+      new RegExp(
+        "^The Pulumi CLI is not installed \\(no `pulumi` on PATH\\)\\. Install it: https://www\\.pulumi\\.com/docs/iac/download-install/.*\\n" +
+          "Docker is not installed \\(no `docker` on PATH\\)\\. Install Docker Desktop or Docker Engine: https://docs\\.docker\\.com/get-docker/$",
+      ),
     );
     expect(calls.map((c) => `${c.command} ${c.args[0]}`)).toEqual(["pulumi version", "docker version", "pulumi version", "docker version"]);
   });
@@ -107,7 +110,8 @@ describe("npm run up", () => {
       const o = { ...options(run), stack: "prod" };
       writeFileSync(join(o.repoRoot, "Pulumi.prod.yaml"), `config:\n  kinde-hasura:production: ${spelling}\n`);
       expect(() => devStackUp(o), spelling).toThrow(
-        "Stack prod is a production stack (production: true in Pulumi.prod.yaml); npm run up is for dev and preview stacks. Deploy production with `pulumi up --stack prod` (README, Environments).",
+        "Stack prod is a production stack (production: true in Pulumi.prod.yaml); npm run up is for dev and preview stacks. " +
+          "Deploy production with `pulumi up --stack prod` (README, Environments).",
       );
       expect(pulumiLines(calls)).toEqual([]);
     }

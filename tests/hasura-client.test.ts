@@ -107,7 +107,8 @@ describe("metadata diff (recorded Hasura responses)", () => {
     users.select_permissions!.push({ role: "editor", permission: { columns: ["id"], filter: {} } });
     server = await recordedHasura([{ status: 200, body: { resource_version: 8, metadata: live } }]);
     expect(diffMetadata(await exportMetadata({ endpoint: server.url, adminSecret: ADMIN_SECRET }), files)).toEqual([
-      '+ sources[default].tables[public.users].insert_permissions = {"[user]":{"permission":{"check":{"id":{"_eq":"X-Hasura-User-Id"}},"columns":["name"],"set":{"id":"X-Hasura-User-Id"}},"role":"user"}}',
+      "+ sources[default].tables[public.users].insert_permissions = " +
+        '{"[user]":{"permission":{"check":{"id":{"_eq":"X-Hasura-User-Id"}},"columns":["name"],"set":{"id":"X-Hasura-User-Id"}},"role":"user"}}',
       '- sources[default].tables[public.users].select_permissions[editor] = {"permission":{"columns":["id"],"filter":{}},"role":"editor"}',
       '+ sources[default].tables[public.users].select_permissions[user].permission.filter.id = {"_eq":"X-Hasura-User-Id"}',
     ]);
@@ -143,7 +144,8 @@ describe("a secret that cannot travel in a header (no server needed: refused bef
     const secret = "first-line-of-a-secret\nsecond-line-of-a-secret";
     const attempt = metadataRequest({ endpoint: "http://127.0.0.1:9", adminSecret: secret }, { type: "export_metadata", args: {} });
     await expect(attempt).rejects.toThrow(
-      "The x-hasura-admin-secret header would hold characters an HTTP header cannot carry (a newline, another control character or non-ASCII); check the value it comes from (HASURA_GRAPHQL_ADMIN_SECRET)",
+      "The x-hasura-admin-secret header would hold characters an HTTP header cannot carry (a newline, another control character " +
+        "or non-ASCII); check the value it comes from (HASURA_GRAPHQL_ADMIN_SECRET)",
     );
     await attempt.catch((err: Error) => {
       expect(err.message).not.toContain("first-line");

@@ -134,7 +134,8 @@ describe("npm run metadata -- check", () => {
       "public.users: update permission for role user has a check on column owner, which public.users does not have",
       'public.users: update permission for role user: check cannot be evaluated: "owner" is not a column of the table (relationships and computed fields are not supported)',
       "public.users: update permission for role user lets it change id, the primary key that marks whose row it is; remove it from columns",
-      "public.users: delete permission for role user: filter cannot be evaluated: $.id._like: unknown operator _like (supported: _eq _neq _gt _gte _lt _lte _in _nin _is_null _and _or _not)",
+      "public.users: delete permission for role user: filter cannot be evaluated: $.id._like: unknown operator _like (supported: " +
+        "_eq _neq _gt _gte _lt _lte _in _nin _is_null _and _or _not)",
     ]);
   });
 });

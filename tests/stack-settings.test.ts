@@ -141,7 +141,8 @@ describe("stack settings", () => {
     for (const key of [weak, "not a key", privateKeyPem.replace("PRIVATE KEY", "RSA PRIVATE KEY")]) {
       const found = problems({ ...devConfig(privateKeyPem), devSigningKey: key });
       expect(found).toEqual([
-        'kinde-hasura:devSigningKey must be a PKCS#8 PEM RSA private key of 2048 bits or more ("-----BEGIN PRIVATE KEY-----"); got a value that is not (its contents are not shown)',
+        'kinde-hasura:devSigningKey must be a PKCS#8 PEM RSA private key of 2048 bits or more ("-----BEGIN PRIVATE KEY-----"); ' +
+          "got a value that is not (its contents are not shown)",
       ]);
       if (key.length > 100) expect(found.join()).not.toContain(key.slice(40, 80));
     }
@@ -197,7 +198,8 @@ describe("stack settings", () => {
       return [];
     })();
     expect(refused).toEqual([
-      "kinde-hasura:hasuraAdminSecret is stored in plain text in Pulumi.dev.yaml; remove it (`pulumi config rm kinde-hasura:hasuraAdminSecret`) and set it with `pulumi config set --secret kinde-hasura:hasuraAdminSecret <value>`",
+      "kinde-hasura:hasuraAdminSecret is stored in plain text in Pulumi.dev.yaml; remove it (`pulumi config rm kinde-hasura:hasuraAdminSecret`) " +
+        "and set it with `pulumi config set --secret kinde-hasura:hasuraAdminSecret <value>`",
     ]);
     expect(refused.join()).not.toContain(config.hasuraAdminSecret);
     encrypted.add("hasuraAdminSecret");
@@ -215,10 +217,14 @@ describe("stack settings", () => {
     expect(
       problems({ ...staging, kindeClaims: "sub", kindeSmokeClientId: "m2m", kindeSmokeClientSecret: "Smoke-Client-Secret-0123456789" }, "staging"),
     ).toEqual([
-      'kinde-hasura:kindeSmokeClientId needs kinde-hasura:kindeClaims "namespace": Kinde\'s M2M tokens have no sub, so in "sub" mode Hasura finds no user id in them; use namespace mode (the hasuraM2MClaims workflow gives M2M tokens a session) or remove kindeSmokeClientId',
+      'kinde-hasura:kindeSmokeClientId needs kinde-hasura:kindeClaims "namespace": Kinde\'s M2M tokens have no sub, so in ' +
+        '"sub" mode Hasura finds no user id in them; use namespace mode (the hasuraM2MClaims workflow gives M2M tokens a session) ' +
+        "or remove kindeSmokeClientId",
     ]);
     expect(problems({ ...staging, kindeAudience: "api.acme" }, "staging")).toEqual([
-      'kinde-hasura:kindeAudience must be "hasura" in Kinde namespace mode: the Kinde workflows (kindeSrc/) add the Hasura claims only to tokens for that audience; got "api.acme". Change HASURA_AUDIENCE in kindeSrc/environment/workflows/hasuraSession.ts and redeploy the workflows first, or use kindeClaims "sub"',
+      'kinde-hasura:kindeAudience must be "hasura" in Kinde namespace mode: the Kinde workflows (kindeSrc/) add the Hasura ' +
+        'claims only to tokens for that audience; got "api.acme". Change HASURA_AUDIENCE in kindeSrc/environment/workflows/hasuraSession.ts ' +
+        'and redeploy the workflows first, or use kindeClaims "sub"',
     ]);
     expect(settings({ ...staging, kindeClaims: "sub", kindeAudience: "api.acme" }, "staging").jwt.audience).toBe("api.acme");
     expect(settings({ ...devConfig(privateKeyPem), kindeAudience: "api.acme" }).jwt.audience).toBe("api.acme");
@@ -277,7 +283,8 @@ describe("stack settings", () => {
         expect(found, JSON.stringify(value)).toHaveLength(1);
         expect(found[0]).toMatch(
           new RegExp(
-            `^kinde-hasura:hasuraAdminSecret must be (${rule.replace(/[()]/g, "\\$&")} on a production stack \\(production: true\\); got a value that is not \\(${value.length} characters; its contents are not shown\\)|printable ASCII)`,
+            `^kinde-hasura:hasuraAdminSecret must be (${rule.replace(/[()]/g, "\\$&")} on a production stack \\(production: ` +
+              `true\\); got a value that is not \\(${value.length} characters; its contents are not shown\\)|printable ASCII)`,
           ),
         );
         if (value.trim() !== "") expect(found.join()).not.toContain(value);
@@ -297,7 +304,8 @@ describe("stack settings", () => {
       for (const key of ["hasuraAdminSecret", "postgresPassword", "hasuraDbPassword", "kindeSmokeClientSecret"] as const) {
         const found = problems({ ...devConfig(privateKeyPem), [key]: value });
         expect(found, `${key} ${JSON.stringify(value)}`).toContain(
-          `kinde-hasura:${key} must be printable ASCII without spaces, newlines or other control characters (it travels in HTTP headers and URLs); got a value that is not (its contents are not shown)`,
+          `kinde-hasura:${key} must be printable ASCII without spaces, newlines or other control characters (it travels in ` +
+            `HTTP headers and URLs); got a value that is not (its contents are not shown)`,
         );
         expect(found.join()).not.toContain(value.slice(0, 8));
       }
@@ -380,7 +388,8 @@ describe("stack settings", () => {
     });
     expect(s.secrets).toMatchObject({ kindeManagementClientSecret: "m-secret", kindeSmokeClientSecret: "s-secret" });
     expect(problems({ ...prodKindeConfig(), kindeManagementClientId: "mgmt", kindeSmokeClientSecret: "s" }, "prod")).toEqual([
-      "kinde-hasura:kindeManagementClientSecret is required when kinde-hasura:kindeManagementClientId is set; set it with `pulumi config set --secret kinde-hasura:kindeManagementClientSecret <value>`",
+      "kinde-hasura:kindeManagementClientSecret is required when kinde-hasura:kindeManagementClientId is set; set it with " +
+        "`pulumi config set --secret kinde-hasura:kindeManagementClientSecret <value>`",
       "kinde-hasura:kindeSmokeClientId is required when kinde-hasura:kindeSmokeClientSecret is set",
     ]);
   });
@@ -393,7 +402,9 @@ describe("stack settings", () => {
       kindeSmokeClientSecret: "Smoke-Client-Secret-0123456789",
     };
     expect(problems(custom, "prod")).toEqual([
-      "kinde-hasura:kindeManagementDomain is required when kinde-hasura:kindeDomain is a custom domain (auth.acme.com) and a management or smoke M2M client is set: Kinde serves the management API and M2M tokens on your *.kinde.com domain only; set it to that domain",
+      "kinde-hasura:kindeManagementDomain is required when kinde-hasura:kindeDomain is a custom domain (auth.acme.com) and " +
+        "a management or smoke M2M client is set: Kinde serves the management API and M2M tokens on your *.kinde.com domain only; " +
+        "set it to that domain",
     ]);
     const s = settings({ ...custom, kindeManagementDomain: "https://acme.kinde.com/" }, "prod");
     expect(s.kinde).toMatchObject({ domain: "auth.acme.com", managementDomain: "acme.kinde.com" });

@@ -26,12 +26,14 @@ export function checkSecretStorage(r: SettingsReader): void {
     // The PEM key is multi-line by nature; it is validated as PEM in readSecrets.
     if (raw && key !== "devSigningKey" && !isHeaderSafeSecret(raw)) {
       r.report(
-        `${r.name(key)} must be printable ASCII without spaces, newlines or other control characters (it travels in HTTP headers and URLs); got a value that is not (its contents are not shown)`,
+        `${r.name(key)} must be printable ASCII without spaces, newlines or other control characters (it travels in HTTP headers ` +
+          `and URLs); got a value that is not (its contents are not shown)`,
       );
     }
     if (r.isSecret && raw && !r.isSecret(key)) {
       r.report(
-        `${r.name(key)} is stored in plain text in Pulumi.${r.ctx.stack}.yaml; remove it (\`pulumi config rm ${r.name(key)}\`) and set it with \`pulumi config set --secret ${r.name(key)} <value>\``,
+        `${r.name(key)} is stored in plain text in Pulumi.${r.ctx.stack}.yaml; remove it (\`pulumi config rm ${r.name(key)}\`) ` +
+          `and set it with \`pulumi config set --secret ${r.name(key)} <value>\``,
       );
     }
   }

@@ -77,7 +77,8 @@ function checkKindeMode(r: SettingsReader, token: TokenSettings, ids: { manageme
   // no per-stack setting, so another audience would silently get tokens without claims.
   if (!token.localMode && claims === "namespace" && token.audienceValid && audience !== KINDE_WORKFLOW_AUDIENCE) {
     r.report(
-      `${r.name("kindeAudience")} must be "${KINDE_WORKFLOW_AUDIENCE}" in Kinde namespace mode: the Kinde workflows (kindeSrc/) add the Hasura claims only to tokens for that audience; ` +
+      `${r.name("kindeAudience")} must be "${KINDE_WORKFLOW_AUDIENCE}" in Kinde namespace mode: the Kinde workflows (kindeSrc/) ` +
+        `add the Hasura claims only to tokens for that audience; ` +
         `got ${JSON.stringify(audience)}. Change HASURA_AUDIENCE in kindeSrc/environment/workflows/hasuraSession.ts and redeploy the workflows first, or use kindeClaims "sub"`,
     );
   }

@@ -113,7 +113,8 @@ export const onlyEdgePublic: ResourceValidationPolicy = {
       if ((p.ip ?? "0.0.0.0") === "127.0.0.1") continue;
       if (!isEdge)
         report(
-          `Container ${String(args.props.name)} publishes port ${p.internal} on ${p.ip ?? "0.0.0.0 (the default)"}; only the TLS edge may be reachable from outside: publish it on 127.0.0.1.`,
+          `Container ${String(args.props.name)} publishes port ${p.internal} on ${p.ip ?? "0.0.0.0 (the default)"}; only the ` +
+            `TLS edge may be reachable from outside: publish it on 127.0.0.1.`,
         );
       else if (p.internal !== 80 && p.internal !== 443) report(`The TLS edge publishes port ${p.internal}; it may publish 80 and 443 only.`);
     }

@@ -45,7 +45,8 @@ const PREREQUISITES = {
   pulumi: {
     probe: ["version"],
     missing:
-      "The Pulumi CLI is not installed (no `pulumi` on PATH). Install it: https://www.pulumi.com/docs/iac/download-install/ (for example `curl -fsSL https://get.pulumi.com | sh`).",
+      "The Pulumi CLI is not installed (no `pulumi` on PATH). Install it: https://www.pulumi.com/docs/iac/download-install/ " +
+      "(for example `curl -fsSL https://get.pulumi.com | sh`).",
     notRunning: "The Pulumi CLI is installed but `pulumi version` failed; reinstall it: https://www.pulumi.com/docs/iac/download-install/",
   },
 } as const;

@@ -63,6 +63,8 @@ export async function checkJwks(url: string, timeoutMs = 10_000): Promise<JwksFa
 /** One line on what Hasura will do with these keys. */
 export function describeRefresh(facts: JwksFacts): string {
   return facts.refreshAfterSeconds === undefined
-    ? `The JWKS at ${facts.url} (${facts.keys} key(s)) sends no Cache-Control or Expires: Hasura keeps these keys until it restarts, so after your identity provider rotates its keys, restart Hasura (README, key rotation).`
-    : `The JWKS at ${facts.url} (${facts.keys} key(s)) sends ${facts.cacheHeaders}: Hasura fetches it again after ${Math.round(facts.refreshAfterSeconds)} s, so key rotations are picked up.`;
+    ? `The JWKS at ${facts.url} (${facts.keys} key(s)) sends no Cache-Control or Expires: Hasura keeps these keys until it ` +
+        `restarts, so after your identity provider rotates its keys, restart Hasura (README, key rotation).`
+    : `The JWKS at ${facts.url} (${facts.keys} key(s)) sends ${facts.cacheHeaders}: ` +
+        `Hasura fetches it again after ${Math.round(facts.refreshAfterSeconds)} s, so key rotations are picked up.`;
 }

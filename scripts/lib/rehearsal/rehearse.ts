@@ -158,7 +158,8 @@ async function rehearseLocked(
   }
   if (settings?.production) {
     throw new RehearsalError(
-      `Stack ${o.stack} is a production stack: the rehearsal serves Kinde's JWKS over http on 127.0.0.1, which production refuses. Rehearse a non-production stack such as staging.`,
+      `Stack ${o.stack} is a production stack: the rehearsal serves Kinde's JWKS over http on 127.0.0.1, which production ` +
+        `refuses. Rehearse a non-production stack such as staging.`,
     );
   }
   const secrets = new Set(secretKeys.map((k) => config[k]).filter((v): v is string => Boolean(v)));
@@ -217,7 +218,8 @@ async function rehearseLocked(
   for (const [name, hasura] of providers.hasuras) {
     if (hasura.jwt?.secret.jwk_url) {
       notes.push(
-        `${name}: fetched the JWKS ${hasura.jwt.jwksFetches} time(s); its answer ${hasura.jwt.jwksRefreshes ? "carries" : "carries no"} Cache-Control/Expires, so Hasura ${hasura.jwt.jwksRefreshes ? "refreshes" : "would not refresh"} the keys.`,
+        `${name}: fetched the JWKS ${hasura.jwt.jwksFetches} time(s); its answer ${hasura.jwt.jwksRefreshes ? "carries" : "carries no"} ` +
+          `Cache-Control/Expires, so Hasura ${hasura.jwt.jwksRefreshes ? "refreshes" : "would not refresh"} the keys.`,
       );
     }
   }

@@ -80,7 +80,8 @@ export function stackSuperuserUrl(stack: DeployedStack): string {
   const password = stack.credentials.postgresPassword;
   if (!password) {
     throw new StackReadError(
-      `Stack ${stack.settings.stack} has neither a postgresPassword setting nor a postgresSuperuserPassword output; run \`pulumi up --stack ${stack.settings.stack}\` once with this version, or pass DATABASE_URL instead of --stack`,
+      `Stack ${stack.settings.stack} has neither a postgresPassword setting nor a postgresSuperuserPassword output; run \`pulumi ` +
+        `up --stack ${stack.settings.stack}\` once with this version, or pass DATABASE_URL instead of --stack`,
     );
   }
   return postgresUrl({ user: "postgres", password, host: LOOPBACK, port, database: APP_DATABASE });
