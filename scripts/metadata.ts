@@ -8,7 +8,7 @@ import { fromCaller, inProject } from "../core/project-root.js";
 import { STEPS } from "../core/steps.js";
 import { requireEnv, requireStepInputs } from "./lib/cli/env.js";
 import { runCli } from "./lib/cli/run-cli.js";
-import { connectDatabase, DatabaseConnectError } from "./lib/db/connect.js";
+import { DatabaseConnectError, withDatabase } from "./lib/db/connect.js";
 import { applyMetadata, exportMetadata, HasuraError } from "./lib/hasura/client.js";
 import { loadMetadata, MetadataError, replaceMetadataBody } from "./lib/hasura/metadata.js";
 import { checkMetadata } from "./lib/hasura/metadata-check.js";
@@ -42,20 +42,14 @@ async function main(argv: string[]): Promise<number> {
     }
     case "check": {
       const metadata = loadMetadata(dir);
-      const client = await connectDatabase(
-        requireEnv("DATABASE_URL", "the migrated database, e.g. postgres://postgres:<password>@127.0.0.1:15432/app"),
-      );
-      try {
-        const problems = await checkMetadata(metadata, client);
-        if (problems.length === 0) {
-          console.log(`${dir}/ is consistent with the database.`);
-          return 0;
-        }
-        console.error(`${dir}/ has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-        return 1;
-      } finally {
-        await client.end();
+      const url = requireEnv("DATABASE_URL", "the migrated database, e.g. postgres://postgres:<password>@127.0.0.1:15432/app");
+      const problems = await withDatabase(url, (client) => checkMetadata(metadata, client));
+      if (problems.length === 0) {
+        console.log(`${dir}/ is consistent with the database.`);
+        return 0;
       }
+      console.error(`${dir}/ has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+      return 1;
     }
     default:
       console.error(USAGE);

@@ -5,7 +5,7 @@ import { fromCaller, inProject } from "../core/project-root.js";
 import { STEPS } from "../core/steps.js";
 import { requireStepInputs, UsageError } from "./lib/cli/env.js";
 import { runCli } from "./lib/cli/run-cli.js";
-import { connectDatabase, DatabaseConnectError } from "./lib/db/connect.js";
+import { DatabaseConnectError, withDatabase } from "./lib/db/connect.js";
 import { MigrationError, readMigrations, sourceOf } from "./lib/db/migration-files.js";
 import { migrateDown, migrateSync, migrateUp, migrationStatus } from "./lib/db/migrations.js";
 
@@ -40,8 +40,7 @@ async function main(argv: string[]): Promise<number> {
     allowOutOfOrder: values["allow-out-of-order"],
     log: (line: string) => console.log(line),
   };
-  const client = await connectDatabase(url);
-  try {
+  await withDatabase(url, async (client) => {
     if (command === "up") await migrateUp(client, migrations, options);
     else if (command === "down") await migrateDown(client, migrations, { ...options, steps });
     else if (command === "sync") await migrateSync(client, options);
@@ -51,10 +50,8 @@ async function main(argv: string[]): Promise<number> {
       const pending = lines.filter((l) => l.state === "pending").length;
       console.log(`${lines.length - pending} applied, ${pending} pending`);
     }
-    return 0;
-  } finally {
-    await client.end();
-  }
+  });
+  return 0;
 }
 
 await runCli(() => main(process.argv.slice(2)), { expected: [MigrationError, DatabaseConnectError], usage: USAGE });

@@ -7,7 +7,7 @@ import { fromCaller, inProject, PROJECT_ROOT } from "../core/project-root.js";
 import { STEPS } from "../core/steps.js";
 import { requireStepInputs, UsageError } from "./lib/cli/env.js";
 import { runCli } from "./lib/cli/run-cli.js";
-import { connectDatabase, DatabaseConnectError } from "./lib/db/connect.js";
+import { DatabaseConnectError, withDatabase } from "./lib/db/connect.js";
 import { applySeeds, readSeeds, SeedError } from "./lib/db/seeds.js";
 import { isProductionStack } from "./lib/stacks/stack-file.js";
 
@@ -19,12 +19,7 @@ async function main(argv: string[]): Promise<number> {
     throw new SeedError(`Stack ${values.stack} is a production stack: seed data never goes to production`);
   }
   const seeds = readSeeds(values.dir === undefined ? inProject("seeds", "default") : fromCaller(values.dir));
-  const client = await connectDatabase(requireStepInputs(STEPS.seeds).databaseUrl);
-  try {
-    await applySeeds(client, seeds, (line) => console.log(line));
-  } finally {
-    await client.end();
-  }
+  await withDatabase(requireStepInputs(STEPS.seeds).databaseUrl, (client) => applySeeds(client, seeds, (line) => console.log(line)));
   console.log(`Applied ${seeds.length} seed file(s).`);
   return 0;
 }

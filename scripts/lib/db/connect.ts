@@ -29,3 +29,13 @@ export async function connectDatabase(url: string, timeoutMs = 15_000): Promise<
   }
   return client;
 }
+
+/** Runs `work` on its own connection and closes it afterwards, also when `work` fails. */
+export async function withDatabase<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connectDatabase(url);
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
