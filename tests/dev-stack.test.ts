@@ -137,6 +137,14 @@ describe("npm run down", () => {
     expect(calls.some((c) => c.args[0] === "destroy")).toBe(false);
   });
 
+  it("refuses a production stack before destroying anything", () => {
+    const { run, calls } = recordingRunner({});
+    const o = { ...options(run), stack: "prod" };
+    writeFileSync(join(o.repoRoot, "Pulumi.prod.yaml"), "config:\n  kinde-hasura:production: true\n");
+    expect(() => devStackDown(o)).toThrow(/^Stack prod is a production stack \(production: true in Pulumi.prod.yaml\); npm run down is for dev/);
+    expect(calls.some((c) => c.args[0] === "destroy")).toBe(false);
+  });
+
   it("destroys the dev stack with the same backend", () => {
     const { run, calls } = recordingRunner({});
     const o = options(run);

@@ -43,6 +43,12 @@ export function devStackDown(o: DevStackOptions): number {
   // Docker too: destroy removes containers and the volume through the daemon.
   const problems = missingPrerequisites(o.run, ["pulumi", "docker"]);
   if (problems.length > 0) throw new StackCommandError(problems.join("\n"));
+  if (isProductionStack(o.repoRoot, o.stack)) {
+    throw new StackCommandError(
+      `Stack ${o.stack} is a production stack (production: true in Pulumi.${o.stack}.yaml); npm run down is for dev and preview stacks. ` +
+        `If you mean to destroy it, run \`pulumi destroy --stack ${o.stack}\` yourself (its volumes are protected; docs/operations.md, Clean-up).`,
+    );
+  }
   const { env } = pulumiEnvironment(o.env, o.repoRoot, o.stack);
   return o.run("pulumi", ["destroy", "--stack", o.stack, ...o.passThrough], { env, interactive: true }).code;
 }
