@@ -1,7 +1,8 @@
 // Who a stack trusts and what its tokens look like: one decision, used by the Pulumi program (to build
 // Hasura's JWT secret), by the smoke test and by the token CLI (to sign tokens Hasura will accept).
 // It talks in issuers, audiences and keys and knows nothing of Docker or Pulumi.
-// Facts: ../shared/reference/hasura-kinde.md §1–2 (Kinde claims, Hasura JWT config fields).
+// Facts: Kinde's Hasura guide (kinde-oss/documentation src/content/docs/integrate/third-party-tools/kinde-hasura.mdx,
+// about-access-tokens.mdx) and Hasura's JWT config (hasura/graphql-engine docs/docs/auth/authentication/jwt.mdx).
 
 /** Hasura's default claims namespace; Kinde's Hasura guide has a workflow write the claims here. */
 export const HASURA_CLAIMS_NAMESPACE = "https://hasura.io/jwt/claims";

@@ -18,7 +18,7 @@ export interface CredentialsArgs {
 /**
  * The stack's credentials: the configured ones, and for each one the stack leaves unset a generated
  * one that lives, encrypted, in the stack's state and survives every later `up` unchanged. Replace one
- * only on purpose (`pulumi up --replace <urn>`; README, "Credentials").
+ * only on purpose (`pulumi up --replace <urn>`; docs/configuration.md, "Credentials").
  */
 export class Credentials extends pulumi.ComponentResource {
   public readonly hasuraAdminSecret: pulumi.Output<string>;

@@ -4,7 +4,7 @@
 // their passwords kept), then the dump in one transaction, replacing the objects it holds. Refused
 // without --yes: it overwrites data. With --stack it also stops Hasura for the restore, starts it
 // after, applies the metadata and runs the smoke (scripts/lib/stacks/stack-restore.ts); a production stack
-// needs --production as well. With DATABASE_URL those steps are yours (README, restore).
+// needs --production as well. With DATABASE_URL those steps are yours (docs/operations.md, Backups).
 import { parseArgs } from "node:util";
 import { dockerNamePrefix } from "../core/naming.js";
 import { redactUrl } from "../core/postgres-url.js";

@@ -36,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
   });
   console.log(`Smoke test of ${resolved.endpoint} (settings from ${resolved.source}, ${resolved.policy.mode} mode)`);
   const log = (line: string) => console.log(line);
-  // Kinde mode: whether Hasura will pick up Kinde's key rotations by itself (README, key rotation).
+  // Kinde mode: whether Hasura will pick up Kinde's key rotations by itself (docs/kinde.md, Kinde's keys).
   if (resolved.policy.mode === "kinde" && resolved.policy.jwksUrl) {
     await checkJwks(resolved.policy.jwksUrl).then(
       (facts) => log(describeRefresh(facts)),

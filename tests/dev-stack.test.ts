@@ -111,7 +111,7 @@ describe("npm run up", () => {
       writeFileSync(join(o.repoRoot, "Pulumi.prod.yaml"), `config:\n  kinde-hasura:production: ${spelling}\n`);
       expect(() => devStackUp(o), spelling).toThrow(
         "Stack prod is a production stack (production: true in Pulumi.prod.yaml); npm run up is for dev and preview stacks. " +
-          "Deploy production with `pulumi up --stack prod` (README, Environments).",
+          "Deploy production with `pulumi up --stack prod` (docs/environments.md).",
       );
       expect(pulumiLines(calls)).toEqual([]);
     }

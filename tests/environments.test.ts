@@ -1,4 +1,4 @@
-// The committed stack files and the GitHub workflows: valid, and doing what the README says.
+// The committed stack files and the GitHub workflows: valid, and doing what docs/environments.md says.
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -86,8 +86,11 @@ describe("the pull request workflow", () => {
     expect(wf.permissions["pull-requests"]).toBe("write");
   });
 
-  it("installs cleanly and runs the tests", () => {
-    expect(runs(wf.jobs.test as Job)).toEqual(["npm ci", "npm test"]);
+  it("runs the tests the way the project's CI does: .ci/run in a pinned Debian image (it installs Debian packages)", () => {
+    const test = wf.jobs.test as Job & { container?: string };
+    expect(runs(test)).toEqual(["bash .ci/run"]);
+    expect(test.container).toMatch(/^node:20\.\d+\.\d+-bookworm$/);
+    expect(readFileSync(".ci/run", "utf8")).toContain("npm ci --no-audit --no-fund\nnpm test\n");
   });
 
   it("previews each long-lived stack with the policy pack and posts the diff", () => {
@@ -121,8 +124,8 @@ describe("the pull request workflow", () => {
     expect(runs(prune.jobs.prune as Job)).toContain("npm run preview-stack -- prune --older-than 3d");
   });
 
-  it("uses only secrets and variables the README documents", () => {
-    const readme = readFileSync("README.md", "utf8");
+  it("uses only secrets and variables docs/environments.md documents", () => {
+    const readme = readFileSync("docs/environments.md", "utf8");
     for (const file of readdirSync(".github/workflows")) {
       const text = readFileSync(`.github/workflows/${file}`, "utf8");
       for (const [, kind, name] of text.matchAll(/\$\{\{\s*(secrets|vars)\.([A-Z_]+)\s*\}\}/g)) {

@@ -1,4 +1,4 @@
-// The import graph the layout promises (README, Layout): core/ is shared by the program and the CLIs
+// The import graph the layout promises (README.md, Layout): core/ is shared by the program and the CLIs
 // and depends on neither; infra/ (the program) reaches nothing in scripts/; nothing shipped reaches
 // into tests/. A static read of each file's relative import specifiers, resolved against its folder.
 import { readdirSync, readFileSync } from "node:fs";

@@ -72,7 +72,7 @@ export function isHeaderSafeSecret(value: string): boolean {
   return /^[\x21-\x7e]+$/.test(value);
 }
 
-/** The production strength rule for secrets, stated once for messages and README. */
+/** The production strength rule for secrets, stated once for messages and docs/configuration.md. */
 export const STRONG_SECRET_RULE =
   "at least 32 characters, with at least 3 of lower case, upper case, digits and symbols, and no character more than 4 times in a row";
 

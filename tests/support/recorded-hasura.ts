@@ -1,5 +1,6 @@
 // A local HTTP server on 127.0.0.1 that answers with *recorded* Hasura response bodies (shapes from
-// ../shared/reference/hasura-kinde.md §4–5), one per request in order, and records what it was sent.
+// hasura/graphql-engine docs/docs/api-reference/metadata-api/manage-metadata.mdx and
+// server/src-lib/Hasura/Base/Error.hs), one per request in order, and records what it was sent.
 // It proves what our scripts send and how they read answers; it proves nothing about Hasura itself.
 import { createServer, type Server } from "node:http";
 

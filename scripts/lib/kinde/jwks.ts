@@ -64,7 +64,7 @@ export async function checkJwks(url: string, timeoutMs = 10_000): Promise<JwksFa
 export function describeRefresh(facts: JwksFacts): string {
   return facts.refreshAfterSeconds === undefined
     ? `The JWKS at ${facts.url} (${facts.keys} key(s)) sends no Cache-Control or Expires: Hasura keeps these keys until it ` +
-        `restarts, so after your identity provider rotates its keys, restart Hasura (README, key rotation).`
+        `restarts, so after your identity provider rotates its keys, restart Hasura (docs/kinde.md, Kinde's keys).`
     : `The JWKS at ${facts.url} (${facts.keys} key(s)) sends ${facts.cacheHeaders}: ` +
         `Hasura fetches it again after ${Math.round(facts.refreshAfterSeconds)} s, so key rotations are picked up.`;
 }

@@ -36,7 +36,7 @@ export class KindeStandIn {
     void [d, p, q, dp, dq, qi];
     this.server = createServer((req, res) => {
       if (req.url === "/.well-known/jwks") {
-        // Kinde's own answer headers are UNVERIFIED (see README, key rotation): this one sends none,
+        // Kinde's own answer headers are UNVERIFIED (see docs/kinde.md, Kinde's keys): this one sends none,
         // so Hasura would keep the keys until restart, the cautious assumption.
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify({ keys: [publicJwk] }));

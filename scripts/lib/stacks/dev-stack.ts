@@ -24,7 +24,7 @@ export function devStackUp(o: DevStackOptions): number {
   if (isProductionStack(o.repoRoot, o.stack)) {
     throw new StackCommandError(
       `Stack ${o.stack} is a production stack (production: true in Pulumi.${o.stack}.yaml); npm run up is for dev and preview stacks. ` +
-        `Deploy production with \`pulumi up --stack ${o.stack}\` (README, Environments).`,
+        `Deploy production with \`pulumi up --stack ${o.stack}\` (docs/environments.md).`,
     );
   }
   const { env, notes } = pulumiEnvironment(o.env, o.repoRoot, o.stack);

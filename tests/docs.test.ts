@@ -1,0 +1,61 @@
+// The README and docs/ stay true to the tree: the configuration table lists exactly the keys the
+// program reads with their real defaults, every repository path they name exists, and no citation
+// points outside the repository.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { inProject } from "../core/project-root.js";
+import { DEFAULTS, OPTIONAL_SECRET_KEYS } from "../core/settings/keys.js";
+
+const read = (path: string) => readFileSync(inProject(path), "utf8");
+const DOCS = ["README.md", ...readdirSync(inProject("docs")).map((f) => `docs/${f}`)];
+
+/** Rows of the table between the config-table markers: key and default cell, backticks removed. */
+function configTable(markdown: string): Array<{ key: string; default: string }> {
+  const table = /<!-- config-table:start -->\n([\s\S]*?)<!-- config-table:end -->/.exec(markdown)?.[1];
+  if (!table) throw new Error("docs/configuration.md has no config-table markers");
+  return table
+    .split("\n")
+    .filter((line) => line.startsWith("| `"))
+    .map((line) => {
+      const [key = "", value = ""] = line
+        .split("|")
+        .slice(1, 3)
+        .map((cell) => cell.trim());
+      return { key: key.replace(/`/g, ""), default: value.replace(/`/g, "") };
+    });
+}
+
+describe("the docs", () => {
+  it("keep the README a front door: at most 200 lines", () => {
+    expect(read("README.md").split("\n").length).toBeLessThanOrEqual(200);
+  });
+
+  it("list in docs/configuration.md exactly Pulumi.yaml's declared keys, with their defaults, and every secret", () => {
+    const declared = parse(read("Pulumi.yaml")).config as Record<string, { default: unknown }>;
+    const rows = configTable(read("docs/configuration.md"));
+    expect(rows.map((r) => r.key).sort()).toEqual([...Object.keys(declared), ...OPTIONAL_SECRET_KEYS].sort());
+    for (const [key, spec] of Object.entries(declared)) {
+      const shown = rows.find((r) => r.key === key)?.default;
+      expect(shown, key).toBe(spec.default === "" ? "empty" : String(spec.default));
+      expect(String(spec.default), key).toBe(DEFAULTS[key as keyof typeof DEFAULTS]);
+    }
+    for (const key of OPTIONAL_SECRET_KEYS) expect(rows.find((r) => r.key === key)?.default, key).toMatch(/^secret/);
+  });
+
+  it("name only repository paths that exist", () => {
+    const pathLike = /(?<![\w./-])((?:core|infra|scripts|tests|docs|kindeSrc|migrations|metadata|seeds|\.github|\.ci)\/[\w./-]*[\w/])/g;
+    const missing: string[] = [];
+    for (const doc of DOCS) {
+      for (const [, path] of read(doc).matchAll(pathLike)) {
+        // Placeholders such as migrations/default/<version>_<name> are not paths.
+        if (path && !path.includes("<") && !existsSync(inProject(path))) missing.push(`${doc}: ${path}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it("cite upstream sources by public URL or repository and path, never by a path outside this repository", () => {
+    for (const doc of DOCS) expect(read(doc), doc).not.toMatch(/\.\.\/shared|\/work\//);
+  });
+});
