@@ -73,60 +73,57 @@ export interface StartProgramOptions {
   env: NodeJS.ProcessEnv;
 }
 
-/** Runs the program to the end against the stand-in engine. */
-export async function runProgram(o: StartProgramOptions): Promise<ProgramRun> {
-  const registrations: Registration[] = [];
-  const qualifiedTypes = new Map<string, string>();
-  const diagnostics: string[] = [];
-  let stackOutputs: Record<string, unknown> = {};
-  let rootUrn = "";
-  let failure: { step: string; message: string } | undefined;
+/** What the stand-in engine learns while the program runs. */
+class EngineState {
+  readonly registrations: Registration[] = [];
+  readonly diagnostics: string[] = [];
+  stackOutputs: Record<string, unknown> = {};
+  rootUrn = "";
+  failure: { step: string; message: string } | undefined;
+  private readonly qualifiedTypes = new Map<string, string>();
 
-  const urnOf = (parent: string, type: string, name: string): string => {
+  constructor(
+    private readonly project: string,
+    private readonly stack: string,
+  ) {}
+
+  urnOf(parent: string, type: string, name: string): string {
     // The engine qualifies a child's type with its parent's, except under the stack itself.
-    const parentType = parent ? qualifiedTypes.get(parent) : undefined;
+    const parentType = parent ? this.qualifiedTypes.get(parent) : undefined;
     const qualified = parentType && parentType !== "pulumi:pulumi:Stack" ? `${parentType}$${type}` : type;
-    const urn = `urn:pulumi:${o.stack}::${o.project}::${qualified}::${name}`;
-    qualifiedTypes.set(urn, qualified);
+    const urn = `urn:pulumi:${this.stack}::${this.project}::${qualified}::${name}`;
+    this.qualifiedTypes.set(urn, qualified);
     return urn;
-  };
-
-  const monitor: Record<string, (call: any, cb: (err: unknown, res?: unknown) => void) => void> = {};
-  for (const method of Object.keys(resgrpc.ResourceMonitorService)) {
-    monitor[method] = (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: `the rehearsal's engine does not implement ${method}` });
   }
+}
+
+type GrpcHandler = (call: any, cb: (err: unknown, res?: unknown) => void) => void;
+
+/** Every method of a gRPC service answering UNIMPLEMENTED, for the few the rehearsal implements to replace. */
+function unimplemented(service: Record<string, unknown>): Record<string, GrpcHandler> {
+  const handlers: Record<string, GrpcHandler> = {};
+  for (const method of Object.keys(service)) {
+    handlers[method] = (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: `the rehearsal's engine does not implement ${method}` });
+  }
+  return handlers;
+}
+
+/** The resource monitor: records each registration and has a stand-in provider carry out custom resources. */
+function resourceMonitor(state: EngineState, o: StartProgramOptions): Record<string, GrpcHandler> {
+  const monitor = unimplemented(resgrpc.ResourceMonitorService);
   monitor.supportsFeature = (call, cb) => {
     const r = new respb.SupportsFeatureResponse();
     r.setHassupport(["secrets", "resourceReferences", "deletedWith", "aliasSpecs"].includes(call.request.getId()));
     cb(null, r);
   };
   monitor.registerResourceOutputs = (call, cb) => {
-    if (call.request.getUrn() === rootUrn)
-      stackOutputs = reveal(rpc.deserializeProperties(call.request.getOutputs(), true)).plain as Record<string, unknown>;
+    if (call.request.getUrn() === state.rootUrn)
+      state.stackOutputs = reveal(rpc.deserializeProperties(call.request.getOutputs(), true)).plain as Record<string, unknown>;
     cb(null, new emptypb.Empty());
   };
   monitor.registerResource = (call, cb) => {
-    const req = call.request;
-    const urn = urnOf(req.getParent(), req.getType(), req.getName());
-    const propertyDeps: string[] = [];
-    req.getPropertydependenciesMap().forEach((deps: { getUrnsList(): string[] }) => {
-      propertyDeps.push(...deps.getUrnsList());
-    });
-    const providerRef: string = req.getProvider();
-    const registration: Registration = {
-      urn,
-      type: req.getType(),
-      name: req.getName(),
-      custom: req.getCustom(),
-      parent: req.getParent(),
-      inputs: rpc.deserializeProperties(req.getObject(), true) as Record<string, unknown>,
-      dependencies: [
-        ...new Set([...req.getDependenciesList(), ...propertyDeps, ...(providerRef ? [providerRef.split("::").slice(0, -1).join("::")] : [])]),
-      ],
-      providerRef,
-      additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-    };
-    registrations.push(registration);
+    const registration = registrationOf(state, call.request);
+    state.registrations.push(registration);
     const answer = async () => {
       if (!registration.custom) return { id: "", object: {} };
       const result = await o.register(registration);
@@ -138,88 +135,124 @@ export async function runProgram(o: StartProgramOptions): Promise<ProgramRun> {
     // the program's pending and later registrations UNAVAILABLE, on which the SDK stops quietly
     // ("Resource monitor is terminating"; pulumi/pulumi pkg/resource/deploy/source_eval.go).
     const shutDown = () => cb({ code: grpc.status.UNAVAILABLE, details: "resource monitor shut down while waiting on step's done channel" });
-    if (failure) return shutDown();
+    if (state.failure) return shutDown();
     answer().then(
       ({ id, object }) => {
-        if (failure) return shutDown();
+        if (state.failure) return shutDown();
         const res = new respb.RegisterResourceResponse();
-        res.setUrn(urn);
+        res.setUrn(registration.urn);
         res.setId(id);
         res.setObject(structpb.Struct.fromJavaScript(object));
         cb(null, res);
       },
       (err: Error) => {
-        failure ??= { step: registration.name, message: maskSecrets(err.message, o.secrets) };
+        state.failure ??= { step: registration.name, message: maskSecrets(err.message, o.secrets) };
         shutDown();
       },
     );
   };
+  return monitor;
+}
 
-  const engine: Record<string, (call: any, cb: (err: unknown, res?: unknown) => void) => void> = {};
-  for (const method of Object.keys(enggrpc.EngineService)) {
-    engine[method] = (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: `the rehearsal's engine does not implement ${method}` });
-  }
+/** A RegisterResourceRequest as a Registration: its URN, inputs and every dependency (explicit, property, provider). */
+function registrationOf(state: EngineState, req: any): Registration {
+  const propertyDeps: string[] = [];
+  req.getPropertydependenciesMap().forEach((deps: { getUrnsList(): string[] }) => {
+    propertyDeps.push(...deps.getUrnsList());
+  });
+  const providerRef: string = req.getProvider();
+  return {
+    urn: state.urnOf(req.getParent(), req.getType(), req.getName()),
+    type: req.getType(),
+    name: req.getName(),
+    custom: req.getCustom(),
+    parent: req.getParent(),
+    inputs: rpc.deserializeProperties(req.getObject(), true) as Record<string, unknown>,
+    dependencies: [
+      ...new Set([...req.getDependenciesList(), ...propertyDeps, ...(providerRef ? [providerRef.split("::").slice(0, -1).join("::")] : [])]),
+    ],
+    providerRef,
+    additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+  };
+}
+
+/** The engine service: the program's log lines (warnings and errors kept, masked) and its root resource. */
+function engineService(state: EngineState, o: StartProgramOptions): Record<string, GrpcHandler> {
+  const engine = unimplemented(enggrpc.EngineService);
   engine.log = (call, cb) => {
     const severity = ["debug", "info", "warning", "error"][call.request.getSeverity()] ?? "info";
-    if (severity === "warning" || severity === "error") diagnostics.push(`${severity}: ${maskSecrets(call.request.getMessage(), o.secrets).trim()}`);
+    if (severity === "warning" || severity === "error")
+      state.diagnostics.push(`${severity}: ${maskSecrets(call.request.getMessage(), o.secrets).trim()}`);
     cb(null, new emptypb.Empty());
   };
   engine.getRootResource = (_call, cb) => {
     const r = new engpb.GetRootResourceResponse();
-    r.setUrn(rootUrn);
+    r.setUrn(state.rootUrn);
     cb(null, r);
   };
   engine.setRootResource = (call, cb) => {
-    rootUrn = call.request.getUrn();
+    state.rootUrn = call.request.getUrn();
     cb(null, new engpb.SetRootResourceResponse());
   };
+  return engine;
+}
 
+/** Starts Pulumi's own Node.js language host on the program, as pulumi-language-nodejs does; resolves with its exit code. */
+function runLanguageHost(address: string, o: StartProgramOptions, state: EngineState): Promise<number> {
+  return new Promise<number>((resolve) => {
+    // The arguments pulumi-language-nodejs passes (no --dry-run: this is an update). --parallel is
+    // the CLI's default (unbounded, 2147483647).
+    const child = spawn(
+      process.execPath,
+      [
+        join(sdkRoot, "cmd", "run", "index.js"),
+        `--monitor=${address}`,
+        `--engine=${address}`,
+        `--project=${o.project}`,
+        `--stack=${o.stack}`,
+        `--pwd=${o.pwd}`,
+        `--root-directory=${o.projectRoot}`,
+        "--parallel=2147483647",
+        o.main,
+      ],
+      {
+        cwd: o.pwd,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: {
+          ...o.env,
+          PULUMI_CONFIG: JSON.stringify(o.config),
+          PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(o.secretKeys),
+          PULUMI_NODEJS_TYPESCRIPT: String(o.typescript),
+        },
+      },
+    );
+    // Masked only once whole: a secret split across two chunks would slip through chunk by chunk.
+    let output = "";
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+    };
+    child.stdout.on("data", collect);
+    child.stderr.on("data", collect);
+    child.on("close", (code) => {
+      const text = maskSecrets(output, o.secrets).trim();
+      if (text) state.diagnostics.push(text);
+      resolve(code ?? 1);
+    });
+  });
+}
+
+/** Runs the program to the end against the stand-in engine. */
+export async function runProgram(o: StartProgramOptions): Promise<ProgramRun> {
+  const state = new EngineState(o.project, o.stack);
   const server = new grpc.Server();
-  server.addService(resgrpc.ResourceMonitorService, monitor);
-  server.addService(enggrpc.EngineService, engine);
+  server.addService(resgrpc.ResourceMonitorService, resourceMonitor(state, o));
+  server.addService(enggrpc.EngineService, engineService(state, o));
   const port: number = await new Promise((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err: Error | null, p: number) => (err ? reject(err) : resolve(p))),
   );
-  const address = `127.0.0.1:${port}`;
   try {
-    const exitCode = await new Promise<number>((resolve) => {
-      // The arguments pulumi-language-nodejs passes (no --dry-run: this is an update). --parallel is
-      // the CLI's default (unbounded, 2147483647).
-      const child = spawn(
-        process.execPath,
-        [
-          join(sdkRoot, "cmd", "run", "index.js"),
-          `--monitor=${address}`,
-          `--engine=${address}`,
-          `--project=${o.project}`,
-          `--stack=${o.stack}`,
-          `--pwd=${o.pwd}`,
-          `--root-directory=${o.projectRoot}`,
-          "--parallel=2147483647",
-          o.main,
-        ],
-        {
-          cwd: o.pwd,
-          stdio: ["ignore", "pipe", "pipe"],
-          env: {
-            ...o.env,
-            PULUMI_CONFIG: JSON.stringify(o.config),
-            PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(o.secretKeys),
-            PULUMI_NODEJS_TYPESCRIPT: String(o.typescript),
-          },
-        },
-      );
-      // Masked only once whole: a secret split across two chunks would slip through chunk by chunk.
-      let output = "";
-      const collect = (chunk: Buffer) => (output += chunk.toString("utf8"));
-      child.stdout.on("data", collect);
-      child.stderr.on("data", collect);
-      child.on("close", (code) => {
-        const text = maskSecrets(output, o.secrets).trim();
-        if (text) diagnostics.push(text);
-        resolve(code ?? 1);
-      });
-    });
+    const exitCode = await runLanguageHost(`127.0.0.1:${port}`, o, state);
+    const { diagnostics, registrations, stackOutputs, failure } = state;
     return { exitCode, diagnostics, registrations, outputs: stackOutputs, ...(failure ? { failure } : {}) };
   } finally {
     server.forceShutdown();
