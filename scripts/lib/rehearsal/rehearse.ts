@@ -165,20 +165,10 @@ async function rehearseLocked(
   const secrets = new Set(secretKeys.map((k) => config[k]).filter((v): v is string => Boolean(v)));
   const providerEnv: NodeJS.ProcessEnv = { ...o.env };
 
-  let kinde: KindeStandIn | undefined;
-  if (settings && settings.jwt.trust.kind === "kinde") {
-    kinde = await startKinde(state);
-    config[`${project.name}:kindeJwksUrl`] = kinde.jwksUrl;
-    const user = state.standIn<string>("kinde-user") ?? `kp_rehearsal_${randomBytes(6).toString("hex")}`;
-    state.setStandIn("kinde-user", user);
-    state.save();
-    // What a person would export: a Kinde access token for a signed-in user, for the smoke's allowed checks.
-    providerEnv.SMOKE_TOKEN = await kinde.userToken(settings.kinde.domain, settings.jwt.audience, settings.jwt.claims, user);
-    secrets.add(providerEnv.SMOKE_TOKEN);
-    notes.push(
-      `Kinde mode: ${settings.kinde.domain}'s JWKS stood in by ${kinde.jwksUrl}; the smoke got a Kinde-shaped token for ${user} in SMOKE_TOKEN.`,
-    );
-  }
+  const kinde =
+    settings?.jwt.trust.kind === "kinde"
+      ? await standInKinde(settings, state, { config, project: project.name, providerEnv, secrets, notes })
+      : undefined;
 
   const providers = new StandInProviders({ state, pwd, providerEnv, secrets, startedAt, commandTimeoutMs: o.commandTimeoutMs ?? 300_000 });
   log(`Rehearsing stack ${o.stack} (program from ${main === "." ? "package.json main" : main}, working directory ${pwd})`);
@@ -206,6 +196,34 @@ async function rehearseLocked(
     await providers.stopAll();
     await kinde?.stop();
   }
+  return reportOf(o.stack, run, providers, edge, notes);
+}
+
+/**
+ * Kinde mode: Kinde's JWKS stood in on 127.0.0.1 (the stack's kindeJwksUrl pointed at it), and a
+ * Kinde-shaped user token in SMOKE_TOKEN, what a person would export for the smoke's allowed checks.
+ */
+async function standInKinde(
+  settings: StackSettings,
+  state: RehearsalState,
+  c: { config: Record<string, string>; project: string; providerEnv: NodeJS.ProcessEnv; secrets: Set<string>; notes: string[] },
+): Promise<KindeStandIn> {
+  const kinde = await startKinde(state);
+  c.config[`${c.project}:kindeJwksUrl`] = kinde.jwksUrl;
+  const user = state.standIn<string>("kinde-user") ?? `kp_rehearsal_${randomBytes(6).toString("hex")}`;
+  state.setStandIn("kinde-user", user);
+  state.save();
+  const token = await kinde.userToken(settings.kinde.domain, settings.jwt.audience, settings.jwt.claims, user);
+  c.providerEnv.SMOKE_TOKEN = token;
+  c.secrets.add(token);
+  c.notes.push(
+    `Kinde mode: ${settings.kinde.domain}'s JWKS stood in by ${kinde.jwksUrl}; the smoke got a Kinde-shaped token for ${user} in SMOKE_TOKEN.`,
+  );
+  return kinde;
+}
+
+/** The verdict and what the report shows: the first failure, the timeline, the critical path and who waits for whom. */
+function reportOf(stack: string, run: ProgramRun, providers: StandInProviders, edge: EdgeReport | undefined, notes: string[]): RehearsalReport {
   const edgeFailure =
     edge && (!edge.smokeOk || edge.metadataStatus !== 404)
       ? {
@@ -228,7 +246,7 @@ async function rehearseLocked(
   const steps = nodes.filter((n) => n.type === "command:local:Command" || n.type === "docker:index/container:Container");
   return {
     ok,
-    stack: o.stack,
+    stack,
     ...(edge ? { edge } : {}),
     ...(providers.backups.size > 0 ? { backups: [...providers.backups].map(([container, b]) => ({ container, log: b.log })) } : {}),
     ...(ok
