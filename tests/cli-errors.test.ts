@@ -3,7 +3,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../scripts/lib/db/throwaway-postgres.js";
+import { freePort } from "../scripts/lib/net/free-port.js";
 import { freshDatabase, type TestDatabase } from "./support/database.js";
 
 const exec = promisify(execFile);

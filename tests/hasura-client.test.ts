@@ -3,10 +3,10 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { freePort } from "../scripts/lib/db/throwaway-postgres.js";
 import { applyMetadata, exportMetadata, HasuraError, metadataRequest } from "../scripts/lib/hasura/client.js";
 import { loadMetadata, replaceMetadataBody } from "../scripts/lib/hasura/metadata.js";
 import { diffMetadata } from "../scripts/lib/hasura/metadata-diff.js";
+import { freePort } from "../scripts/lib/net/free-port.js";
 import { RECORDED, type RecordedHasura, recordedHasura } from "./support/recorded-hasura.js";
 
 const ADMIN_SECRET = "recorded-admin-secret-0123456789abcdef";

@@ -2,8 +2,8 @@
 // answering as a JWKS endpoint does; they stand in for Kinde's, whose caching headers are UNVERIFIED).
 import { createServer, type Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { freePort } from "../scripts/lib/db/throwaway-postgres.js";
 import { checkJwks, describeRefresh, jwksExpiry } from "../scripts/lib/kinde/jwks.js";
+import { freePort } from "../scripts/lib/net/free-port.js";
 
 let server: Server | undefined;
 afterEach(async () => {

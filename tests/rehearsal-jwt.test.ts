@@ -8,7 +8,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { createServer } from "node:http";
 import { exportJWK, importPKCS8, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { freePort } from "../scripts/lib/db/throwaway-postgres.js";
+import { freePort } from "../scripts/lib/net/free-port.js";
 import { AuthError, JwtVerifier, parseJwtSecret } from "../scripts/lib/rehearsal/hasura-standin/jwt.js";
 
 const { privateKey, publicKey } = generateKeyPairSync("rsa", {

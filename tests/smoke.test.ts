@@ -4,8 +4,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { freePort } from "../scripts/lib/db/throwaway-postgres.js";
-import { classify } from "../scripts/lib/http/graphql.js";
+import { freePort } from "../scripts/lib/net/free-port.js";
+import { classify } from "../scripts/lib/net/graphql.js";
 import { runSmoke, type SmokeTarget, summarize, waitForHealthy } from "../scripts/lib/smoke/smoke.js";
 import { resolveStack } from "../scripts/lib/smoke/target.js";
 import { signingKeyFromPem, signUserToken } from "../scripts/lib/smoke/tokens.js";

@@ -23,7 +23,14 @@ export interface HasuraSettings {
   corsDomains: string[];
 }
 
-export function readContainers(r: SettingsReader): { postgres: PostgresSettings; hasura: HasuraSettings } {
+/** Host ports, console, dev mode and CORS origins. */
+export function readServing(r: SettingsReader): {
+  hasuraPort: number;
+  postgresPort: number;
+  console: boolean;
+  devMode: boolean;
+  corsDomains: string[];
+} {
   const hasuraPort = r.port("hasuraPort");
   const postgresPort = r.port("postgresPort");
   if (hasuraPort !== 0 && hasuraPort === postgresPort) {
@@ -39,10 +46,15 @@ export function readContainers(r: SettingsReader): { postgres: PostgresSettings;
   if (corsDomains.length === 0 || corsDomains.some((d) => d !== "*" && parseOrigin(d) === undefined)) {
     r.fail("hasuraCorsDomains", "comma-separated origins with scheme such as https://app.example.com,http://localhost:3000", corsRaw);
   }
-  const postgresImage = r.image("postgresImage", "postgres", "postgres:17.6");
-  const hasuraImage = r.image("hasuraImage", "hasura/graphql-engine", "hasura/graphql-engine:v2.48.16", 2);
-  return {
-    postgres: { image: postgresImage, port: postgresPort },
-    hasura: { image: hasuraImage, port: hasuraPort, console, devMode, corsDomains },
-  };
+  return { hasuraPort, postgresPort, console, devMode, corsDomains };
+}
+
+/** The Postgres image: any registry, an exact version. */
+export function readPostgresImage(r: SettingsReader): string {
+  return r.image("postgresImage", "postgres", "postgres:17.6");
+}
+
+/** The Hasura image: v2, any registry, an exact version. */
+export function readHasuraImage(r: SettingsReader): string {
+  return r.image("hasuraImage", "hasura/graphql-engine", "hasura/graphql-engine:v2.48.16", 2);
 }

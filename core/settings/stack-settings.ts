@@ -7,7 +7,7 @@
 import { defaultKindeJwksUrl, type JwtPolicy, kindeIssuer, localIssuer } from "../jwt-policy.js";
 import type { BackupSettings } from "./backup.js";
 import { readBackup } from "./backup.js";
-import { type HasuraSettings, type PostgresSettings, readContainers } from "./containers.js";
+import { type HasuraSettings, type PostgresSettings, readHasuraImage, readPostgresImage, readServing } from "./containers.js";
 import { type ConfiguredSecrets, checkSecretStorage, readSecrets } from "./credentials.js";
 import { type EdgeSettings, readEdge } from "./edge.js";
 import { type KindeSettings, readKinde } from "./kinde.js";
@@ -52,9 +52,13 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
   if (seed.valid && production && seed.on)
     r.fail("seedOnUp", '"auto" or "false" on a production stack (production: true): seed data never goes to production', seed.raw);
   const token = readTokenSettings(r, production);
-  const { postgres, hasura } = readContainers(r);
+  // Problems are reported in this order (the order of the settings in Pulumi.yaml, mostly).
+  const serving = readServing(r);
+  const postgres = { image: readPostgresImage(r), port: serving.postgresPort };
   const edge = readEdge(r);
   const backup = readBackup(r, production);
+  const { hasuraPort: port, console, devMode, corsDomains } = serving;
+  const hasura = { image: readHasuraImage(r), port, console, devMode, corsDomains };
   const { secrets, publicKeyPem } = readSecrets(r, token.localMode && !production);
   const kinde = readKinde(r, token, secrets);
   if (production) checkProductionRules(r, { localMode: token.localMode, hasura, edge, secrets });

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { caddyfile, type EdgeConfig } from "../../core/caddyfile.js";
-import { freePort } from "../../scripts/lib/db/throwaway-postgres.js";
+import { freePort } from "../../scripts/lib/net/free-port.js";
 
 export interface RunningCaddy {
   origin: string;

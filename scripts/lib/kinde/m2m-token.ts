@@ -1,7 +1,7 @@
 // A real Kinde access token for a machine client: the OAuth client-credentials grant with the Hasura
 // audience (Kinde docs: register-manage-apis, "Audience in an M2M token"). Every call counts toward
 // Kinde's M2M token allowance, so the smoke test asks for one token per run.
-import { describeFetchError } from "../http/fetch-error.js";
+import { describeFetchError } from "../net/fetch-error.js";
 
 export class KindeTokenError extends Error {
   constructor(message: string) {

@@ -1,7 +1,7 @@
 // The smoke's checks, in the order they run: what a user may do (read and rename its own row, insert
 // it where metadata allows), then what it must never do or be let in with. Each check names itself,
 // says what it expects, and judges one answer.
-import type { GraphqlResponse } from "../http/graphql.js";
+import type { GraphqlResponse } from "../net/graphql.js";
 import { bearer, describe, Q, type SmokeSession } from "./session.js";
 import { hmacWithPublicKey, signUserToken, unsignedToken } from "./tokens.js";
 

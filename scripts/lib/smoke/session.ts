@@ -4,8 +4,9 @@
 import { randomBytes } from "node:crypto";
 import { decodeJwt } from "jose";
 import { HASURA_CLAIMS_NAMESPACE, USER_ROLE } from "../../../core/jwt-policy.js";
-import { describeFetchError } from "../http/fetch-error.js";
-import { type Answer, type GraphqlResponse, graphql, HeaderValueError } from "../http/graphql.js";
+import { STEPS } from "../../../core/steps.js";
+import { describeFetchError } from "../net/fetch-error.js";
+import { type Answer, type GraphqlResponse, graphql, HeaderValueError } from "../net/graphql.js";
 import { type SigningKey, signUserToken, strangerKey, type TokenPolicy } from "./tokens.js";
 
 export interface SmokeTarget {
@@ -60,7 +61,7 @@ export function userIdOfToken(token: string): string {
   const hasura = claims[HASURA_CLAIMS_NAMESPACE] as Record<string, unknown> | undefined;
   const id = hasura?.["x-hasura-user-id"] ?? claims.sub;
   if (typeof id !== "string" || id === "")
-    throw new SmokeError("SMOKE_TOKEN has neither x-hasura-user-id under https://hasura.io/jwt/claims nor sub");
+    throw new SmokeError(`${STEPS.smoke.env.token.name} has neither x-hasura-user-id under https://hasura.io/jwt/claims nor sub`);
   return id;
 }
 
@@ -69,7 +70,6 @@ export function bearer(token: string): Record<string, string> {
 }
 
 export class SmokeSession {
-  readonly path: SmokePath;
   readonly run = randomBytes(4).toString("hex");
   /** The caller: the real token's user, else a seeded one. */
   readonly own: string;
@@ -86,17 +86,21 @@ export class SmokeSession {
 
   private constructor(
     readonly t: SmokeTarget,
+    readonly path: SmokePath,
     /** A key Hasura does not trust. */
     readonly stranger: SigningKey,
   ) {
-    this.path = t.mode === "local" ? "signed dev tokens" : t.realToken ? "a real Kinde token" : "the admin secret acting as role user";
     this.own = t.realToken ? userIdOfToken(t.realToken) : `smoke-${this.run}-a`;
     this.admin = { "x-hasura-admin-secret": t.adminSecret };
   }
 
+  /** Says which path the allowed checks take, then reads the caller's id (a real token's may be unreadable). */
   static async open(t: SmokeTarget): Promise<SmokeSession> {
-    if (t.mode === "local" && !t.signingKey) throw new SmokeError("Local signing mode needs the stack's dev signing key (DEV_SIGNING_KEY)");
-    return new SmokeSession(t, await strangerKey());
+    if (t.mode === "local" && !t.signingKey)
+      throw new SmokeError(`Local signing mode needs the stack's dev signing key (${STEPS.smoke.env.devSigningKey.name})`);
+    const path: SmokePath = t.mode === "local" ? "signed dev tokens" : t.realToken ? "a real Kinde token" : "the admin secret acting as role user";
+    t.log(`Allowed checks use ${path}.`);
+    return new SmokeSession(t, path, await strangerKey());
   }
 
   /** Tokens for the denial checks: the stack's own key where we have it, else one Hasura does not know. */

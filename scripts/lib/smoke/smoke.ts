@@ -1,7 +1,7 @@
 // The smoke test: against a running stack, prove who can read and write what. Two users are seeded
 // with unique ids through the admin secret and removed at the end, also when a check fails. The
 // checks themselves are a table (checks.ts); a session (session.ts) holds what they work with.
-import { describeFetchError } from "../http/fetch-error.js";
+import { describeFetchError } from "../net/fetch-error.js";
 import { SMOKE_CHECKS, type SmokeCheck } from "./checks.js";
 import { SmokeError, type SmokePath, SmokeSession, type SmokeTarget } from "./session.js";
 
@@ -51,7 +51,6 @@ export async function waitForHealthy(endpoint: string, timeoutMs: number, log: (
 export async function runSmoke(t: SmokeTarget, checks: SmokeCheck[] = SMOKE_CHECKS): Promise<SmokeReport> {
   await waitForHealthy(t.endpoint, t.healthTimeoutMs, t.log);
   const session = await SmokeSession.open(t);
-  t.log(`Allowed checks use ${session.path}.`);
   await session.seed();
   const results: CheckResult[] = [];
   try {

@@ -11,6 +11,9 @@ import { readDeployedStack } from "../stacks/stack-reader.js";
 import type { SmokeTarget } from "./smoke.js";
 import { signingKeyFromPem, signUserToken } from "./tokens.js";
 
+// The variables the smoke step is given (core/steps.ts), named in messages as people set them.
+const SMOKE_ENV = STEPS.smoke.env;
+
 /** SMOKE_JWT_POLICY, as the deployment gate passes it (JSON of jwt-policy's signingPolicy). */
 export function parseSigningPolicy(raw: string): SigningPolicy {
   let value: Partial<SigningPolicy>;
@@ -83,11 +86,11 @@ export function resolveStack(i: ResolveInputs): ResolvedStack {
   const stack = i.stack ?? "dev";
   const { settings, outputs, credentials } = readDeployedStack(i.run, stack, i.env, i.repoRoot);
   const endpoint = fromEnv.endpoint ?? (typeof outputs.hasuraUrl === "string" ? outputs.hasuraUrl : undefined);
-  if (!endpoint) throw new UsageError(`Stack ${stack} has no hasuraUrl output; run npm run up first, or set HASURA_GRAPHQL_ENDPOINT`);
+  if (!endpoint) throw new UsageError(`Stack ${stack} has no hasuraUrl output; run npm run up first, or set ${SMOKE_ENV.endpoint.name}`);
   const adminSecret = fromEnv.adminSecret ?? credentials.hasuraAdminSecret;
   if (!adminSecret)
     throw new UsageError(
-      `Stack ${stack} has no hasuraAdminSecret in its config or outputs; run npm run up first, or set HASURA_GRAPHQL_ADMIN_SECRET`,
+      `Stack ${stack} has no hasuraAdminSecret in its config or outputs; run npm run up first, or set ${SMOKE_ENV.adminSecret.name}`,
     );
   const devSigningKey = fromEnv.devSigningKey ?? credentials.devSigningKey;
   return {
@@ -131,7 +134,7 @@ export async function realKindeToken(
 ): Promise<string | undefined> {
   if (resolved.policy.mode !== "kinde") return undefined;
   if (given) {
-    log("Using the Kinde access token in SMOKE_TOKEN.");
+    log(`Using the Kinde access token in ${SMOKE_ENV.token.name}.`);
     return given;
   }
   const client = resolved.kindeSmokeClient;
@@ -151,7 +154,8 @@ export async function smokeTargetOf(
   extra: { realToken?: string; healthTimeoutMs: number; log: (line: string) => void },
 ): Promise<SmokeTarget> {
   const local = resolved.policy.mode === "local";
-  if (local && !resolved.devSigningKey) throw new UsageError("This stack uses local signing mode: set DEV_SIGNING_KEY (PKCS#8 PEM) or pass --stack");
+  if (local && !resolved.devSigningKey)
+    throw new UsageError(`This stack uses local signing mode: set ${SMOKE_ENV.devSigningKey.name} (PKCS#8 PEM) or pass --stack`);
   const signingKey = local ? await signingKeyFromPem(resolved.devSigningKey as string) : undefined;
   return {
     endpoint: resolved.endpoint,
@@ -189,7 +193,7 @@ export async function devToken(resolved: ResolvedStack, sub: string, ttl: string
   }
   if (!resolved.devSigningKey) {
     throw new UsageError(
-      `${resolved.source} has no dev signing key in its config or outputs yet; run npm run up (the first up generates it), or set DEV_SIGNING_KEY`,
+      `${resolved.source} has no dev signing key in its config or outputs yet; run npm run up (the first up generates it), or set ${SMOKE_ENV.devSigningKey.name}`,
     );
   }
   return signUserToken(resolved.policy, await signingKeyFromPem(resolved.devSigningKey), sub, { expiresIn: ttl });
