@@ -52,7 +52,12 @@ export const STEPS = {
     script: "scripts/metadata.ts",
     args: ["apply"],
     watch: ["metadata"],
-    env: { endpoint: HASURA_ENDPOINT, adminSecret: HASURA_ADMIN_SECRET },
+    env: {
+      endpoint: HASURA_ENDPOINT,
+      adminSecret: HASURA_ADMIN_SECRET,
+      // The Kubernetes target only: each replica's pool for the `default` source.
+      sourcePool: { name: "HASURA_SOURCE_MAX_CONNECTIONS", holds: "the default source's pool size per replica, 1 to 500", optional: true },
+    },
   },
   kinde: {
     script: "scripts/kinde.ts",
@@ -94,6 +99,11 @@ type RequiredKeys<S extends StepContract> = Exclude<keyof S["env"], OptionalKeys
 
 /** A step's inputs as values of type V: the required ones always, the optional ones when there are any. */
 export type StepInputs<S extends StepContract, V> = { [K in RequiredKeys<S>]: V } & { [K in OptionalKeys<S>]?: V };
+
+/** The program and arguments that run a step, for a container (the Kubernetes target's Jobs). */
+export function stepArgv(step: StepContract): string[] {
+  return ["node", "--import", "tsx", step.script, ...step.args];
+}
 
 /** The shell command that runs a step, relative to the project root (where the provider runs it). */
 export function stepCommand(step: StepContract): string {

@@ -15,6 +15,8 @@ export interface StackConfig extends Omit<StackSettings, "secrets"> {
     devSigningKey: pulumi.Output<string> | undefined;
     kindeManagementClientSecret: pulumi.Output<string> | undefined;
     kindeSmokeClientSecret: pulumi.Output<string> | undefined;
+    /** Kubernetes target, postgresProvider external. */
+    databaseUrl: pulumi.Output<string> | undefined;
   };
 }
 
@@ -31,9 +33,14 @@ export function loadStackConfig(): StackConfig {
     if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
     throw err;
   }
-  if (settings.production && !settings.backup) {
-    // Allowed (backups may be taken elsewhere), never silently.
+  // Allowed (backups may be taken elsewhere), never silently.
+  if (settings.production && settings.target === "docker" && !settings.backup) {
     pulumi.log.warn("This production stack schedules no backups (backupDailyAt: off, backupEveryHours: 0); make sure something else backs it up.");
+  }
+  if (settings.production && settings.target === "kubernetes") {
+    pulumi.log.warn(
+      "This production stack runs on Kubernetes, where this program schedules no backups: back up with CloudNativePG's ScheduledBackup or your database provider (docs/kubernetes.md).",
+    );
   }
   const { secrets, ...rest } = settings;
   return {
@@ -45,6 +52,7 @@ export function loadStackConfig(): StackConfig {
       devSigningKey: optionalSecret(secrets.devSigningKey),
       kindeManagementClientSecret: optionalSecret(secrets.kindeManagementClientSecret),
       kindeSmokeClientSecret: optionalSecret(secrets.kindeSmokeClientSecret),
+      databaseUrl: optionalSecret(secrets.databaseUrl),
     },
   };
 }

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { hasuraJwtSecret, type JwtPolicy } from "../core/jwt-policy.js";
 import { HASURA_INTERNAL_PORT, LOOPBACK } from "../core/naming.js";
 import type { HasuraSettings } from "../core/settings/stack-settings.js";
+import { type HasuraEnvArgs, hasuraVariables } from "./hasura-env.js";
 import type { ContainerPlacement } from "./placement.js";
 import { loopbackPort, publishedPort } from "./ports.js";
 
@@ -75,31 +76,7 @@ export function jwtSecretJson(jwt: JwtPolicy, devPublicKeyPem: pulumi.Output<str
     : pulumi.output(JSON.stringify(hasuraJwtSecret(jwt)));
 }
 
-/**
- * The container's environment as KEY=VALUE strings. Hardening per Hasura's production checklist:
- * telemetry off, no unauthorized role (a request without a token is refused), only the APIs in use.
- */
-export function hasuraEnvironment(args: {
-  databaseUrl: string;
-  adminSecret: string;
-  jwtSecret: string;
-  console?: boolean;
-  devMode?: boolean;
-  corsDomains: string[];
-}): string[] {
-  const console = args.console ?? false;
-  return [
-    // The catalog lives in hdb_catalog; the `default` source is added by metadata/ from PG_DATABASE_URL.
-    `HASURA_GRAPHQL_METADATA_DATABASE_URL=${args.databaseUrl}`,
-    `PG_DATABASE_URL=${args.databaseUrl}`,
-    `HASURA_GRAPHQL_ADMIN_SECRET=${args.adminSecret}`,
-    `HASURA_GRAPHQL_JWT_SECRET=${args.jwtSecret}`,
-    "HASURA_GRAPHQL_ENABLE_TELEMETRY=false",
-    `HASURA_GRAPHQL_ENABLE_CONSOLE=${console}`,
-    `HASURA_GRAPHQL_DEV_MODE=${args.devMode ?? false}`,
-    // The console also uses the config and pgdump APIs; without it, GraphQL plus the admin-only metadata API.
-    `HASURA_GRAPHQL_ENABLED_APIS=${console ? "metadata,graphql,pgdump,config" : "metadata,graphql"}`,
-    `HASURA_GRAPHQL_CORS_DOMAIN=${args.corsDomains.join(",")}`,
-    "HASURA_GRAPHQL_SERVER_PORT=8080",
-  ];
+/** The container's environment as KEY=VALUE strings (infra/hasura-env.ts, the same for both targets). */
+export function hasuraEnvironment(args: HasuraEnvArgs): string[] {
+  return hasuraVariables(args).map((v) => `${v.name}=${v.value}`);
 }

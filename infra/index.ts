@@ -1,104 +1,28 @@
-// kinde-hasura: one isolated Postgres + Hasura GraphQL Engine per stack, on the Docker daemon that
-// DOCKER_HOST (or docker:host) names, with Hasura trusting the stack's token issuer. This file is the
-// list of what a stack deploys, in order; each component's file says how, core/steps.ts which script
-// each step runs, and infra/config.ts validates the settings as a whole before the first resource.
+// kinde-hasura: one isolated Postgres + Hasura GraphQL Engine per stack that trusts the stack's token
+// issuer, on one Docker host (infra/docker-stack.ts) or a Kubernetes cluster (infra/kubernetes/stack.ts).
+// infra/config.ts validates the settings as a whole before the first resource.
 import * as pulumi from "@pulumi/pulumi";
-import { dockerNamePrefix, HASURA_DB_ROLE, HASURA_INTERNAL_PORT, stackLabels } from "../core/naming.js";
-import { STEPS } from "../core/steps.js";
-import { Backup } from "./backup.js";
 import { loadStackConfig } from "./config.js";
 import { Credentials } from "./credentials.js";
-import { HasuraDatabase } from "./database.js";
-import { Edge } from "./edge.js";
-import { Hasura, jwtSecretJson } from "./hasura.js";
-import { StackNetwork } from "./network.js";
-import { Postgres } from "./postgres.js";
-import { ScriptStep } from "./script-step.js";
-import { kindeSetup, smokeInputs } from "./step-inputs.js";
+import { dockerStack } from "./docker-stack.js";
+import { kubernetesStack } from "./kubernetes/stack.js";
 
 const config = loadStackConfig();
-const { jwt, production } = config;
-const namePrefix = dockerNamePrefix(config.project, config.stack);
+const { jwt } = config;
 
 // The credentials the config leaves unset, generated once and kept (encrypted) in the stack's state.
 const credentials = new Credentials("credentials", { configured: config.secrets, trust: jwt.trust });
-const network = new StackNetwork("network", { name: `${namePrefix}-net` });
-const placement = { namePrefix, labels: stackLabels(config.stack, production), networkName: network.name };
-const superuserPassword = credentials.postgresPassword;
-const postgres = new Postgres("postgres", { ...placement, settings: config.postgres, superuserPassword, protectData: production });
-// Hasura's least-privilege login role and catalog schema; a console that creates tables needs CREATE on `public`.
-const database = new HasuraDatabase(
-  "database",
-  { hostPort: postgres.hostPort, superuserPassword, hasuraPassword: credentials.hasuraDbPassword, allowSchemaChanges: config.hasura.console },
-  { dependsOn: [postgres] },
-);
+const deployed = config.kubernetes ? kubernetesStack(config, config.kubernetes, credentials) : dockerStack(config, credentials);
 
-// The schema, as the superuser (the `hasura` role cannot read the runner's bookkeeping): again when a migration changes or Postgres is replaced.
-const databaseUrl = postgres.loopbackUrl("postgres", superuserPassword);
-const migrations = new ScriptStep(
-  "migrations",
-  { step: STEPS.migrations, inputs: { databaseUrl }, rerunWhen: [postgres.container.id] },
-  { dependsOn: [database] },
-);
-// Kinde mode: Hasura exits when its first JWKS fetch fails, so fetch it here first and name the URL and the reason.
-const jwksUrl = jwt.trust.kind === "kinde" ? jwt.trust.jwksUrl : undefined;
-const jwksCheck = jwksUrl
-  ? new ScriptStep("jwks-check", { step: STEPS.jwksCheck, inputs: { jwksUrl }, rerunWhen: [jwksUrl, config.hasura.image] })
-  : undefined;
-// Hasura starts beside the migrations: it needs its role and catalog, not the tables.
-const hasura = new Hasura(
-  "hasura",
-  {
-    ...placement,
-    settings: config.hasura,
-    databaseUrl: postgres.networkUrl(HASURA_DB_ROLE, credentials.hasuraDbPassword),
-    adminSecret: credentials.hasuraAdminSecret,
-    jwtSecret: jwtSecretJson(jwt, credentials.devPublicKeyPem),
-  },
-  { dependsOn: jwksCheck ? [database, jwksCheck] : [database] },
-);
-
-// Seed data, never on production: idempotent, again when seeds/ changes or Postgres is replaced.
-if (config.seedOnUp)
-  new ScriptStep("seeds", { step: STEPS.seeds, inputs: { databaseUrl }, rerunWhen: [postgres.container.id] }, { dependsOn: [migrations] });
-// Hasura writes its catalog on start: record the applied migrations in its cli_state, so `hasura migrate status` agrees.
-const replaced = [hasura.container.id, postgres.container.id];
-new ScriptStep("migrations-sync", { step: STEPS.migrationsSync, inputs: { databaseUrl }, rerunWhen: replaced }, { dependsOn: [hasura, migrations] });
-
-// Scheduled backups (backupDailyAt / backupEveryHours, daily on production by default): pg_dump from the stack's own image.
-const backupArgs = { ...placement, postgres, superuserPassword, protectData: production };
-const backup = config.backup ? new Backup("backup", { ...backupArgs, schedule: config.backup }, { dependsOn: [postgres] }) : undefined;
-// With publicHost, the Caddy TLS edge: the only container published beyond loopback.
-const upstream = `${namePrefix}-hasura:${HASURA_INTERNAL_PORT}`;
-const edge = config.edge
-  ? new Edge("edge", { ...placement, settings: config.edge, upstream, protectData: production }, { dependsOn: [hasura] })
-  : undefined;
-
-// The `user` role's own-row permissions, once the tables exist and Hasura is healthy; a replaced Hasura gets them again.
-const hasuraAdmin = { endpoint: hasura.url, adminSecret: credentials.hasuraAdminSecret };
-const metadata = new ScriptStep(
-  "metadata",
-  { step: STEPS.metadata, inputs: hasuraAdmin, rerunWhen: [hasura.container.id] },
-  { dependsOn: [hasura, migrations] },
-);
-// With Kinde management credentials: the API for Hasura's audience and the app authorizations (else docs/kinde.md's manual steps).
-const kinde = kindeSetup(config);
-const kindeStep = kinde ? new ScriptStep("kinde", { step: STEPS.kinde, ...kinde }) : undefined;
-// The deployment gate (smokeOnUp; off on production by default): users reach exactly their own row, or `pulumi up` fails.
-const smoke = smokeInputs(config, hasuraAdmin, credentials.devSigningKey);
-if (config.smokeOnUp)
-  new ScriptStep("smoke", { step: STEPS.smoke, inputs: smoke, rerunWhen: replaced }, { dependsOn: kindeStep ? [metadata, kindeStep] : [metadata] });
-
-export const hasuraUrl = hasura.url;
-// What apps call: the public edge when there is one, else Hasura on the host's loopback.
-export const graphqlUrl = edge ? `${edge.url}/v1/graphql` : pulumi.interpolate`${hasura.url}/v1/graphql`;
-export const consoleUrl = config.hasura.console ? pulumi.interpolate`${hasura.url}/console` : undefined;
+export const hasuraUrl = deployed.hasuraUrl;
+export const graphqlUrl = deployed.graphqlUrl;
+export const consoleUrl = deployed.consoleUrl;
 export const jwtIssuer = jwt.issuer;
 export const jwtAudience = jwt.audience;
 export const authMode = jwt.trust.kind;
-export const postgresPort = postgres.hostPort;
+export const postgresPort = deployed.postgresPort;
 // Where scheduled backups land (`docker run --rm -v <volume>:/backups …` reads them).
-export const backupVolume = backup?.volumeName;
+export const backupVolume = deployed.backupVolume;
 // Secret outputs (`pulumi stack output <name> --show-secrets`) for the smoke test, `npm run token` and `npm run backup|restore -- --stack`.
 export const hasuraAdminSecret = pulumi.secret(credentials.hasuraAdminSecret);
 export const postgresSuperuserPassword = pulumi.secret(credentials.postgresPassword);

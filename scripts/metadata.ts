@@ -6,11 +6,11 @@
 import { parseArgs } from "node:util";
 import { fromCaller, inProject } from "../core/project-root.js";
 import { STEPS } from "../core/steps.js";
-import { requireEnv, requireStepInputs } from "./lib/cli/env.js";
+import { requireEnv, requireStepInputs, UsageError } from "./lib/cli/env.js";
 import { runCli } from "./lib/cli/run-cli.js";
 import { DatabaseConnectError, withDatabase } from "./lib/db/connect.js";
 import { applyMetadata, exportMetadata, HasuraError } from "./lib/hasura/client.js";
-import { loadMetadata, MetadataError, replaceMetadataBody } from "./lib/hasura/metadata.js";
+import { loadMetadata, type Metadata, MetadataError, replaceMetadataBody, withDefaultSourcePool } from "./lib/hasura/metadata.js";
 import { checkMetadata } from "./lib/hasura/metadata-check.js";
 import { diffMetadata } from "./lib/hasura/metadata-diff.js";
 
@@ -28,8 +28,8 @@ async function main(argv: string[]): Promise<number> {
       console.log(JSON.stringify(replaceMetadataBody(loadMetadata(dir)), null, 2));
       return 0;
     case "apply": {
-      const body = replaceMetadataBody(loadMetadata(dir));
       const target = hasura();
+      const body = replaceMetadataBody(withPool(loadMetadata(dir), target.sourcePool));
       await applyMetadata(target, body);
       console.log(`Applied metadata from ${dir}/ to ${target.endpoint}; Hasura reports it consistent.`);
       return 0;
@@ -58,3 +58,12 @@ async function main(argv: string[]): Promise<number> {
 }
 
 await runCli(() => main(process.argv.slice(2)), { expected: [MetadataError, HasuraError, DatabaseConnectError], usage: USAGE });
+
+/** HASURA_SOURCE_MAX_CONNECTIONS, when the step is given one: the default source's pool per replica. */
+function withPool(metadata: Metadata, raw: string | undefined): Metadata {
+  if (raw === undefined) return metadata;
+  if (!/^\d{1,3}$/.test(raw) || Number(raw) < 1 || Number(raw) > 500) {
+    throw new UsageError(`${STEPS.metadata.env.sourcePool.name} must be a whole number from 1 to 500; got ${JSON.stringify(raw)}`);
+  }
+  return withDefaultSourcePool(metadata, Number(raw));
+}

@@ -22,12 +22,24 @@ function stackFile(stack: string) {
 }
 
 describe("committed stack files", () => {
-  it("are exactly dev, staging and prod", () => {
+  it("are exactly dev, staging, prod and prod-k8s", () => {
     expect(
       readdirSync(".")
         .filter((f) => /^Pulumi\..+\.yaml$/.test(f))
         .sort(),
-    ).toEqual(["Pulumi.dev.yaml", "Pulumi.prod.yaml", "Pulumi.staging.yaml"]);
+    ).toEqual(["Pulumi.dev.yaml", "Pulumi.prod-k8s.yaml", "Pulumi.prod.yaml", "Pulumi.staging.yaml"]);
+  });
+
+  it("make prod-k8s a production Kubernetes stack that passes every production refusal", () => {
+    expect(stackFile("prod-k8s")).toMatchObject({
+      production: true,
+      target: "kubernetes",
+      kubernetes: {
+        namespace: "kinde-hasura-prod-k8s",
+        database: { kind: "cnpg", instances: 3 },
+        ingress: { host: "api.acme.com", className: "nginx" },
+      },
+    });
   });
 
   it("make dev a local-signing stack and staging a Kinde stack that is not production", () => {

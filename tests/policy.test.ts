@@ -6,6 +6,10 @@ import {
   adminSecretSet,
   imagesPinned,
   jwtSecretSet,
+  k8sCredentialsByReference,
+  k8sOnlyIngressPublic,
+  k8sProductionDatabaseProtected,
+  k8sProductionHardening,
   onlyEdgePublic,
   policies,
   postgresLoopbackOnly,
@@ -210,5 +214,83 @@ describe("the program's own resources", () => {
       "backup-data: Production volume kinde-hasura-prod-backups is not protected; set protect (and retainOnDelete).",
       "edge-data: Production volume kinde-hasura-prod-caddy-data is not protected; set protect (and retainOnDelete).",
     ]);
+  });
+});
+
+describe("policies for the Kubernetes target", () => {
+  const DIGEST = `sha256:${"ab".repeat(32)}`;
+  const prodLabels = { "kinde-hasura.production": "true" };
+  const deployment = (container: Record<string, unknown>, labels: Record<string, string> = prodLabels) =>
+    args("kubernetes:apps/v1:Deployment", { metadata: { name: "hasura", labels }, spec: { template: { spec: { containers: [container] } } } });
+  const hardened = [
+    { name: "HASURA_GRAPHQL_ENABLE_CONSOLE", value: "false" },
+    { name: "HASURA_GRAPHQL_DEV_MODE", value: "false" },
+    { name: "HASURA_GRAPHQL_CORS_DOMAIN", value: "https://app.acme.com" },
+    { name: "HASURA_GRAPHQL_ADMIN_SECRET", valueFrom: { secretKeyRef: { name: "hasura-env", key: "HASURA_GRAPHQL_ADMIN_SECRET" } } },
+  ];
+
+  it("kubernetes-credentials-by-reference: a credential as a plain value fails, from a Secret passes", async () => {
+    const pass = deployment({ name: "hasura", image: `h@${DIGEST}`, env: hardened });
+    expect(await violations(k8sCredentialsByReference, pass)).toEqual([]);
+    const fail = deployment({ name: "hasura", image: `h@${DIGEST}`, env: [...hardened, { name: "DATABASE_URL", value: "postgres://u:p@h/d" }] });
+    expect(await violations(k8sCredentialsByReference, fail)).toEqual([
+      "Container hasura gets DATABASE_URL as a plain value; take it from a Secret (valueFrom.secretKeyRef).",
+    ]);
+  });
+
+  it("kubernetes-production-hardening: console, dev mode, CORS * and tags fail on production only", async () => {
+    expect(await violations(k8sProductionHardening, deployment({ name: "hasura", image: `h@${DIGEST}`, env: hardened }))).toEqual([]);
+    const loose = { name: "hasura", image: "hasura/graphql-engine:v2.48.16", env: [{ name: "HASURA_GRAPHQL_ENABLE_CONSOLE", value: "true" }] };
+    expect(await violations(k8sProductionHardening, deployment(loose))).toEqual([
+      'Container hasura runs "hasura/graphql-engine:v2.48.16"; pin it by digest on production.',
+      "The Hasura console must be off in production (HASURA_GRAPHQL_ENABLE_CONSOLE=false).",
+      "Hasura dev mode must be off in production (HASURA_GRAPHQL_DEV_MODE=false).",
+      "CORS must list exact origins in production, not *.",
+    ]);
+    expect(await violations(k8sProductionHardening, deployment(loose, { "kinde-hasura.production": "false" }))).toEqual([]);
+  });
+
+  it("kubernetes-only-ingress-public: a LoadBalancer or an extra Ingress path fails", async () => {
+    const service = (type?: string) => args("kubernetes:core/v1:Service", { metadata: { name: "hasura" }, spec: type ? { type } : {} });
+    expect(await violations(k8sOnlyIngressPublic, service())).toEqual([]);
+    expect(await violations(k8sOnlyIngressPublic, service("LoadBalancer"))).toEqual([
+      'Service "hasura" is LoadBalancer; only the Ingress may be reachable from outside.',
+    ]);
+    const ingress = (paths: Array<{ path: string; pathType: string }>) =>
+      args("kubernetes:networking.k8s.io/v1:Ingress", { spec: { rules: [{ http: { paths } }] } });
+    expect(await violations(k8sOnlyIngressPublic, ingress([{ path: "/v1/graphql", pathType: "Exact" }]))).toEqual([]);
+    expect(await violations(k8sOnlyIngressPublic, ingress([{ path: "/", pathType: "Prefix" }]))).toEqual([
+      "The Ingress exposes Prefix /; it may expose Exact /v1/graphql and /healthz only.",
+    ]);
+  });
+
+  it("kubernetes-production-database-protected: an unprotected or single-instance production cluster fails", async () => {
+    const cluster = (instances: number, protect: boolean) =>
+      args("kubernetes:postgresql.cnpg.io/v1:Cluster", { metadata: { labels: prodLabels }, spec: { instances } }, protect);
+    expect(await violations(k8sProductionDatabaseProtected, cluster(3, true))).toEqual([]);
+    expect(await violations(k8sProductionDatabaseProtected, cluster(1, false))).toEqual([
+      "The production CloudNativePG cluster is not protected; set protect.",
+      "The production CloudNativePG cluster runs 1 instance(s); run at least 2.",
+    ]);
+  });
+
+  it("the program's own Kubernetes resources pass every policy, production and preview", async () => {
+    const prod = await runProgram(
+      "prod-k8s",
+      {
+        production: "true",
+        target: "kubernetes",
+        kindeDomain: "acme.kinde.com",
+        hasuraCorsDomains: "https://app.acme.com",
+        publicHost: "api.acme.com",
+        hasuraImage: `hasura/graphql-engine:v2.48.16@${DIGEST}`,
+        toolsImage: `registry.acme.com/kinde-hasura-tools@${DIGEST}`,
+      },
+      [],
+    );
+    expect(prod.resources.some((r) => r.type === "kubernetes:apps/v1:Deployment")).toBe(true);
+    expect(await programViolations(prod.resources)).toEqual([]);
+    const preview = await runProgram("pr-7", { target: "kubernetes", toolsImage: "registry.acme.com/kinde-hasura-tools:1.0.0" }, []);
+    expect(await programViolations(preview.resources)).toEqual([]);
   });
 });

@@ -36,7 +36,7 @@ describe("stack settings", () => {
     // (the program generates the credentials), so none is declared.
     expect(Object.entries(declared).filter(([, d]) => d.secret || d.default === undefined)).toEqual([]);
     for (const key of OPTIONAL_SECRET_KEYS) expect(Object.keys(declared)).not.toContain(key);
-    expect([...OPTIONAL_SECRET_KEYS].sort()).toEqual([...SECRET_KEYS, ...KINDE_SECRET_KEYS].sort());
+    expect([...OPTIONAL_SECRET_KEYS].sort()).toEqual([...SECRET_KEYS, ...KINDE_SECRET_KEYS, "databaseUrl"].sort());
     for (const [key, d] of Object.entries(declared)) expect(d.description, key).toMatch(/.{20,}/);
   });
 

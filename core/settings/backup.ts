@@ -46,6 +46,24 @@ export function readBackup(r: SettingsReader, production: boolean): BackupSettin
   return { ...(dailyAt ? { dailyAt } : {}), ...(everyHours ? { everyHours } : {}), retention, ...(hostDir ? { hostDir } : {}) };
 }
 
+/**
+ * The Kubernetes target has no backup container: a CloudNativePG cluster is backed up by the operator
+ * (ScheduledBackup to object storage), an external database by its provider. A configured schedule is
+ * refused rather than silently ignored.
+ */
+export function refuseContainerBackups(r: SettingsReader): undefined {
+  const daily = r.value("backupDailyAt").trim();
+  const every = r.value("backupEveryHours").trim();
+  const hostDir = r.value("backupHostDir").trim();
+  if ((daily !== "auto" && daily !== "off") || every !== "0" || hostDir !== "") {
+    r.report(
+      `${r.name("backupDailyAt")}, ${r.name("backupEveryHours")} and ${r.name("backupHostDir")} schedule the Docker target's backup container; ` +
+        "on Kubernetes, back up with CloudNativePG's ScheduledBackup or your database provider (docs/kubernetes.md); remove them",
+    );
+  }
+  return undefined;
+}
+
 /** Repeated and trailing slashes removed: `//srv//backups/` is `/srv/backups`. */
 function normalHostDir(raw: string): string {
   return raw.replace(/\/+/g, "/").replace(/(.)\/$/, "$1");

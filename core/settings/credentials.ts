@@ -17,6 +17,8 @@ export interface ConfiguredSecrets {
   devSigningKey?: string;
   kindeManagementClientSecret?: string;
   kindeSmokeClientSecret?: string;
+  /** Kubernetes target with postgresProvider external: the database Hasura and the step Jobs use. */
+  databaseUrl?: string;
 }
 
 /** Every secret that is set: printable (it travels in headers and URLs) and stored with `--secret`. */
@@ -59,6 +61,7 @@ export function readSecrets(r: SettingsReader, signsLocally: boolean): { secrets
     devSigningKey,
     kindeManagementClientSecret: r.secret("kindeManagementClientSecret"),
     kindeSmokeClientSecret: r.secret("kindeSmokeClientSecret"),
+    databaseUrl: r.secret("databaseUrl"),
   };
   const secrets = Object.fromEntries(Object.entries(set).filter(([, v]) => v !== undefined)) as ConfiguredSecrets;
   return { secrets, ...(publicKeyPem ? { publicKeyPem } : {}) };

@@ -10,6 +10,11 @@ export interface EdgeSettings {
   image: string;
 }
 
+/** publicHost alone, as the Kubernetes target's Ingress host ("" when unset). */
+export function readPublicHost(r: SettingsReader): string {
+  return r.host("publicHost", r.value("publicHost").trim(), "a public DNS name such as api.example.com");
+}
+
 export function readEdge(r: SettingsReader): EdgeSettings | undefined {
   const hostRaw = r.value("publicHost").trim();
   const emailRaw = r.value("acmeEmail").trim();

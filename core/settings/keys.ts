@@ -31,6 +31,23 @@ export const DEFAULTS = {
   kindeManagementClientId: "",
   kindeAppClientId: "",
   kindeSmokeClientId: "",
+  // The Kubernetes target (core/settings/kubernetes.ts); ignored on the Docker target.
+  target: "docker",
+  kubeContext: "",
+  kubeNamespace: "",
+  postgresProvider: "cnpg",
+  cnpgOperator: "install",
+  cnpgInstances: "auto",
+  cnpgImage: "ghcr.io/cloudnative-pg/postgresql:17.6-system-trixie",
+  cnpgStorageSize: "10Gi",
+  postgresMaxConnections: "200",
+  hasuraMinReplicas: "auto",
+  hasuraMaxReplicas: "auto",
+  hasuraPoolSize: "20",
+  ingressClass: "",
+  ingressTlsSecret: "",
+  certManagerIssuer: "",
+  toolsImage: "",
 } as const;
 export type PlainKey = keyof typeof DEFAULTS;
 
@@ -43,6 +60,8 @@ export const SECRET_KEYS = ["hasuraAdminSecret", "postgresPassword", "hasuraDbPa
 export type SecretKey = (typeof SECRET_KEYS)[number];
 /** Secrets issued by Kinde: optional, never generated. */
 export const KINDE_SECRET_KEYS = ["kindeManagementClientSecret", "kindeSmokeClientSecret"] as const;
+/** The Kubernetes target's external database (postgresProvider: external). */
+export const EXTERNAL_DATABASE_KEYS = ["databaseUrl"] as const;
 /** Every secret the program reads; all are optional and set only with `pulumi config set --secret`. */
-export const OPTIONAL_SECRET_KEYS = [...SECRET_KEYS, ...KINDE_SECRET_KEYS] as const;
+export const OPTIONAL_SECRET_KEYS = [...SECRET_KEYS, ...KINDE_SECRET_KEYS, ...EXTERNAL_DATABASE_KEYS] as const;
 export type OptionalSecretKey = (typeof OPTIONAL_SECRET_KEYS)[number];

@@ -6,22 +6,25 @@
 // kinde.ts, production.ts) into one collector (reader.ts).
 import { defaultKindeJwksUrl, type JwtPolicy, kindeIssuer, localIssuer } from "../jwt-policy.js";
 import type { BackupSettings } from "./backup.js";
-import { readBackup } from "./backup.js";
+import { readBackup, refuseContainerBackups } from "./backup.js";
 import { type HasuraSettings, type PostgresSettings, readHasuraImage, readPostgresImage, readServing } from "./containers.js";
 import { type ConfiguredSecrets, checkSecretStorage, readSecrets } from "./credentials.js";
-import { type EdgeSettings, readEdge } from "./edge.js";
+import { type EdgeSettings, readEdge, readPublicHost } from "./edge.js";
 import { type KindeSettings, readKinde } from "./kinde.js";
+import { type KubernetesSettings, readKubernetes } from "./kubernetes.js";
 import { checkProductionRules } from "./production.js";
 import { type ConfigLookup, SettingsReader } from "./reader.js";
 import { readTokenSettings, type TokenSettings } from "./token.js";
 
 export { ConfigError } from "./reader.js";
-export type { BackupSettings, ConfigLookup, EdgeSettings, HasuraSettings, KindeSettings, PostgresSettings };
+export type { BackupSettings, ConfigLookup, EdgeSettings, HasuraSettings, KindeSettings, KubernetesSettings, PostgresSettings };
 
 export interface StackSettings {
   project: string;
   stack: string;
   production: boolean;
+  /** Where the stack runs: one Docker host (default), or a Kubernetes cluster (`kubernetes` holds the rest). */
+  target: "docker" | "kubernetes";
   /** Run the smoke test as the last step of `pulumi up`. Default: on for non-production stacks. */
   smokeOnUp: boolean;
   /** Apply seeds/ after the migrations. Default: on for non-production stacks; never on production. */
@@ -35,6 +38,8 @@ export interface StackSettings {
   backup?: BackupSettings;
   /** Kinde mode only: what `scripts/kinde.ts ensure` and the smoke test's real token need. */
   kinde: KindeSettings;
+  /** The Kubernetes target's settings (target: kubernetes). */
+  kubernetes?: KubernetesSettings;
   /** Configured values only (the program generates what is missing): wrapped as secrets at once, never logged. */
   secrets: ConfiguredSecrets;
 }
@@ -47,6 +52,7 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
   const r = new SettingsReader(get, ctx, isSecret);
   checkSecretStorage(r);
   const production = r.bool("production");
+  const target = readTarget(r);
   const smoke = r.autoFlag("smokeOnUp", production);
   const seed = r.autoFlag("seedOnUp", production);
   if (seed.valid && production && seed.on)
@@ -55,18 +61,24 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
   // Problems are reported in this order (the order of the settings in Pulumi.yaml, mostly).
   const serving = readServing(r);
   const postgres = { image: readPostgresImage(r), port: serving.postgresPort };
-  const edge = readEdge(r);
-  const backup = readBackup(r, production);
+  // The Docker target's edge and backup containers; on Kubernetes the Ingress and the database's own backups.
+  const edge = target === "docker" ? readEdge(r) : undefined;
+  const backup = target === "docker" ? readBackup(r, production) : refuseContainerBackups(r);
   const { hasuraPort: port, console, devMode, corsDomains } = serving;
   const hasura = { image: readHasuraImage(r), port, console, devMode, corsDomains };
   const { secrets, publicKeyPem } = readSecrets(r, token.localMode && !production);
   const kinde = readKinde(r, token, secrets);
-  if (production) checkProductionRules(r, { localMode: token.localMode, hasura, edge, secrets });
+  const kubernetes =
+    target === "kubernetes"
+      ? readKubernetes(r, { production, publicHost: readPublicHost(r), hasuraImage: hasura.image, databaseUrl: secrets.databaseUrl })
+      : undefined;
+  if (production) checkProductionRules(r, { localMode: token.localMode, hasura, servedPublicly: Boolean(edge ?? kubernetes?.ingress), secrets });
   r.throwIfProblems();
   return {
     project: ctx.project,
     stack: ctx.stack,
     production,
+    target,
     smokeOnUp: smoke.on,
     seedOnUp: seed.on,
     jwt: jwtPolicy(token, ctx, publicKeyPem),
@@ -75,8 +87,16 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
     ...(edge ? { edge } : {}),
     ...(backup ? { backup } : {}),
     kinde,
+    ...(kubernetes ? { kubernetes } : {}),
     secrets,
   };
+}
+
+function readTarget(r: SettingsReader): StackSettings["target"] {
+  const raw = r.value("target").trim();
+  if (raw === "docker" || raw === "kubernetes") return raw;
+  r.fail("target", '"docker" (one Docker host) or "kubernetes" (the cluster of the kubeconfig context)', raw);
+  return "docker";
 }
 
 /** Hasura's token policy: the stack's own issuer and dev key in local mode, Kinde's issuer and JWKS otherwise. */

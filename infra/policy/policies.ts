@@ -143,7 +143,108 @@ export const productionVolumeProtected: ResourceValidationPolicy = {
   },
 };
 
+// The Kubernetes target. Its objects carry the label `kinde-hasura.production` in metadata.labels.
+const K8S_DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const K8S_JOB = "kubernetes:batch/v1:Job";
+const K8S_SERVICE = "kubernetes:core/v1:Service";
+const K8S_INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
+const CNPG_CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster";
+/** Environment variables that carry a credential. */
+const CREDENTIAL_VARIABLE = /SECRET|PASSWORD|DATABASE_URL|SIGNING_KEY/;
+
+interface K8sEnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: unknown;
+}
+interface K8sContainer {
+  name: string;
+  image?: string;
+  env?: K8sEnvVar[];
+}
+
+function k8sProduction(props: Record<string, unknown>): boolean {
+  const labels = ((props.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {}) as Record<string, string>;
+  return labels["kinde-hasura.production"] === "true";
+}
+
+function k8sContainers(args: ResourceValidationArgs): K8sContainer[] {
+  if (args.type !== K8S_DEPLOYMENT && args.type !== K8S_JOB) return [];
+  const spec = args.props.spec as { template?: { spec?: { containers?: K8sContainer[] } } } | undefined;
+  return spec?.template?.spec?.containers ?? [];
+}
+
+export const k8sCredentialsByReference: ResourceValidationPolicy = {
+  name: "kubernetes-credentials-by-reference",
+  description: "On Kubernetes, credentials reach containers only through Secrets (secretKeyRef), never as a plain env value.",
+  validateResource: (args, report: Report) => {
+    for (const c of k8sContainers(args)) {
+      for (const e of c.env ?? []) {
+        if (CREDENTIAL_VARIABLE.test(e.name) && e.value !== undefined)
+          report(`Container ${c.name} gets ${e.name} as a plain value; take it from a Secret (valueFrom.secretKeyRef).`);
+      }
+    }
+  },
+};
+
+export const k8sProductionHardening: ResourceValidationPolicy = {
+  name: "kubernetes-production-hardening",
+  description: "On a production Kubernetes stack, Hasura serves no console, no dev mode and no CORS wildcard, and every image is pinned by digest.",
+  validateResource: (args, report: Report) => {
+    if (!k8sProduction(args.props)) return;
+    for (const c of k8sContainers(args)) {
+      if (!/@sha256:[a-f0-9]{64}$/.test(c.image ?? ""))
+        report(`Container ${c.name} runs ${JSON.stringify(c.image)}; pin it by digest on production.`);
+      const env = new Map((c.env ?? []).map((e) => [e.name, e.value]));
+      if (![...env.keys()].some((k) => k.startsWith("HASURA_GRAPHQL_ENABLE"))) continue;
+      if (env.get("HASURA_GRAPHQL_ENABLE_CONSOLE") !== "false")
+        report("The Hasura console must be off in production (HASURA_GRAPHQL_ENABLE_CONSOLE=false).");
+      if (env.get("HASURA_GRAPHQL_DEV_MODE") !== "false") report("Hasura dev mode must be off in production (HASURA_GRAPHQL_DEV_MODE=false).");
+      if ((env.get("HASURA_GRAPHQL_CORS_DOMAIN") ?? "*").includes("*")) report("CORS must list exact origins in production, not *.");
+    }
+  },
+};
+
+export const k8sOnlyIngressPublic: ResourceValidationPolicy = {
+  name: "kubernetes-only-ingress-public",
+  description: "On Kubernetes, Services stay inside the cluster (ClusterIP), and the Ingress exposes /v1/graphql and /healthz only.",
+  validateResource: (args, report: Report) => {
+    if (args.type === K8S_SERVICE) {
+      const type = (args.props.spec as { type?: string } | undefined)?.type ?? "ClusterIP";
+      if (type !== "ClusterIP")
+        report(
+          `Service ${JSON.stringify((args.props.metadata as { name?: string })?.name)} is ${type}; only the Ingress may be reachable from outside.`,
+        );
+    }
+    if (args.type === K8S_INGRESS) {
+      const rules = ((args.props.spec as { rules?: Array<{ http?: { paths?: Array<{ path?: string; pathType?: string }> } }> })?.rules ??
+        []) as Array<{
+        http?: { paths?: Array<{ path?: string; pathType?: string }> };
+      }>;
+      for (const p of rules.flatMap((r) => r.http?.paths ?? [])) {
+        if (!["/v1/graphql", "/healthz"].includes(p.path ?? "") || p.pathType !== "Exact")
+          report(`The Ingress exposes ${p.pathType ?? "?"} ${p.path ?? "?"}; it may expose Exact /v1/graphql and /healthz only.`);
+      }
+    }
+  },
+};
+
+export const k8sProductionDatabaseProtected: ResourceValidationPolicy = {
+  name: "kubernetes-production-database-protected",
+  description: "A production CloudNativePG cluster is protected from deletion and runs at least two instances.",
+  validateResource: (args, report: Report) => {
+    if (args.type !== CNPG_CLUSTER || !k8sProduction(args.props)) return;
+    if (!args.opts.protect) report("The production CloudNativePG cluster is not protected; set protect.");
+    const instances = (args.props.spec as { instances?: number } | undefined)?.instances ?? 1;
+    if (instances < 2) report(`The production CloudNativePG cluster runs ${instances} instance(s); run at least 2.`);
+  },
+};
+
 export const policies: ResourceValidationPolicy[] = [
+  k8sCredentialsByReference,
+  k8sProductionHardening,
+  k8sOnlyIngressPublic,
+  k8sProductionDatabaseProtected,
   adminSecretSet,
   jwtSecretSet,
   productionHardening,

@@ -109,6 +109,30 @@ export function replaceMetadataBody(metadata: Metadata): Record<string, unknown>
   };
 }
 
+/**
+ * The metadata with the `default` source's pool capped at `maxConnections` (pool_settings.max_connections;
+ * Hasura's default is 50 per source and replica). The Kubernetes target sets it so every replica fits the
+ * database's connection budget; the files stay as they are.
+ */
+export function withDefaultSourcePool(metadata: Metadata, maxConnections: number): Metadata {
+  return {
+    ...metadata,
+    sources: metadata.sources.map((source) => {
+      if (source.name !== "default") return source;
+      const configuration = (source.configuration ?? {}) as { connection_info?: Record<string, unknown> };
+      const connectionInfo = configuration.connection_info ?? {};
+      const poolSettings = (connectionInfo.pool_settings ?? {}) as Record<string, unknown>;
+      return {
+        ...source,
+        configuration: {
+          ...configuration,
+          connection_info: { ...connectionInfo, pool_settings: { ...poolSettings, max_connections: maxConnections } },
+        },
+      };
+    }),
+  };
+}
+
 /** Every `<schema>.<table>` with its metadata, across sources. */
 export function tablesOf(metadata: Metadata): Array<{ source: string; table: TableMetadata }> {
   return metadata.sources.flatMap((s) => s.tables.map((table) => ({ source: s.name, table })));

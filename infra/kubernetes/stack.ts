@@ -1,0 +1,152 @@
+// The Kubernetes target: the stack in a namespace of its own on the cluster of the kubeconfig context.
+// This function is the deploy list, in order: Postgres (CloudNativePG or external), the migrations Job
+// against the primary, the Hasura rollout, the metadata Job (which reaches every replica through
+// Hasura's schema sync), and the smoke Job as the deployment gate. Hasura never applies metadata itself.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { signingPolicy } from "../../core/jwt-policy.js";
+import type { KubernetesSettings } from "../../core/settings/kubernetes.js";
+import { STEPS } from "../../core/steps.js";
+import type { StackConfig } from "../config.js";
+import type { Credentials } from "../credentials.js";
+import type { DeployedStack } from "../deployed-stack.js";
+import { jwtSecretJson } from "../hasura.js";
+import { KubernetesHasura } from "./hasura.js";
+import { stackLabels } from "./labels.js";
+import { KubernetesPostgres } from "./postgres.js";
+import { type EnvSource, StepJob } from "./step-job.js";
+import { stepSecretData } from "./step-secrets.js";
+
+export function kubernetesStack(config: StackConfig, k: KubernetesSettings, credentials: Credentials): DeployedStack {
+  const { jwt, production, kinde } = config;
+  const provider = new k8s.Provider("kubernetes", { ...(k.context ? { context: k.context } : {}) });
+  const labels = stackLabels(k.namespace, production);
+  const namespace = new k8s.core.v1.Namespace("namespace", { metadata: { name: k.namespace, labels } }, { provider });
+  const ns = namespace.metadata.name;
+  const inStack = { provider, dependsOn: [namespace] };
+  const job = { namespace: ns, toolsImage: k.toolsImage, labels };
+
+  const postgres = new KubernetesPostgres(
+    "postgres",
+    {
+      namespace: ns,
+      clusterName: "postgres",
+      database: k.database,
+      databaseUrl: config.secrets.databaseUrl,
+      hasuraPassword: credentials.hasuraDbPassword,
+      labels,
+      production,
+    },
+    inStack,
+  );
+  // Credentials the Jobs read, by key: the admin secret, the dev signing key and Kinde's client secrets.
+  const stepSecrets = new k8s.core.v1.Secret(
+    "step-secrets",
+    { metadata: { name: "step-secrets", namespace: ns, labels }, stringData: stepSecretData(config, credentials) },
+    inStack,
+  );
+  const fromSteps = (key: string): EnvSource => ({ secret: { name: stepSecrets.metadata.name, key } });
+  const database = k.database.kind === "cnpg" ? `cnpg:${k.database.image}` : "external";
+
+  // The schema, as the database owner on the primary (the runner's session advisory lock needs a direct connection).
+  const databaseUrl: EnvSource = { secret: postgres.migrationsUrl };
+  const migrations = new StepJob(
+    "migrations",
+    { ...job, step: STEPS.migrations, inputs: { databaseUrl }, rerunWhen: [database], timeoutSeconds: 1800 },
+    { provider, dependsOn: postgres.ready },
+  );
+  if (config.seedOnUp)
+    new StepJob("seeds", { ...job, step: STEPS.seeds, inputs: { databaseUrl }, rerunWhen: [database] }, { provider, dependsOn: [migrations] });
+  // Kinde mode: Hasura stops when its first JWKS fetch fails; fetch it from inside the cluster first.
+  const jwksUrl = jwt.trust.kind === "kinde" ? jwt.trust.jwksUrl : undefined;
+  const jwksCheck = jwksUrl
+    ? new StepJob("jwks-check", { ...job, step: STEPS.jwksCheck, inputs: { jwksUrl: { value: jwksUrl } }, rerunWhen: [config.hasura.image] }, inStack)
+    : undefined;
+
+  // The rollout after the migrations: every new replica starts on the new schema.
+  const hasura = new KubernetesHasura(
+    "hasura",
+    {
+      namespace: k.namespace,
+      settings: config.hasura,
+      replicas: k.hasura,
+      ingress: k.ingress,
+      databaseUrl: postgres.hasuraUrl,
+      adminSecret: credentials.hasuraAdminSecret,
+      jwtSecret: jwtSecretJson(jwt, credentials.devPublicKeyPem),
+      labels,
+    },
+    { provider, dependsOn: jwksCheck ? [migrations, jwksCheck] : [migrations] },
+  );
+  const rollout = [config.hasura.image, JSON.stringify(config.hasura), JSON.stringify(jwt), database];
+  new StepJob(
+    "migrations-sync",
+    { ...job, step: STEPS.migrationsSync, inputs: { databaseUrl }, rerunWhen: rollout },
+    { provider, dependsOn: [hasura] },
+  );
+
+  const hasuraAdmin = { endpoint: { value: hasura.serviceUrl }, adminSecret: fromSteps("adminSecret") };
+  const metadata = new StepJob(
+    "metadata",
+    {
+      ...job,
+      step: STEPS.metadata,
+      inputs: { ...hasuraAdmin, sourcePool: { value: String(k.hasura.poolSize) } },
+      rerunWhen: [...rollout, String(k.hasura.poolSize)],
+    },
+    { provider, dependsOn: [hasura] },
+  );
+  const kindeStep =
+    kinde.managementClientId && config.secrets.kindeManagementClientSecret
+      ? new StepJob(
+          "kinde",
+          {
+            ...job,
+            step: STEPS.kinde,
+            inputs: {
+              domain: { value: kinde.managementDomain },
+              clientId: { value: kinde.managementClientId },
+              clientSecret: fromSteps("kindeManagementClientSecret"),
+              audience: { value: jwt.audience },
+              ...(kinde.appClientId ? { appClientId: { value: kinde.appClientId } } : {}),
+              ...(kinde.smokeClientId ? { smokeClientId: { value: kinde.smokeClientId } } : {}),
+            },
+            rerunWhen: [kinde.managementDomain, jwt.audience, kinde.appClientId ?? "", kinde.smokeClientId ?? ""],
+          },
+          inStack,
+        )
+      : undefined;
+
+  // The deployment gate: a few attempts, for replicas that have not picked up the new metadata yet.
+  if (config.smokeOnUp) {
+    const smokeM2M =
+      kinde.smokeClientId && config.secrets.kindeSmokeClientSecret
+        ? {
+            kindeDomain: { value: kinde.managementDomain },
+            kindeClientId: { value: kinde.smokeClientId },
+            kindeClientSecret: fromSteps("kindeSmokeClientSecret"),
+          }
+        : {};
+    new StepJob(
+      "smoke",
+      {
+        ...job,
+        step: STEPS.smoke,
+        inputs: {
+          ...hasuraAdmin,
+          jwtPolicy: { value: JSON.stringify(signingPolicy(jwt)) },
+          ...(credentials.devSigningKey ? { devSigningKey: fromSteps("devSigningKey") } : {}),
+          ...smokeM2M,
+        },
+        rerunWhen: [...rollout, String(k.hasura.poolSize)],
+        attempts: 3,
+      },
+      { provider, dependsOn: kindeStep ? [metadata, kindeStep] : [metadata] },
+    );
+  }
+
+  return {
+    hasuraUrl: hasura.serviceUrl,
+    graphqlUrl: k.ingress ? pulumi.output(`https://${k.ingress.host}/v1/graphql`) : pulumi.interpolate`${hasura.serviceUrl}/v1/graphql`,
+  };
+}

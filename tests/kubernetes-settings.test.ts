@@ -1,0 +1,147 @@
+// The Kubernetes target's settings, its tools image CLI (with a recording stand-in for the Docker CLI:
+// it proves the command lines, not Docker), the Job naming, and the metadata step's pool override.
+import { describe, expect, it } from "vitest";
+import { inProject, PROJECT_ROOT } from "../core/project-root.js";
+import { externalUrlProblem, peakHasuraConnections } from "../core/settings/kubernetes.js";
+import { ConfigError, parseStackSettings } from "../core/settings/stack-settings.js";
+import { STEPS } from "../core/steps.js";
+import { stepJobName } from "../infra/kubernetes/step-job.js";
+import { loadMetadata, withDefaultSourcePool } from "../scripts/lib/hasura/metadata.js";
+import { buildToolsImage, contentTag, ToolsImageError } from "../scripts/lib/kubernetes/tools-image.js";
+import { recordingRunner } from "./support/recording-runner.js";
+
+const DIGEST = `sha256:${"ab".repeat(32)}`;
+const base = { target: "kubernetes", toolsImage: "registry.acme.com/kinde-hasura-tools:1.0.0" };
+const prod = {
+  ...base,
+  production: "true",
+  kindeDomain: "acme.kinde.com",
+  hasuraCorsDomains: "https://app.acme.com",
+  publicHost: "api.acme.com",
+  hasuraImage: `hasura/graphql-engine:v2.48.16@${DIGEST}`,
+  toolsImage: `registry.acme.com/kinde-hasura-tools@${DIGEST}`,
+};
+
+function problems(config: Record<string, string>, stack = "k"): string[] {
+  try {
+    parseStackSettings((k) => config[k], { project: "kinde-hasura", stack });
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+}
+const settings = (config: Record<string, string>, stack = "k") => parseStackSettings((k) => config[k], { project: "kinde-hasura", stack });
+
+describe("Kubernetes settings", () => {
+  it("leave every Docker stack as it was: target docker, no kubernetes block", () => {
+    const s = settings({});
+    expect(s.target).toBe("docker");
+    expect(s.kubernetes).toBeUndefined();
+  });
+
+  it("default to a namespace per stack, CloudNativePG, and production's replicas and instances", () => {
+    const p = settings(prod, "prod-k8s").kubernetes!;
+    expect(p.namespace).toBe("kinde-hasura-prod-k8s");
+    expect(p.database).toMatchObject({ kind: "cnpg", instances: 3, installOperator: true, maxConnections: 200 });
+    expect(p.hasura).toEqual({ minReplicas: 2, maxReplicas: 6, poolSize: 20 });
+    expect(p.ingress).toEqual({ host: "api.acme.com", tlsSecret: "kinde-hasura-prod-k8s-tls" });
+    const preview = settings(base, "pr-7").kubernetes!;
+    expect(preview.database).toMatchObject({ kind: "cnpg", instances: 1 });
+    expect(preview.hasura).toEqual({ minReplicas: 1, maxReplicas: 2, poolSize: 20 });
+    expect(preview.ingress).toBeUndefined();
+  });
+
+  it("refuse what production must not be: tags instead of digests, one replica, one instance, no tools image", () => {
+    expect(problems({ ...prod, hasuraImage: "hasura/graphql-engine:v2.48.16" })).toEqual([
+      'kinde-hasura:hasuraImage must be pinned by digest (hasura/graphql-engine:v2.x.y@sha256:<digest>) on a production Kubernetes stack; got "hasura/graphql-engine:v2.48.16"',
+    ]);
+    expect(problems({ ...prod, toolsImage: "registry.acme.com/kinde-hasura-tools:1.0.0" })).toEqual([
+      'kinde-hasura:toolsImage must be pinned by digest (…@sha256:<digest>) on a production stack; got "registry.acme.com/kinde-hasura-tools:1.0.0"',
+    ]);
+    expect(problems({ ...prod, hasuraMinReplicas: "1" }).join("\n")).toMatch(/hasuraMinReplicas must be at least 2 on a production stack/);
+    expect(problems({ ...prod, cnpgInstances: "1" }).join("\n")).toMatch(/cnpgInstances must be at least 2 on a production stack/);
+    expect(problems({ target: "kubernetes" }).join("\n")).toMatch(/toolsImage is required on the Kubernetes target/);
+  });
+
+  it("keep Hasura's peak connections inside the database's, and say how to fix it", () => {
+    // Production's defaults: (6 + 1) × (20 + 5) = 175 of 200 − 10.
+    expect(peakHasuraConnections({ minReplicas: 2, maxReplicas: 6, poolSize: 20 })).toBe(175);
+    expect(problems(prod)).toEqual([]);
+    const over = problems({ ...prod, hasuraMaxReplicas: "7" });
+    expect(over).toHaveLength(1);
+    expect(over[0]).toMatch(
+      /^Hasura may open 200 database connections \(\(hasuraMaxReplicas 7 \+ 1 in a rollout\) × \(hasuraPoolSize 20 \+ 5 for metadata\)\), more than postgresMaxConnections 200 less 10/,
+    );
+    expect(problems({ ...prod, hasuraMaxReplicas: "7", postgresMaxConnections: "210" })).toEqual([]);
+  });
+
+  it("refuse transaction poolers where they can be told, naming why, and never show the URL", () => {
+    expect(externalUrlProblem("postgres://app:pw@db.example.com:5432/app")).toBeUndefined();
+    expect(externalUrlProblem("postgres://app:pw@aws-0-eu.pooler.supabase.com:6543/postgres")).toMatch(/Supabase's transaction-mode pooler/);
+    expect(externalUrlProblem("postgresql://app:pw@ep-cool-1-pooler.us-east-2.aws.neon.tech/app")).toMatch(/Neon's -pooler/);
+    expect(externalUrlProblem("postgres://app:pw@db:6432/app")).toBeUndefined();
+    expect(externalUrlProblem("mysql://app:pw@db/app")).toMatch(/postgres:\/\//);
+    const secret = "s3cret-pw-1";
+    const external = { ...base, postgresProvider: "external", databaseUrl: `postgres://app:${secret}@x.pooler.supabase.com:6543/app` };
+    const listed = problems(external).join("\n");
+    expect(listed).toMatch(/databaseUrl names port 6543/);
+    expect(listed).not.toContain(secret);
+    expect(problems({ ...base, postgresProvider: "external" }).join("\n")).toMatch(/databaseUrl is required with postgresProvider "external"/);
+  });
+
+  it("refuse the Docker target's backup container settings instead of ignoring them", () => {
+    expect(problems({ ...base, backupDailyAt: "02:00" }).join("\n")).toMatch(/on Kubernetes, back up with CloudNativePG's ScheduledBackup/);
+    expect(problems({ ...base, backupDailyAt: "off" })).toEqual([]);
+  });
+});
+
+describe("Kubernetes step Jobs", () => {
+  it("change name exactly when the run's inputs change", () => {
+    const name = stepJobName("metadata", STEPS.metadata, `tools@${DIGEST}`, ["v2.48.16"]);
+    expect(name).toMatch(/^metadata-[0-9a-f]{10}$/);
+    expect(stepJobName("metadata", STEPS.metadata, `tools@${DIGEST}`, ["v2.48.16"])).toBe(name);
+    expect(stepJobName("metadata", STEPS.metadata, `tools@sha256:${"cd".repeat(32)}`, ["v2.48.16"])).not.toBe(name);
+    expect(stepJobName("metadata", STEPS.metadata, `tools@${DIGEST}`, ["v2.48.17"])).not.toBe(name);
+    expect(stepJobName("metadata", STEPS.migrations, `tools@${DIGEST}`, ["v2.48.16"])).not.toBe(name);
+  });
+});
+
+describe("the metadata step's pool override", () => {
+  it("caps only the default source's pool, leaving the files' other settings", () => {
+    const metadata = loadMetadata(inProject("metadata"));
+    const capped = withDefaultSourcePool(metadata, 20);
+    const info = (capped.sources[0]!.configuration as { connection_info: Record<string, unknown> }).connection_info;
+    expect(info.pool_settings).toEqual({ max_connections: 20 });
+    expect(info.database_url).toEqual({ from_env: "PG_DATABASE_URL" });
+    expect((metadata.sources[0]!.configuration as { connection_info: Record<string, unknown> }).connection_info.pool_settings).toBeUndefined();
+  });
+});
+
+describe("npm run tools-image (recorded Docker CLI)", () => {
+  const digest = `registry.acme.com/team/kinde-hasura-tools@${DIGEST}`;
+
+  it("builds, pushes and prints the image by digest, tagged by content by default", () => {
+    const { run, calls } = recordingRunner({ "docker image inspect": { stdout: JSON.stringify([digest]) } });
+    expect(buildToolsImage({ run, repoRoot: PROJECT_ROOT, registry: "registry.acme.com/team", log: () => {} })).toBe(digest);
+    const tag = contentTag(PROJECT_ROOT);
+    expect(tag).toMatch(/^c-[0-9a-f]{12}$/);
+    expect(calls.filter((c) => c.args[0] !== "version").map((c) => [c.command, ...c.args].join(" "))).toEqual([
+      `docker build --file tools.Dockerfile --tag registry.acme.com/team/kinde-hasura-tools:${tag} .`,
+      `docker push registry.acme.com/team/kinde-hasura-tools:${tag}`,
+      `docker image inspect --format {{json .RepoDigests}} registry.acme.com/team/kinde-hasura-tools:${tag}`,
+    ]);
+  });
+
+  it("refuses a bad registry or tag before running anything, and names the failed step", () => {
+    for (const registry of ["Registry.Acme.com", "registry.acme.com/team:1.0", "reg istry", ""]) {
+      const { run, calls } = recordingRunner({});
+      expect(() => buildToolsImage({ run, repoRoot: PROJECT_ROOT, registry, log: () => {} }), registry).toThrow(ToolsImageError);
+      expect(calls).toEqual([]);
+    }
+    const { run } = recordingRunner({ "docker push": { code: 1, stderr: "denied: requested access to the resource is denied" } });
+    expect(() => buildToolsImage({ run, repoRoot: PROJECT_ROOT, registry: "registry.acme.com/team", tag: "t1", log: () => {} })).toThrow(
+      /^Pushing failed \(docker push\):\ndenied: requested access/,
+    );
+  });
+});

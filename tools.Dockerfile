@@ -1,0 +1,15 @@
+# The tools image the Kubernetes target's Jobs run (docs/kubernetes.md): this repository's scripts
+# with their dependencies, nothing else. Built and pushed by `npm run tools-image`.
+FROM node:20.20.2-bookworm-slim
+WORKDIR /app
+# Installed from the lockfile alone, so a change to the scripts reuses this layer.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund && npm cache clean --force
+COPY tsconfig.json ./
+COPY core/ core/
+COPY scripts/ scripts/
+COPY migrations/ migrations/
+COPY metadata/ metadata/
+COPY seeds/ seeds/
+# The node image's unprivileged user; the Jobs run as uid 1000.
+USER 1000:1000
