@@ -158,6 +158,36 @@ describe("npm run smoke", () => {
     );
   });
 
+  it("refuses --stack on a Kubernetes stack without --endpoint, naming the public host (recorded Pulumi CLI)", () => {
+    const config = {
+      "kinde-hasura:target": "kubernetes",
+      "kinde-hasura:toolsImage": "registry.acme.com/t:1.0.0",
+      "kinde-hasura:publicHost": "api.acme.com",
+    };
+    const run = (_command: string, args: string[]) => {
+      if (args[0] === "version") return { code: 0, stdout: "v3.200.0", stderr: "" };
+      if (args.includes("config"))
+        return {
+          code: 0,
+          stdout: JSON.stringify(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { value: v, secret: false }]))),
+          stderr: "",
+        };
+      if (args.includes("output"))
+        return {
+          code: 0,
+          stdout: JSON.stringify({ hasuraUrl: "http://hasura.kinde-hasura-pr-9.svc", hasuraAdminSecret: "x".repeat(40) }),
+          stderr: "",
+        };
+      return { code: 0, stdout: "", stderr: "" };
+    };
+    const attempt = () => resolveStack({ stack: "pr-9", env: {}, run, repoRoot: "/nowhere" });
+    expect(attempt).toThrow(
+      /^Stack pr-9 runs on Kubernetes, where Hasura's Service is inside the cluster: pass --endpoint https:\/\/api\.acme\.com, or forward it/,
+    );
+    const viaEndpoint = resolveStack({ stack: "pr-9", endpoint: "https://api.acme.com", env: {}, run, repoRoot: "/nowhere" });
+    expect(viaEndpoint.endpoint).toBe("https://api.acme.com");
+  });
+
   it("says how to proceed when --stack needs the Pulumi CLI and it is missing", () => {
     const run = () => ({ code: 127, stdout: "", stderr: "pulumi: not found" });
     const attempt = () => resolveStack({ stack: "pr-9", env: {}, run, repoRoot: "/nowhere" });

@@ -105,6 +105,35 @@ describe.each([
     expect(() => new Deployment(bad as never).validate()).toThrow(/containerPort must be integer/);
   });
 
+  it("protects what holds data on production: the namespace (deleting it deletes everything in it) and the database", () => {
+    const production = stack === "prod-k8s";
+    expect(run.get("kubernetes:core/v1:Namespace", "namespace").protect).toBe(production);
+    expect(run.get("kubernetes:postgresql.cnpg.io/v1:Cluster", "postgres-cluster").protect).toBe(production);
+    expect(byName(run, "kubernetes:postgresql.cnpg.io/v1:Cluster", "postgres-cluster").spec.instances).toBe(production ? 3 : 1);
+  });
+
+  it("names each Job by its inputs: the same config gives the same names, another tools image new ones", async () => {
+    const names = (r: ProgramRun) => ofType(r, "kubernetes:batch/v1:Job").map((j) => manifest(j).metadata.name as string);
+    const again = await runProgram(
+      stack,
+      config(),
+      SECRET_KEYS.filter((k) => k in config()),
+    );
+    expect(names(again)).toEqual(names(run));
+    const retooled = await runProgram(
+      stack,
+      { ...config(), toolsImage: `registry.acme.com/kinde-hasura-tools@sha256:${"cd".repeat(32)}` },
+      SECRET_KEYS.filter((k) => k in config()),
+    );
+    const before = names(run);
+    const after = names(retooled);
+    expect(after).toHaveLength(before.length);
+    for (const [i, name] of after.entries()) {
+      expect(name.replace(/-[0-9a-f]{10}$/, "")).toBe(before[i]!.replace(/-[0-9a-f]{10}$/, ""));
+      expect(name).not.toBe(before[i]);
+    }
+  });
+
   it("uses no Helm Chart or yaml component for the app's own objects (mocks would never see their children)", () => {
     const components = run.resources.filter((r) => /kubernetes:(helm\.sh\/v4:Chart|yaml\/v2:ConfigGroup|yaml\/v2:ConfigFile)/.test(r.type));
     expect(components).toEqual([]);

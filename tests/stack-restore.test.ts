@@ -95,4 +95,12 @@ describe("a deployed stack's superuser connection", () => {
     );
     expect(() => stackSuperuserUrl(deployed({ postgresPort: -1, postgresSuperuserPassword: "x" }))).toThrow("no postgresPort output");
   });
+
+  it("refuses a Kubernetes stack, whose database is inside the cluster, and says how to reach it", () => {
+    const k8s = deployed({ postgresSuperuserPassword: "x" }, { target: "kubernetes", toolsImage: "registry.acme.com/kinde-hasura-tools:1.0.0" });
+    expect(() => stackSuperuserUrl(k8s)).toThrow(
+      "Stack dev runs on Kubernetes, where its database is inside the cluster: forward it (`kubectl --namespace kinde-hasura-dev " +
+        "port-forward svc/postgres-rw 5432`) and pass DATABASE_URL instead of --stack (docs/kubernetes.md)",
+    );
+  });
 });

@@ -2,6 +2,10 @@
 // installed by a pinned Helm release, or already present), or an external database from the
 // databaseUrl secret. Either way it hands out how Hasura and the migrations reach the primary directly:
 // the runner's session advisory lock and Hasura's metadata connection need a real session.
+
+// Typed by the Cluster CRD's schema (@kubernetes-models/cloudnative-pg, generated from CloudNativePG's CRDs): a
+// misspelt field fails `tsc`, a wrong value the schema test (tests/stack-kubernetes.test.ts).
+import type { ICluster } from "@kubernetes-models/cloudnative-pg/postgresql.cnpg.io/v1/Cluster";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { APP_DATABASE, HASURA_DB_ROLE } from "../../core/naming.js";
@@ -73,10 +77,11 @@ export class KubernetesPostgres extends pulumi.ComponentResource {
         )
       : undefined;
     // CloudNativePG reads a managed role's password from a basic-auth Secret (api/v1/cluster_types.go RoleConfiguration).
+    const roleSecretName = `${args.clusterName}-hasura`;
     const roleSecret = new k8s.core.v1.Secret(
       `${name}-hasura-role`,
       {
-        metadata: { name: `${args.clusterName}-hasura`, namespace: args.namespace, labels: { ...args.labels, "cnpg.io/reload": "true" } },
+        metadata: { name: roleSecretName, namespace: args.namespace, labels: { ...args.labels, "cnpg.io/reload": "true" } },
         type: "kubernetes.io/basic-auth",
         stringData: { username: HASURA_DB_ROLE, password: args.hasuraPassword },
       },
@@ -88,7 +93,7 @@ export class KubernetesPostgres extends pulumi.ComponentResource {
         apiVersion: "postgresql.cnpg.io/v1",
         kind: "Cluster",
         metadata: { name: args.clusterName, namespace: args.namespace, labels: args.labels },
-        spec: cnpgClusterSpec(db, roleSecret.metadata.name),
+        spec: cnpgClusterSpec(db, roleSecretName),
       },
       { ...child, dependsOn: operator ? [operator, roleSecret] : [roleSecret], protect: args.production },
     );
@@ -111,7 +116,7 @@ export class KubernetesPostgres extends pulumi.ComponentResource {
  * Hasura connects as the least-privilege `hasura` role: created at bootstrap so it can own its catalog
  * schema, then given its password and kept by the operator as a managed role.
  */
-export function cnpgClusterSpec(db: Extract<DatabaseSettings, { kind: "cnpg" }>, hasuraRoleSecret: pulumi.Input<string>): Record<string, unknown> {
+export function cnpgClusterSpec(db: Extract<DatabaseSettings, { kind: "cnpg" }>, hasuraRoleSecret: string): ICluster["spec"] {
   return {
     instances: db.instances,
     imageName: db.image,

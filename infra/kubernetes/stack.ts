@@ -21,7 +21,8 @@ export function kubernetesStack(config: StackConfig, k: KubernetesSettings, cred
   const { jwt, production, kinde } = config;
   const provider = new k8s.Provider("kubernetes", { ...(k.context ? { context: k.context } : {}) });
   const labels = stackLabels(k.namespace, production);
-  const namespace = new k8s.core.v1.Namespace("namespace", { metadata: { name: k.namespace, labels } }, { provider });
+  // Deleting a namespace deletes everything in it, the database's volumes included: protected on production.
+  const namespace = new k8s.core.v1.Namespace("namespace", { metadata: { name: k.namespace, labels } }, { provider, protect: production });
   const ns = namespace.metadata.name;
   const inStack = { provider, dependsOn: [namespace] };
   const job = { namespace: ns, toolsImage: k.toolsImage, labels };

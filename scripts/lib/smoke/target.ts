@@ -85,6 +85,14 @@ export function resolveStack(i: ResolveInputs): ResolvedStack {
   }
   const stack = i.stack ?? "dev";
   const { settings, outputs, credentials } = readDeployedStack(i.run, stack, i.env, i.repoRoot);
+  // On Kubernetes, hasuraUrl is the in-cluster Service: only reachable from inside the cluster.
+  if (settings.kubernetes && !fromEnv.endpoint) {
+    const host = settings.kubernetes.ingress?.host;
+    throw new UsageError(
+      `Stack ${stack} runs on Kubernetes, where Hasura's Service is inside the cluster: pass --endpoint ${host ? `https://${host}` : "<url>"}, ` +
+        `or forward it (\`kubectl --namespace ${settings.kubernetes.namespace} port-forward svc/hasura 8080:80\`) and pass --endpoint http://127.0.0.1:8080`,
+    );
+  }
   const endpoint = fromEnv.endpoint ?? (typeof outputs.hasuraUrl === "string" ? outputs.hasuraUrl : undefined);
   if (!endpoint) throw new UsageError(`Stack ${stack} has no hasuraUrl output; run npm run up first, or set ${SMOKE_ENV.endpoint.name}`);
   const adminSecret = fromEnv.adminSecret ?? credentials.hasuraAdminSecret;

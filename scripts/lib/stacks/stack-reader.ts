@@ -73,6 +73,13 @@ export function credentialsOf(settings: StackSettings, outputs: Record<string, u
 
 /** The stack's app database as the `postgres` superuser, on the host's loopback port (backup, restore). */
 export function stackSuperuserUrl(stack: DeployedStack): string {
+  const k = stack.settings.kubernetes;
+  if (k) {
+    throw new StackReadError(
+      `Stack ${stack.settings.stack} runs on Kubernetes, where its database is inside the cluster: forward it ` +
+        `(\`kubectl --namespace ${k.namespace} port-forward svc/postgres-rw 5432\`) and pass DATABASE_URL instead of --stack (docs/kubernetes.md)`,
+    );
+  }
   const port = stack.outputs.postgresPort;
   if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
     throw new StackReadError(`Stack ${stack.settings.stack} has no postgresPort output; run \`pulumi up --stack ${stack.settings.stack}\` first`);
