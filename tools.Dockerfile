@@ -2,9 +2,11 @@
 # with their dependencies, nothing else. Built and pushed by `npm run tools-image`.
 FROM node:20.20.2-bookworm-slim
 WORKDIR /app
-# Installed from the lockfile alone, so a change to the scripts reuses this layer.
+# Installed from the lockfile alone, so a change to the scripts reuses this layer. Runtime dependencies
+# only (tsx runs the scripts), and no install scripts: the Pulumi packages' would fetch provider plugins
+# the Jobs never use.
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY tsconfig.json ./
 COPY core/ core/
 COPY scripts/ scripts/
