@@ -13,5 +13,8 @@ COPY scripts/ scripts/
 COPY migrations/ migrations/
 COPY metadata/ metadata/
 COPY seeds/ seeds/
+# What this image holds (core/tools-content.ts), which each step Job compares with the deploy's.
+ARG TOOLS_CONTENT
+RUN test -n "$TOOLS_CONTENT" && echo "$TOOLS_CONTENT" > /app/tools-content
 # The node image's unprivileged user; the Jobs run as uid 1000.
 USER 1000:1000

@@ -3,6 +3,8 @@
 //   apply  send it to $HASURA_GRAPHQL_ENDPOINT with $HASURA_GRAPHQL_ADMIN_SECRET, reload, fail on inconsistency
 //   diff   show how the live server's metadata differs from the files
 //   check  validate the files against the database at $DATABASE_URL (after migrations)
+// apply and diff take HASURA_SOURCE_MAX_CONNECTIONS (the Kubernetes target's hasuraPoolSize) to cap the
+// default source's pool as the stack's metadata Job does.
 import { parseArgs } from "node:util";
 import { fromCaller, inProject } from "../core/project-root.js";
 import { STEPS } from "../core/steps.js";
@@ -35,8 +37,10 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "diff": {
-      const files = loadMetadata(dir);
-      const lines = diffMetadata(await exportMetadata(hasura()), files);
+      // With the pool the Kubernetes target applies (HASURA_SOURCE_MAX_CONNECTIONS), so it is no difference.
+      const target = hasura();
+      const files = withPool(loadMetadata(dir), target.sourcePool);
+      const lines = diffMetadata(await exportMetadata(target), files);
       console.log(lines.length === 0 ? "No differences: the server's metadata matches the files." : lines.join("\n"));
       return 0;
     }

@@ -1,4 +1,4 @@
-// npm run tools-image -- --registry <registry/path> [--tag <tag>]
+// npm run tools-image -- --registry <registry/path> [--tag <tag>] [--platform linux/amd64]
 // Builds the tools image the Kubernetes target's Jobs run (tools.Dockerfile), pushes it, and prints its
 // reference by digest for `pulumi config set toolsImage`. Needs Docker and push rights to the registry.
 import { parseArgs } from "node:util";
@@ -12,7 +12,7 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { registry: { type: "string" }, tag: { type: "string" } },
+    options: { registry: { type: "string" }, tag: { type: "string" }, platform: { type: "string" } },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected ${JSON.stringify(positionals.join(" "))}`);
   if (!values.registry) throw new UsageError("--registry is required, e.g. --registry registry.example.com/acme");
@@ -29,5 +29,5 @@ async function main(argv: string[]): Promise<number> {
 
 await runCli(() => main(process.argv.slice(2)), {
   expected: [ToolsImageError],
-  usage: "usage: npm run tools-image -- --registry <registry/path> [--tag <tag>]",
+  usage: "usage: npm run tools-image -- --registry <registry/path> [--tag <tag>] [--platform linux/amd64]",
 });

@@ -1,13 +1,19 @@
 // The Kubernetes target's settings, its tools image CLI (with a recording stand-in for the Docker CLI:
 // it proves the command lines, not Docker), the Job naming, and the metadata step's pool override.
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { inProject, PROJECT_ROOT } from "../core/project-root.js";
 import { externalUrlProblem, peakHasuraConnections } from "../core/settings/kubernetes.js";
 import { ConfigError, parseStackSettings } from "../core/settings/stack-settings.js";
 import { STEPS } from "../core/steps.js";
-import { stepJobName } from "../infra/kubernetes/step-job.js";
+import { toolsContent } from "../core/tools-content.js";
+import { stepJobName, toolsContentGuard } from "../infra/kubernetes/step-job.js";
 import { loadMetadata, withDefaultSourcePool } from "../scripts/lib/hasura/metadata.js";
-import { buildToolsImage, contentTag, ToolsImageError } from "../scripts/lib/kubernetes/tools-image.js";
+import { buildToolsImage, ToolsImageError } from "../scripts/lib/kubernetes/tools-image.js";
 import { recordingRunner } from "./support/recording-runner.js";
 
 const DIGEST = `sha256:${"ab".repeat(32)}`;
@@ -44,11 +50,11 @@ describe("Kubernetes settings", () => {
     const p = settings(prod, "prod-k8s").kubernetes!;
     expect(p.namespace).toBe("kinde-hasura-prod-k8s");
     expect(p.database).toMatchObject({ kind: "cnpg", instances: 3, installOperator: true, maxConnections: 200 });
-    expect(p.hasura).toEqual({ minReplicas: 2, maxReplicas: 6, poolSize: 20 });
+    expect(p.hasura).toEqual({ minReplicas: 2, maxReplicas: 6, poolSize: 15 });
     expect(p.ingress).toEqual({ host: "api.acme.com", tlsSecret: "kinde-hasura-prod-k8s-tls" });
     const preview = settings(base, "pr-7").kubernetes!;
     expect(preview.database).toMatchObject({ kind: "cnpg", instances: 1 });
-    expect(preview.hasura).toEqual({ minReplicas: 1, maxReplicas: 2, poolSize: 20 });
+    expect(preview.hasura).toEqual({ minReplicas: 1, maxReplicas: 2, poolSize: 15 });
     expect(preview.ingress).toBeUndefined();
   });
 
@@ -65,15 +71,16 @@ describe("Kubernetes settings", () => {
   });
 
   it("keep Hasura's peak connections inside the database's, and say how to fix it", () => {
-    // Production's defaults: (6 + 1) × (20 + 5) = 175 of 200 − 10.
-    expect(peakHasuraConnections({ minReplicas: 2, maxReplicas: 6, poolSize: 20 })).toBe(175);
+    // Production's defaults: (6 + 2) × (15 + 5) = 160 of 200 − 10.
+    expect(peakHasuraConnections({ minReplicas: 2, maxReplicas: 6, poolSize: 15 })).toBe(160);
     expect(problems(prod)).toEqual([]);
-    const over = problems({ ...prod, hasuraMaxReplicas: "7" });
+    // (8 + 2) × (15 + 5) = 200 > 190.
+    const over = problems({ ...prod, hasuraMaxReplicas: "8" });
     expect(over).toHaveLength(1);
     expect(over[0]).toMatch(
-      /^Hasura may open 200 database connections \(\(hasuraMaxReplicas 7 \+ 1 in a rollout\) × \(hasuraPoolSize 20 \+ 5 for metadata\)\), more than postgresMaxConnections 200 less 10/,
+      /^Hasura may open 200 database connections \(\(hasuraMaxReplicas 8 \+ 2 in a rollout, starting and stopping\) × \(hasuraPoolSize 15 \+ 5 for metadata\)\), more than postgresMaxConnections 200 less 10/,
     );
-    expect(problems({ ...prod, hasuraMaxReplicas: "7", postgresMaxConnections: "210" })).toEqual([]);
+    expect(problems({ ...prod, hasuraMaxReplicas: "8", postgresMaxConnections: "210" })).toEqual([]);
   });
 
   it("refuse transaction poolers where they can be told, naming why, and never show the URL", () => {
@@ -90,6 +97,22 @@ describe("Kubernetes settings", () => {
     expect(problems({ ...base, postgresProvider: "external" }).join("\n")).toMatch(/databaseUrl is required with postgresProvider "external"/);
   });
 
+  it("refuse settings the other target would silently ignore, and namespaces the cluster owns", () => {
+    expect(problems({ ...base, hasuraConsole: "true" })).toEqual([
+      'kinde-hasura:hasuraConsole must be false on the Kubernetes target (tables come from migrations; the console is not served); got "true"',
+    ]);
+    expect(problems({ databaseUrl: "postgres://u:p@h:5432/d" }).join("\n")).toMatch(/databaseUrl is for the Kubernetes target/);
+    for (const ns of ["default", "kube-system", "cnpg-system", "kube-anything"]) {
+      expect(problems({ ...base, kubeNamespace: ns }).join("\n"), ns).toMatch(/kubeNamespace must be a namespace of the stack's own/);
+    }
+    expect(problems({ ...base, kubeNamespace: "Bad_Name" }).join("\n")).toMatch(/kubeNamespace must be a Kubernetes namespace name/);
+    // A stack name Kubernetes would refuse as it is becomes a valid namespace by default.
+    expect(settings(base, "Team_A.pr-7").kubernetes!.namespace).toBe("kinde-hasura-team-a-pr-7");
+    expect(problems({ ...prod, publicHost: "" }).join("\n")).toMatch(
+      /publicHost is required on a production stack \(production: true\): the Ingress serves Hasura there/,
+    );
+  });
+
   it("refuse the Docker target's backup container settings instead of ignoring them", () => {
     expect(problems({ ...base, backupDailyAt: "02:00" }).join("\n")).toMatch(/on Kubernetes, back up with CloudNativePG's ScheduledBackup/);
     expect(problems({ ...base, backupDailyAt: "off" })).toEqual([]);
@@ -104,6 +127,30 @@ describe("Kubernetes step Jobs", () => {
     expect(stepJobName("metadata", STEPS.metadata, `tools@sha256:${"cd".repeat(32)}`, ["v2.48.16"])).not.toBe(name);
     expect(stepJobName("metadata", STEPS.metadata, `tools@${DIGEST}`, ["v2.48.17"])).not.toBe(name);
     expect(stepJobName("metadata", STEPS.migrations, `tools@${DIGEST}`, ["v2.48.16"])).not.toBe(name);
+  });
+});
+
+describe("the Jobs' tools image check (a real sh)", () => {
+  const guard = async (held: string | undefined, expected: string) => {
+    const dir = mkdtempSync(join(tmpdir(), "tools-content-"));
+    const file = join(dir, "tools-content");
+    if (held !== undefined) writeFileSync(file, `${held}\n`);
+    return promisify(execFile)("sh", ["-c", toolsContentGuard(file), "step", "echo", "ran the step"], {
+      env: { PATH: process.env.PATH, TOOLS_CONTENT: expected },
+    }).then(
+      (r) => ({ code: 0, out: r.stdout + r.stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
+    );
+  };
+
+  it("runs the step from an image that holds this checkout, and refuses any other, naming both", async () => {
+    expect(await guard("c-0123456789ab", "c-0123456789ab")).toEqual({ code: 0, out: "ran the step\n" });
+    const stale = await guard("c-aaaaaaaaaaaa", "c-0123456789ab");
+    expect(stale.code).toBe(1);
+    expect(stale.out).toBe(
+      "The tools image holds c-aaaaaaaaaaaa, this deploy's checkout c-0123456789ab: rebuild it (npm run tools-image) and set toolsImage\n",
+    );
+    expect((await guard(undefined, "c-0123456789ab")).out).toMatch(/^The tools image holds nothing known,/);
   });
 });
 
@@ -124,10 +171,10 @@ describe("npm run tools-image (recorded Docker CLI)", () => {
   it("builds, pushes and prints the image by digest, tagged by content by default", () => {
     const { run, calls } = recordingRunner({ "docker image inspect": { stdout: JSON.stringify([digest]) } });
     expect(buildToolsImage({ run, repoRoot: PROJECT_ROOT, registry: "registry.acme.com/team", log: () => {} })).toBe(digest);
-    const tag = contentTag(PROJECT_ROOT);
+    const tag = toolsContent(PROJECT_ROOT);
     expect(tag).toMatch(/^c-[0-9a-f]{12}$/);
     expect(calls.filter((c) => c.args[0] !== "version").map((c) => [c.command, ...c.args].join(" "))).toEqual([
-      `docker build --file tools.Dockerfile --tag registry.acme.com/team/kinde-hasura-tools:${tag} .`,
+      `docker build --platform linux/amd64 --file tools.Dockerfile --build-arg TOOLS_CONTENT=${tag} --tag registry.acme.com/team/kinde-hasura-tools:${tag} .`,
       `docker push registry.acme.com/team/kinde-hasura-tools:${tag}`,
       `docker image inspect --format {{json .RepoDigests}} registry.acme.com/team/kinde-hasura-tools:${tag}`,
     ]);
@@ -139,6 +186,17 @@ describe("npm run tools-image (recorded Docker CLI)", () => {
       expect(() => buildToolsImage({ run, repoRoot: PROJECT_ROOT, registry, log: () => {} }), registry).toThrow(ToolsImageError);
       expect(calls).toEqual([]);
     }
+    const badPlatform = recordingRunner({});
+    expect(() =>
+      buildToolsImage({
+        run: badPlatform.run,
+        repoRoot: PROJECT_ROOT,
+        registry: "registry.acme.com/team",
+        platform: "amd64; rm -rf /",
+        log: () => {},
+      }),
+    ).toThrow(/--platform must be a platform such as linux\/amd64/);
+    expect(badPlatform.calls).toEqual([]);
     const { run } = recordingRunner({ "docker push": { code: 1, stderr: "denied: requested access to the resource is denied" } });
     expect(() => buildToolsImage({ run, repoRoot: PROJECT_ROOT, registry: "registry.acme.com/team", tag: "t1", log: () => {} })).toThrow(
       /^Pushing failed \(docker push\):\ndenied: requested access/,

@@ -13,7 +13,10 @@ import { Namespace } from "kubernetes-models/v1/Namespace";
 import { Secret } from "kubernetes-models/v1/Secret";
 import { Service } from "kubernetes-models/v1/Service";
 import { beforeAll, describe, expect, it } from "vitest";
+import { PROJECT_ROOT } from "../core/project-root.js";
+import { toolsContent } from "../core/tools-content.js";
 import { GRACEFUL_SHUTDOWN_SECONDS } from "../infra/kubernetes/hasura.js";
+import { toolsContentGuard } from "../infra/kubernetes/step-job.js";
 import { isSecretValue, type ProgramRun, type Registration, runProgram } from "./support/pulumi-program.js";
 
 const DIGEST = `sha256:${"ab".repeat(32)}`;
@@ -196,8 +199,13 @@ describe.each([
     const urnOf = (type: string, name: string) => run.get(type, name).urn;
     // The recorded dependencies name the resources a component stands for (its children).
     expect(job("migrations").dependsOn).toContain(urnOf("kubernetes:postgresql.cnpg.io/v1:Cluster", "postgres-cluster"));
-    const migrationsEnv = containersOf(manifest(job("migrations")))[0]!.env;
-    expect(migrationsEnv).toEqual([{ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "postgres-app", key: "uri" } } }]);
+    const migrations = containersOf(manifest(job("migrations")))[0]!;
+    expect(migrations.env).toEqual([
+      { name: "TOOLS_CONTENT", value: toolsContent(PROJECT_ROOT) },
+      { name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "postgres-app", key: "uri" } } },
+    ]);
+    // The step runs from the image only when it holds this checkout's scripts (infra/kubernetes/step-job.ts).
+    expect(migrations.command).toEqual(["sh", "-c", toolsContentGuard(), "step", "node", "--import", "tsx", "scripts/migrate.ts", "up"]);
     expect(run.get("kinde-hasura:kubernetes:Hasura", "hasura").dependsOn).toContain(job("migrations").urn);
     expect(run.get("kubernetes:apps/v1:Deployment", "hasura").dependsOn).toContain(job("migrations").urn);
     expect(job("metadata").dependsOn).toContain(urnOf("kubernetes:apps/v1:Deployment", "hasura"));
@@ -226,7 +234,7 @@ describe.each([
       expect(service.spec.ports.map((x: { name: string }) => x.name)).toContain(p.backend.service.port.name);
     }
     expect(ingress.spec.tls).toEqual([{ hosts: ["api.acme.com"], secretName: "kinde-hasura-prod-k8s-tls" }]);
-    expect(ingress.metadata.annotations).toEqual({ "cert-manager.io/cluster-issuer": "letsencrypt" });
+    expect(ingress.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true", "cert-manager.io/cluster-issuer": "letsencrypt" });
     expect(run.outputs.graphqlUrl).toBe("https://api.acme.com/v1/graphql");
   });
 

@@ -43,7 +43,7 @@ export const DEFAULTS = {
   postgresMaxConnections: "200",
   hasuraMinReplicas: "auto",
   hasuraMaxReplicas: "auto",
-  hasuraPoolSize: "20",
+  hasuraPoolSize: "15",
   ingressClass: "",
   ingressTlsSecret: "",
   certManagerIssuer: "",

@@ -2,6 +2,7 @@
 // (a CloudNativePG cluster or an external database), how many Hasura replicas and how many database
 // connections they may hold, the Ingress, and the tools image the step Jobs run.
 import { parseImageReference } from "./config-values.js";
+import type { HasuraSettings } from "./containers.js";
 import type { SettingsReader } from "./reader.js";
 
 /**
@@ -12,8 +13,11 @@ import type { SettingsReader } from "./reader.js";
 export const METADATA_POOL_PER_REPLICA = 5;
 /** Connections kept free for the step Jobs, the operator and people: superuser_reserved_connections (3) and some. */
 export const CONNECTION_RESERVE = 10;
-/** A rolling update starts one new replica before it stops an old one (maxSurge 1, maxUnavailable 0). */
-export const ROLLOUT_SURGE = 1;
+/**
+ * Replicas beyond the autoscaler's maximum during a rolling update: one surging in (maxSurge 1) and one
+ * still finishing its work in its shutdown grace, both holding their pools.
+ */
+export const ROLLOUT_SURGE = 2;
 /**
  * Ports only transaction-mode poolers use: Supabase's transaction pooler (supabase.com/docs/guides/database/
  * connecting-to-postgres). PgBouncer's 6432 serves either mode, so it is not refused.
@@ -37,17 +41,32 @@ export interface KubernetesSettings {
 }
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** A Secret's name: a DNS subdomain (lower case, digits, - and ., at most 253). */
+const SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+/** Namespaces the cluster or the operator own: a stack never deploys into them. */
+const RESERVED_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease", "cnpg-system"];
+
+/** `<project>-<stack>` as a namespace name: lower case, other characters as -, at most 63. */
+export function defaultNamespace(project: string, stack: string): string {
+  return `${project}-${stack}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .slice(0, 63)
+    .replace(/^-+|-+$/g, "");
+}
 
 export function readKubernetes(
   r: SettingsReader,
-  s: { production: boolean; publicHost: string; hasuraImage: string; databaseUrl: string | undefined },
+  s: { production: boolean; publicHost: string; hasura: HasuraSettings; databaseUrl: string | undefined },
 ): KubernetesSettings {
   const contextRaw = r.value("kubeContext").trim();
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
   if (/[\s\x00-\x1f]/.test(contextRaw))
     r.fail("kubeContext", "a kubeconfig context name without spaces, or empty for the current context", contextRaw);
-  const namespaceRaw = r.value("kubeNamespace").trim() || `${r.ctx.project}-${r.ctx.stack}`.toLowerCase();
+  const namespaceRaw = r.value("kubeNamespace").trim() || defaultNamespace(r.ctx.project, r.ctx.stack);
   if (!NAME.test(namespaceRaw)) r.fail("kubeNamespace", "a Kubernetes namespace name (lower-case letters, digits and -, at most 63)", namespaceRaw);
+  else if (RESERVED_NAMESPACES.includes(namespaceRaw) || namespaceRaw.startsWith("kube-"))
+    r.fail("kubeNamespace", "a namespace of the stack's own, not one the cluster or the operator uses", namespaceRaw);
 
   const database = readDatabase(r, s.production, s.databaseUrl);
   const hasura = readReplicas(r, s.production);
@@ -64,9 +83,11 @@ export function readKubernetes(
   } else if (s.production && tools && !tools.digest) {
     r.fail("toolsImage", "pinned by digest (…@sha256:<digest>) on a production stack", toolsImage);
   }
-  if (s.production && !parseImageReference(s.hasuraImage)?.digest) {
-    r.fail("hasuraImage", "pinned by digest (hasura/graphql-engine:v2.x.y@sha256:<digest>) on a production Kubernetes stack", s.hasuraImage);
+  if (s.production && !parseImageReference(s.hasura.image)?.digest) {
+    r.fail("hasuraImage", "pinned by digest (hasura/graphql-engine:v2.x.y@sha256:<digest>) on a production Kubernetes stack", s.hasura.image);
   }
+  // The console's table editor needs CREATE on `public`, which the Kubernetes target never grants (tables come from migrations).
+  if (s.hasura.console) r.fail("hasuraConsole", "false on the Kubernetes target (tables come from migrations; the console is not served)", "true");
 
   const ingressClass = r.value("ingressClass").trim();
   if (ingressClass !== "" && !NAME.test(ingressClass)) r.fail("ingressClass", "an IngressClass name such as nginx", ingressClass);
@@ -74,7 +95,7 @@ export function readKubernetes(
   if (issuer !== "" && !NAME.test(issuer)) r.fail("certManagerIssuer", "a cert-manager ClusterIssuer name such as letsencrypt", issuer);
   const tlsSecretRaw = r.value("ingressTlsSecret").trim();
   const tlsSecret = tlsSecretRaw || `${namespaceRaw}-tls`;
-  if (!NAME.test(tlsSecret)) r.fail("ingressTlsSecret", "a Secret name (lower-case letters, digits and -)", tlsSecretRaw);
+  if (s.publicHost && !SUBDOMAIN.test(tlsSecret)) r.fail("ingressTlsSecret", "a Secret name (lower-case letters, digits, - and .)", tlsSecretRaw);
   const ingress = s.publicHost
     ? { host: s.publicHost, tlsSecret, ...(ingressClass ? { className: ingressClass } : {}), ...(issuer ? { clusterIssuer: issuer } : {}) }
     : undefined;
@@ -112,8 +133,13 @@ function readDatabase(r: SettingsReader, production: boolean, databaseUrl: strin
     r.fail("cnpgInstances", `at least 2 on a production stack (a primary and a standby to fail over to)`, instancesRaw);
   const image = r.value("cnpgImage").trim();
   const ref = parseImageReference(image);
-  if (!ref || !/^\d+\.\d+/.test(ref.tag ?? ""))
-    r.fail("cnpgImage", "a PostgreSQL operand image at an exact version such as ghcr.io/cloudnative-pg/postgresql:17.6-system-trixie", image);
+  const major = Number(/^(\d+)\.\d+/.exec(ref?.tag ?? "")?.[1]);
+  if (!ref || !(major >= 13 && major <= 18))
+    r.fail(
+      "cnpgImage",
+      "a PostgreSQL 13 to 18 operand image at an exact version such as ghcr.io/cloudnative-pg/postgresql:17.6-system-trixie",
+      image,
+    );
   const storageSize = r.value("cnpgStorageSize").trim();
   if (!/^[1-9]\d{0,5}(Mi|Gi|Ti)$/.test(storageSize)) r.fail("cnpgStorageSize", "a volume size such as 10Gi", storageSize);
   const operator = r.value("cnpgOperator").trim();
@@ -149,7 +175,7 @@ function checkConnectionBudget(r: SettingsReader, maxConnections: number, h: Kub
   const budget = maxConnections - CONNECTION_RESERVE;
   if (peak > budget) {
     r.report(
-      `Hasura may open ${peak} database connections ((hasuraMaxReplicas ${h.maxReplicas} + ${ROLLOUT_SURGE} in a rollout) × ` +
+      `Hasura may open ${peak} database connections ((hasuraMaxReplicas ${h.maxReplicas} + ${ROLLOUT_SURGE} in a rollout, starting and stopping) × ` +
         `(hasuraPoolSize ${h.poolSize} + ${METADATA_POOL_PER_REPLICA} for metadata)), more than postgresMaxConnections ${maxConnections} ` +
         `less ${CONNECTION_RESERVE} kept for the step Jobs and operators; lower hasuraMaxReplicas or hasuraPoolSize, or raise postgresMaxConnections`,
     );

@@ -7,13 +7,18 @@ import type { SettingsReader } from "./reader.js";
 
 export function checkProductionRules(
   r: SettingsReader,
-  s: { localMode: boolean; hasura: HasuraSettings; servedPublicly: boolean; secrets: ConfiguredSecrets },
+  s: { localMode: boolean; hasura: HasuraSettings; servedPublicly: boolean; secrets: ConfiguredSecrets; kubernetes: boolean },
 ): void {
   const why = "on a production stack (production: true)";
   if (s.localMode) r.report(`${r.name("kindeDomain")} is required ${why}; local signing mode is for development only`);
   if (s.hasura.console) r.fail("hasuraConsole", `false ${why}`, "true");
   if (s.hasura.devMode) r.fail("hasuraDevMode", `false ${why}`, "true");
-  if (!s.servedPublicly && r.value("externalEdge").trim() === "") {
+  if (!s.servedPublicly && r.value("externalEdge").trim() === "" && s.kubernetes) {
+    r.report(
+      `${r.name("publicHost")} is required ${why}: the Ingress serves Hasura there, and without it Hasura stays inside the cluster. ` +
+        `Set it, or set ${r.name("externalEdge")} to what serves it instead (e.g. "our gateway")`,
+    );
+  } else if (!s.servedPublicly && r.value("externalEdge").trim() === "") {
     r.report(
       `${r.name("publicHost")} is required ${why}: without it Hasura listens on the host's 127.0.0.1 only. ` +
         `Set it (and ${r.name("acmeEmail")}) for the TLS edge, or set ${r.name("externalEdge")} to what serves it instead (e.g. "nginx on the host")`,

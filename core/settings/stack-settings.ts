@@ -69,10 +69,16 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
   const { secrets, publicKeyPem } = readSecrets(r, token.localMode && !production);
   const kinde = readKinde(r, token, secrets);
   const kubernetes =
-    target === "kubernetes"
-      ? readKubernetes(r, { production, publicHost: readPublicHost(r), hasuraImage: hasura.image, databaseUrl: secrets.databaseUrl })
-      : undefined;
-  if (production) checkProductionRules(r, { localMode: token.localMode, hasura, servedPublicly: Boolean(edge ?? kubernetes?.ingress), secrets });
+    target === "kubernetes" ? readKubernetes(r, { production, publicHost: readPublicHost(r), hasura, databaseUrl: secrets.databaseUrl }) : undefined;
+  if (target === "docker" && secrets.databaseUrl) {
+    r.report(
+      `${r.name("databaseUrl")} is for the Kubernetes target with postgresProvider "external"; the Docker target runs its own Postgres: remove it`,
+    );
+  }
+  if (production) {
+    const servedPublicly = Boolean(edge ?? kubernetes?.ingress);
+    checkProductionRules(r, { localMode: token.localMode, hasura, servedPublicly, secrets, kubernetes: target === "kubernetes" });
+  }
   r.throwIfProblems();
   return {
     project: ctx.project,

@@ -2,6 +2,7 @@
 // (infra/hasura-env.ts), its credentials only through a Secret, an autoscaler instead of a fixed
 // replica count, a disruption budget, a ClusterIP Service and an Ingress that exposes only
 // /v1/graphql and /healthz.
+import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { HASURA_INTERNAL_PORT } from "../../core/naming.js";
@@ -13,6 +14,8 @@ import { selectorLabels } from "./labels.js";
 
 /** Hasura waits this long for in-flight work on SIGTERM (HASURA_GRAPHQL_GRACEFUL_SHUTDOWN_TIMEOUT, seconds; its default is 60). */
 export const GRACEFUL_SHUTDOWN_SECONDS = 30;
+/** The preStop pause before SIGTERM, while the Service stops routing to the pod. */
+export const PRE_STOP_SECONDS = 10;
 /** The image's own `hasura` user (packaging/graphql-engine-base/ubuntu.dockerfile: useradd -u 1001); the image sets no USER. */
 const HASURA_UID = 1001;
 
@@ -35,6 +38,8 @@ export class KubernetesHasura extends pulumi.ComponentResource {
   public readonly secretName: pulumi.Output<string>;
   public readonly deployment: k8s.apps.v1.Deployment;
   public readonly ingress?: k8s.networking.v1.Ingress;
+  /** What the step Jobs wait for: the rollout and the Service (not the Ingress, whose address may never be published). */
+  public readonly serving: pulumi.Resource[];
 
   constructor(name: string, args: KubernetesHasuraArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kinde-hasura:kubernetes:Hasura", name, {}, opts);
@@ -54,6 +59,13 @@ export class KubernetesHasura extends pulumi.ComponentResource {
       child,
     );
     this.secretName = secret.metadata.name;
+    const envDigest = pulumi.secret(
+      variables.apply((vs) =>
+        createHash("sha256")
+          .update(JSON.stringify(vs.map((v) => [v.name, v.value])))
+          .digest("hex"),
+      ),
+    );
     const env = variables.apply((vs) => [
       ...vs.map((v) =>
         v.secret ? { name: v.name, valueFrom: { secretKeyRef: { name: `${name}-env`, key: v.name } } } : { name: v.name, value: v.value },
@@ -74,10 +86,12 @@ export class KubernetesHasura extends pulumi.ComponentResource {
           // A new pod must be ready before an old one goes: capacity never drops during a rollout.
           strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
           template: {
-            metadata: { labels: podLabels },
+            // A changed Secret (a rotated admin secret, another JWT policy) changes this digest and so rolls
+            // the pods; the Secret itself is updated in place and pods read env only when they start.
+            metadata: { labels: podLabels, annotations: { "kinde-hasura/env-sha256": envDigest } },
             spec: {
               // Above the graceful shutdown timeout, so Kubernetes never kills a pod still finishing its work.
-              terminationGracePeriodSeconds: GRACEFUL_SHUTDOWN_SECONDS + 15,
+              terminationGracePeriodSeconds: PRE_STOP_SECONDS + GRACEFUL_SHUTDOWN_SECONDS + 15,
               securityContext: { runAsNonRoot: true, runAsUser: HASURA_UID, runAsGroup: HASURA_UID },
               containers: [
                 {
@@ -96,6 +110,8 @@ export class KubernetesHasura extends pulumi.ComponentResource {
                   // Alive: the port answers. /healthz turns 500 while the database is unreachable, and
                   // restarting every pod on a database blip makes it worse (hasura/graphql-engine#5468).
                   livenessProbe: { tcpSocket: { port: "http" }, periodSeconds: 20, failureThreshold: 6 },
+                  // Endpoints drop a stopping pod only after a moment: keep serving through it, then stop gracefully.
+                  lifecycle: { preStop: { exec: { command: ["sleep", "10"] } } },
                 },
               ],
             },
@@ -133,6 +149,7 @@ export class KubernetesHasura extends pulumi.ComponentResource {
       child,
     );
     this.serviceUrl = pulumi.interpolate`http://${service.metadata.name}.${args.namespace}.svc`;
+    this.serving = [this.deployment, service];
 
     if (args.ingress) {
       const ing = args.ingress;
@@ -144,7 +161,12 @@ export class KubernetesHasura extends pulumi.ComponentResource {
             name,
             namespace: args.namespace,
             labels: args.labels,
-            ...(ing.clusterIssuer ? { annotations: { "cert-manager.io/cluster-issuer": ing.clusterIssuer } } : {}),
+            annotations: {
+              // Many controllers never publish an address on the Ingress (NodePort, bare metal): waiting for one
+              // would stall every `pulumi up` (pulumi/pulumi-kubernetes#1812).
+              "pulumi.com/skipAwait": "true",
+              ...(ing.clusterIssuer ? { "cert-manager.io/cluster-issuer": ing.clusterIssuer } : {}),
+            },
           },
           spec: {
             ...(ing.className ? { ingressClassName: ing.className } : {}),

@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { APP_DATABASE, HASURA_DB_ROLE } from "../../core/naming.js";
 import { postgresUrl } from "../../core/postgres-url.js";
 import type { DatabaseSettings } from "../../core/settings/kubernetes.js";
+import { CNPG_BOOTSTRAP_SQL } from "./cnpg-bootstrap.js";
 
 /** CloudNativePG's chart (cloudnative-pg/charts charts/cloudnative-pg/Chart.yaml): chart 0.29.0 is operator 1.30.0. */
 export const CNPG_CHART = { name: "cloudnative-pg", version: "0.29.0", repo: "https://cloudnative-pg.github.io/charts" };
@@ -61,10 +62,14 @@ export class KubernetesPostgres extends pulumi.ComponentResource {
     }
 
     const db = args.database;
+    // One operator per cluster, cluster-wide: a fixed release name, so a second stack that also says
+    // `install` fails at once instead of fighting over the CRDs; protected on production, since removing
+    // it leaves every CloudNativePG cluster on the cluster without failover.
     const operator = db.installOperator
       ? new k8s.helm.v3.Release(
           `${name}-operator`,
           {
+            name: "cnpg",
             chart: CNPG_CHART.name,
             version: CNPG_CHART.version,
             repositoryOpts: { repo: CNPG_CHART.repo },
@@ -73,7 +78,7 @@ export class KubernetesPostgres extends pulumi.ComponentResource {
             // The operator's CRDs must exist before the Cluster; the release waits for its pods.
             atomic: true,
           },
-          child,
+          { ...child, protect: args.production },
         )
       : undefined;
     // CloudNativePG reads a managed role's password from a basic-auth Secret (api/v1/cluster_types.go RoleConfiguration).
@@ -92,7 +97,13 @@ export class KubernetesPostgres extends pulumi.ComponentResource {
       {
         apiVersion: "postgresql.cnpg.io/v1",
         kind: "Cluster",
-        metadata: { name: args.clusterName, namespace: args.namespace, labels: args.labels },
+        metadata: {
+          name: args.clusterName,
+          namespace: args.namespace,
+          labels: args.labels,
+          // The provider waits for custom resources only when told what to wait for: the Jobs start on a ready primary.
+          annotations: { "pulumi.com/waitFor": "condition=Ready" },
+        },
         spec: cnpgClusterSpec(db, roleSecretName),
       },
       { ...child, dependsOn: operator ? [operator, roleSecret] : [roleSecret], protect: args.production },
@@ -129,13 +140,7 @@ export function cnpgClusterSpec(db: Extract<DatabaseSettings, { kind: "cnpg" }>,
         database: APP_DATABASE,
         owner: APP_DATABASE,
         // As a superuser in the app database, once: pgcrypto needs one, and so does a schema owned by another role.
-        postInitApplicationSQL: [
-          "CREATE EXTENSION IF NOT EXISTS pgcrypto",
-          `CREATE ROLE ${HASURA_DB_ROLE} LOGIN`,
-          `CREATE SCHEMA IF NOT EXISTS hdb_catalog AUTHORIZATION ${HASURA_DB_ROLE}`,
-          `GRANT CONNECT ON DATABASE ${APP_DATABASE} TO ${HASURA_DB_ROLE}`,
-          `GRANT USAGE ON SCHEMA public TO ${HASURA_DB_ROLE}`,
-        ],
+        postInitApplicationSQL: CNPG_BOOTSTRAP_SQL,
       },
     },
     managed: { roles: [{ name: HASURA_DB_ROLE, ensure: "present", login: true, superuser: false, passwordSecret: { name: hasuraRoleSecret } }] },

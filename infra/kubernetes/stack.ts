@@ -5,8 +5,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { signingPolicy } from "../../core/jwt-policy.js";
+import { PROJECT_ROOT } from "../../core/project-root.js";
 import type { KubernetesSettings } from "../../core/settings/kubernetes.js";
 import { STEPS } from "../../core/steps.js";
+import { toolsContent } from "../../core/tools-content.js";
 import type { StackConfig } from "../config.js";
 import type { Credentials } from "../credentials.js";
 import type { DeployedStack } from "../deployed-stack.js";
@@ -25,7 +27,7 @@ export function kubernetesStack(config: StackConfig, k: KubernetesSettings, cred
   const namespace = new k8s.core.v1.Namespace("namespace", { metadata: { name: k.namespace, labels } }, { provider, protect: production });
   const ns = namespace.metadata.name;
   const inStack = { provider, dependsOn: [namespace] };
-  const job = { namespace: ns, toolsImage: k.toolsImage, labels };
+  const job = { namespace: ns, toolsImage: k.toolsImage, toolsContent: toolsContent(PROJECT_ROOT), labels };
 
   const postgres = new KubernetesPostgres(
     "postgres",
@@ -53,7 +55,8 @@ export function kubernetesStack(config: StackConfig, k: KubernetesSettings, cred
   const databaseUrl: EnvSource = { secret: postgres.migrationsUrl };
   const migrations = new StepJob(
     "migrations",
-    { ...job, step: STEPS.migrations, inputs: { databaseUrl }, rerunWhen: [database], timeoutSeconds: 1800 },
+    // Three attempts: a replica that fails over mid-run is retried (each migration is one transaction, under the runner's lock).
+    { ...job, step: STEPS.migrations, inputs: { databaseUrl }, rerunWhen: [database], attempts: 3, timeoutSeconds: 1800 },
     { provider, dependsOn: postgres.ready },
   );
   if (config.seedOnUp)
@@ -61,7 +64,11 @@ export function kubernetesStack(config: StackConfig, k: KubernetesSettings, cred
   // Kinde mode: Hasura stops when its first JWKS fetch fails; fetch it from inside the cluster first.
   const jwksUrl = jwt.trust.kind === "kinde" ? jwt.trust.jwksUrl : undefined;
   const jwksCheck = jwksUrl
-    ? new StepJob("jwks-check", { ...job, step: STEPS.jwksCheck, inputs: { jwksUrl: { value: jwksUrl } }, rerunWhen: [config.hasura.image] }, inStack)
+    ? new StepJob(
+        "jwks-check",
+        { ...job, step: STEPS.jwksCheck, inputs: { jwksUrl: { value: jwksUrl } }, rerunWhen: [jwksUrl, config.hasura.image] },
+        inStack,
+      )
     : undefined;
 
   // The rollout after the migrations: every new replica starts on the new schema.
@@ -83,7 +90,7 @@ export function kubernetesStack(config: StackConfig, k: KubernetesSettings, cred
   new StepJob(
     "migrations-sync",
     { ...job, step: STEPS.migrationsSync, inputs: { databaseUrl }, rerunWhen: rollout },
-    { provider, dependsOn: [hasura] },
+    { provider, dependsOn: hasura.serving },
   );
 
   const hasuraAdmin = { endpoint: { value: hasura.serviceUrl }, adminSecret: fromSteps("adminSecret") };
@@ -95,7 +102,7 @@ export function kubernetesStack(config: StackConfig, k: KubernetesSettings, cred
       inputs: { ...hasuraAdmin, sourcePool: { value: String(k.hasura.poolSize) } },
       rerunWhen: [...rollout, String(k.hasura.poolSize)],
     },
-    { provider, dependsOn: [hasura] },
+    { provider, dependsOn: hasura.serving },
   );
   const kindeStep =
     kinde.managementClientId && config.secrets.kindeManagementClientSecret

@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { hashDirectory } from "../../core/content-hash.js";
 import { inProject } from "../../core/project-root.js";
 import { type StepContract, type StepInputs, stepArgv } from "../../core/steps.js";
+import { TOOLS_CONTENT_FILE } from "../../core/tools-content.js";
 import type { SecretKeyRef } from "./postgres.js";
 
 /** A step input as a container gets it: a plain value, or a key of a Secret. */
@@ -18,6 +19,8 @@ export interface StepJobArgs<S extends StepContract> {
   inputs: StepInputs<S, EnvSource>;
   namespace: pulumi.Input<string>;
   toolsImage: string;
+  /** What the image must hold (core/tools-content.ts): the Job refuses to run the step from any other. */
+  toolsContent: string;
   /** Plain values that also make a new run (e.g. the Hasura image the rollout used). */
   rerunWhen: string[];
   labels: Record<string, string>;
@@ -27,10 +30,22 @@ export interface StepJobArgs<S extends StepContract> {
   timeoutSeconds?: number;
 }
 
+/**
+ * Runs the step only from an image that holds this deploy's scripts, migrations and metadata: otherwise
+ * a new Job would run an old image's migrations and report success.
+ */
+export function toolsContentGuard(file = TOOLS_CONTENT_FILE): string {
+  return (
+    `held="$(cat ${file} 2>/dev/null)"; if [ "$held" != "$TOOLS_CONTENT" ]; then ` +
+    `echo "The tools image holds \${held:-nothing known}, this deploy's checkout $TOOLS_CONTENT: rebuild it (npm run tools-image) and set toolsImage" >&2; ` +
+    `exit 1; fi; exec "$@"`
+  );
+}
+
 /** The Job's name: the step's and a hash of its script, arguments, tools image, watched folders and rerunWhen. */
-export function stepJobName(name: string, step: StepContract, toolsImage: string, rerunWhen: string[]): string {
+export function stepJobName(name: string, step: StepContract, toolsImage: string, rerunWhen: string[], toolsContent = ""): string {
   const hash = createHash("sha256");
-  for (const part of [step.script, ...step.args, toolsImage, ...step.watch.map((dir) => hashDirectory(inProject(dir))), ...rerunWhen]) {
+  for (const part of [step.script, ...step.args, toolsImage, toolsContent, ...step.watch.map((dir) => hashDirectory(inProject(dir))), ...rerunWhen]) {
     hash.update(part).update("\0");
   }
   return `${name}-${hash.digest("hex").slice(0, 10)}`;
@@ -41,7 +56,7 @@ export class StepJob<S extends StepContract> extends pulumi.ComponentResource {
 
   constructor(name: string, args: StepJobArgs<S>, opts?: pulumi.ComponentResourceOptions) {
     super("kinde-hasura:kubernetes:StepJob", name, {}, opts);
-    const jobName = stepJobName(name, args.step, args.toolsImage, args.rerunWhen);
+    const jobName = stepJobName(name, args.step, args.toolsImage, args.rerunWhen, args.toolsContent);
     const env: k8s.types.input.core.v1.EnvVar[] = [];
     for (const [key, variable] of Object.entries(args.step.env)) {
       const source = (args.inputs as Record<string, EnvSource | undefined>)[key];
@@ -76,8 +91,8 @@ export class StepJob<S extends StepContract> extends pulumi.ComponentResource {
                 {
                   name: "step",
                   image: args.toolsImage,
-                  command: stepArgv(args.step),
-                  env,
+                  command: ["sh", "-c", toolsContentGuard(), "step", ...stepArgv(args.step)],
+                  env: [{ name: "TOOLS_CONTENT", value: args.toolsContent }, ...env],
                   resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } },
                   securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
                 },

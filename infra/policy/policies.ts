@@ -189,7 +189,8 @@ export const k8sCredentialsByReference: ResourceValidationPolicy = {
 
 export const k8sProductionHardening: ResourceValidationPolicy = {
   name: "kubernetes-production-hardening",
-  description: "On a production Kubernetes stack, Hasura serves no console, no dev mode and no CORS wildcard, and every image is pinned by digest.",
+  description:
+    "On a production Kubernetes stack, Hasura serves no console, no dev mode and no CORS wildcard, and Hasura and the Jobs run images pinned by digest.",
   validateResource: (args, report: Report) => {
     if (!k8sProduction(args.props)) return;
     for (const c of k8sContainers(args)) {
