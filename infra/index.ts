@@ -5,14 +5,17 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config.js";
 import { Credentials } from "./credentials.js";
 import { dockerStack } from "./docker-stack.js";
-import { kubernetesStack } from "./kubernetes/stack.js";
 
 const config = loadStackConfig();
 const { jwt } = config;
 
 // The credentials the config leaves unset, generated once and kept (encrypted) in the stack's state.
 const credentials = new Credentials("credentials", { configured: config.secrets, trust: jwt.trust });
-const deployed = config.kubernetes ? kubernetesStack(config, config.kubernetes, credentials) : dockerStack(config, credentials);
+// The Kubernetes target's module is loaded only for a Kubernetes stack: @pulumi/kubernetes is a large SDK
+// that every Docker deploy would otherwise load (and ts-node type-check) for nothing.
+const deployed = config.kubernetes
+  ? (await import("./kubernetes/stack.js")).kubernetesStack(config, config.kubernetes, credentials)
+  : dockerStack(config, credentials);
 
 export const hasuraUrl = deployed.hasuraUrl;
 export const graphqlUrl = deployed.graphqlUrl;

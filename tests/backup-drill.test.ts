@@ -263,12 +263,13 @@ describe("the scheduled backup script (run with /bin/sh against Debian's Postgre
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     const deadline = Date.now() + 15_000;
     while (!log.includes("backup FAILED") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 300));
     const sleeping = () =>
       execFileSync("ps", ["-eo", "args"])
         .toString()
         .split("\n")
         .filter((l) => l.trim() === "sleep 25200").length;
+    // Until the script has started its sleep (bounded: a loaded machine may take a moment).
+    while (sleeping() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(log).toBe("backups: no daily time, every 7 h, keeping 2\nbackup FAILED (see above); next attempt at the next scheduled time\n");
     // Retried an interval after the attempt, not at once: one sleep, no second attempt.
     expect(sleeping()).toBe(1);
