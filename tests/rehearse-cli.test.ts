@@ -48,11 +48,13 @@ describe("npm run rehearse (stand-ins for the engine, Docker and Hasura)", () =>
     expect(file.out).not.toMatch(/\n\s+at /);
   }, 60_000);
 
-  it("exits 1 and names the failed step when the deploy fails", async () => {
+  it("exits 1 and names the failed step when the deploy fails: here a step whose script path is wrong", async () => {
     copy.edit("core/steps.ts", 'script: "scripts/metadata.ts"', 'script: "scripts/metdata.ts"');
     const { code, out } = await rehearseCli(copy.root, ["--state-dir", copy.stateRoot]);
     expect(code).toBe(1);
     expect(out).toContain("Rehearsal FAILED at step metadata-run:");
+    expect(out).toContain('running "node --import tsx scripts/metdata.ts apply"');
+    expect(out).toMatch(/Cannot find module .*scripts\/metdata\.ts/);
     expect(out).toContain("REHEARSAL of stack dev (a test double of the engine, Docker and Hasura: not a deploy)");
   }, 60_000);
 });
