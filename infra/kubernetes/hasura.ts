@@ -93,27 +93,7 @@ export class KubernetesHasura extends pulumi.ComponentResource {
               // Above the graceful shutdown timeout, so Kubernetes never kills a pod still finishing its work.
               terminationGracePeriodSeconds: PRE_STOP_SECONDS + GRACEFUL_SHUTDOWN_SECONDS + 15,
               securityContext: { runAsNonRoot: true, runAsUser: HASURA_UID, runAsGroup: HASURA_UID },
-              containers: [
-                {
-                  name: "hasura",
-                  image: args.settings.image,
-                  ports: [{ name: "http", containerPort: HASURA_INTERNAL_PORT }],
-                  env,
-                  resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } },
-                  securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-                  // Start: fetching Kinde's JWKS and loading the metadata may take a while; up to 5 minutes.
-                  startupProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 5, failureThreshold: 60 },
-                  // Ready: plain /healthz (200 also with inconsistent metadata). ?strict=true answers 500 while
-                  // the stored metadata lags a new migration, which would stall the rollout before the
-                  // metadata Job that fixes it could run (migrations -> rollout -> metadata).
-                  readinessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 5, failureThreshold: 3 },
-                  // Alive: the port answers. /healthz turns 500 while the database is unreachable, and
-                  // restarting every pod on a database blip makes it worse (hasura/graphql-engine#5468).
-                  livenessProbe: { tcpSocket: { port: "http" }, periodSeconds: 20, failureThreshold: 6 },
-                  // Endpoints drop a stopping pod only after a moment: keep serving through it, then stop gracefully.
-                  lifecycle: { preStop: { exec: { command: ["sleep", "10"] } } },
-                },
-              ],
+              containers: [hasuraContainer(args.settings.image, env)],
             },
           },
         },
@@ -151,33 +131,7 @@ export class KubernetesHasura extends pulumi.ComponentResource {
     this.serviceUrl = pulumi.interpolate`http://${service.metadata.name}.${args.namespace}.svc`;
     this.serving = [this.deployment, service];
 
-    if (args.ingress) {
-      const ing = args.ingress;
-      const exact = (path: string) => ({ path, pathType: "Exact", backend: { service: { name, port: { name: "http" } } } });
-      this.ingress = new k8s.networking.v1.Ingress(
-        `${name}-ingress`,
-        {
-          metadata: {
-            name,
-            namespace: args.namespace,
-            labels: args.labels,
-            annotations: {
-              // Many controllers never publish an address on the Ingress (NodePort, bare metal): waiting for one
-              // would stall every `pulumi up` (pulumi/pulumi-kubernetes#1812).
-              "pulumi.com/skipAwait": "true",
-              ...(ing.clusterIssuer ? { "cert-manager.io/cluster-issuer": ing.clusterIssuer } : {}),
-            },
-          },
-          spec: {
-            ...(ing.className ? { ingressClassName: ing.className } : {}),
-            tls: [{ hosts: [ing.host], secretName: ing.tlsSecret }],
-            // Exact paths only: the metadata API, the console and everything else stay inside the cluster.
-            rules: [{ host: ing.host, http: { paths: [exact("/v1/graphql"), exact("/healthz")] } }],
-          },
-        },
-        { ...child, dependsOn: [service] },
-      );
-    }
+    if (args.ingress) this.ingress = hasuraIngress(name, args.namespace, args.ingress, args.labels, { ...child, dependsOn: [service] });
     this.registerOutputs({});
   }
 }
@@ -187,4 +141,60 @@ function dependencies(opts: pulumi.ComponentResourceOptions | undefined): pulumi
   const d = opts?.dependsOn;
   if (!d) return [];
   return (Array.isArray(d) ? d : [d]) as pulumi.Resource[];
+}
+
+/** Hasura's container: its port, environment, resources, probes and how it stops. */
+function hasuraContainer(image: string, env: pulumi.Input<k8s.types.input.core.v1.EnvVar[]>): k8s.types.input.core.v1.Container {
+  return {
+    name: "hasura",
+    image,
+    ports: [{ name: "http", containerPort: HASURA_INTERNAL_PORT }],
+    env,
+    resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } },
+    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+    // Start: fetching Kinde's JWKS and loading the metadata may take a while; up to 5 minutes.
+    startupProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 5, failureThreshold: 60 },
+    // Ready: plain /healthz (200 also with inconsistent metadata). ?strict=true answers 500 while the stored
+    // metadata lags a new migration, which would stall the rollout before the metadata Job that fixes it
+    // could run (migrations -> rollout -> metadata).
+    readinessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 5, failureThreshold: 3 },
+    // Alive: the port answers. /healthz turns 500 while the database is unreachable, and restarting every
+    // pod on a database blip makes it worse (hasura/graphql-engine#5468).
+    livenessProbe: { tcpSocket: { port: "http" }, periodSeconds: 20, failureThreshold: 6 },
+    // Endpoints drop a stopping pod only after a moment: keep serving through it, then stop gracefully.
+    lifecycle: { preStop: { exec: { command: ["sleep", String(PRE_STOP_SECONDS)] } } },
+  };
+}
+
+/** The Ingress: TLS for the public host, and exactly /v1/graphql and /healthz; the metadata API, the console and everything else stay inside the cluster. */
+function hasuraIngress(
+  name: string,
+  namespace: string,
+  ing: NonNullable<KubernetesSettings["ingress"]>,
+  labels: Record<string, string>,
+  opts: pulumi.CustomResourceOptions,
+): k8s.networking.v1.Ingress {
+  const exact = (path: string) => ({ path, pathType: "Exact", backend: { service: { name, port: { name: "http" } } } });
+  return new k8s.networking.v1.Ingress(
+    `${name}-ingress`,
+    {
+      metadata: {
+        name,
+        namespace,
+        labels,
+        annotations: {
+          // Many controllers never publish an address on the Ingress (NodePort, bare metal): waiting for one
+          // would stall every `pulumi up` (pulumi/pulumi-kubernetes#1812).
+          "pulumi.com/skipAwait": "true",
+          ...(ing.clusterIssuer ? { "cert-manager.io/cluster-issuer": ing.clusterIssuer } : {}),
+        },
+      },
+      spec: {
+        ...(ing.className ? { ingressClassName: ing.className } : {}),
+        tls: [{ hosts: [ing.host], secretName: ing.tlsSecret }],
+        rules: [{ host: ing.host, http: { paths: [exact("/v1/graphql"), exact("/healthz")] } }],
+      },
+    },
+    opts,
+  );
 }

@@ -4,7 +4,6 @@
 // Hasura's schema sync), and the smoke Job as the deployment gate. Hasura never applies metadata itself.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { signingPolicy } from "../../core/jwt-policy.js";
 import { PROJECT_ROOT } from "../../core/project-root.js";
 import type { KubernetesSettings } from "../../core/settings/kubernetes.js";
 import { STEPS } from "../../core/steps.js";
@@ -16,11 +15,12 @@ import { jwtSecretJson } from "../hasura.js";
 import { KubernetesHasura } from "./hasura.js";
 import { stackLabels } from "./labels.js";
 import { KubernetesPostgres } from "./postgres.js";
+import { kindeJobInputs, smokeJobInputs } from "./step-inputs.js";
 import { type EnvSource, StepJob } from "./step-job.js";
 import { stepSecretData } from "./step-secrets.js";
 
 export function kubernetesStack(config: StackConfig, k: KubernetesSettings, credentials: Credentials): DeployedStack {
-  const { jwt, production, kinde } = config;
+  const { jwt, production } = config;
   const provider = new k8s.Provider("kubernetes", { ...(k.context ? { context: k.context } : {}) });
   const labels = stackLabels(k.namespace, production);
   // Deleting a namespace deletes everything in it, the database's volumes included: protected on production.
@@ -104,48 +104,17 @@ export function kubernetesStack(config: StackConfig, k: KubernetesSettings, cred
     },
     { provider, dependsOn: hasura.serving },
   );
-  const kindeStep =
-    kinde.managementClientId && config.secrets.kindeManagementClientSecret
-      ? new StepJob(
-          "kinde",
-          {
-            ...job,
-            step: STEPS.kinde,
-            inputs: {
-              domain: { value: kinde.managementDomain },
-              clientId: { value: kinde.managementClientId },
-              clientSecret: fromSteps("kindeManagementClientSecret"),
-              audience: { value: jwt.audience },
-              ...(kinde.appClientId ? { appClientId: { value: kinde.appClientId } } : {}),
-              ...(kinde.smokeClientId ? { smokeClientId: { value: kinde.smokeClientId } } : {}),
-            },
-            rerunWhen: [kinde.managementDomain, jwt.audience, kinde.appClientId ?? "", kinde.smokeClientId ?? ""],
-          },
-          inStack,
-        )
-      : undefined;
+  const kindeInputs = kindeJobInputs(config, fromSteps);
+  const kindeStep = kindeInputs ? new StepJob("kinde", { ...job, step: STEPS.kinde, ...kindeInputs }, inStack) : undefined;
 
   // The deployment gate: a few attempts, for replicas that have not picked up the new metadata yet.
   if (config.smokeOnUp) {
-    const smokeM2M =
-      kinde.smokeClientId && config.secrets.kindeSmokeClientSecret
-        ? {
-            kindeDomain: { value: kinde.managementDomain },
-            kindeClientId: { value: kinde.smokeClientId },
-            kindeClientSecret: fromSteps("kindeSmokeClientSecret"),
-          }
-        : {};
     new StepJob(
       "smoke",
       {
         ...job,
         step: STEPS.smoke,
-        inputs: {
-          ...hasuraAdmin,
-          jwtPolicy: { value: JSON.stringify(signingPolicy(jwt)) },
-          ...(credentials.devSigningKey ? { devSigningKey: fromSteps("devSigningKey") } : {}),
-          ...smokeM2M,
-        },
+        inputs: smokeJobInputs(config, hasuraAdmin, fromSteps, credentials.devSigningKey !== undefined),
         rerunWhen: [...rollout, String(k.hasura.poolSize)],
         attempts: 3,
       },
