@@ -257,3 +257,46 @@ describe.each([
     expect(env.HASURA_GRAPHQL_UNAUTHORIZED_ROLE).toBeUndefined();
   });
 });
+
+describe("the Kubernetes target with Kinde automation and the smoke's M2M client", () => {
+  it("gives the kinde and smoke Jobs their client secrets from the step Secret, and the ids as values", async () => {
+    const run = await runProgram(
+      "staging-k8s",
+      {
+        target: "kubernetes",
+        toolsImage: "registry.acme.com/kinde-hasura-tools:1.0.0",
+        kindeDomain: "acme.kinde.com",
+        hasuraCorsDomains: "https://app.acme.com",
+        kindeManagementClientId: "mgmt-id",
+        kindeManagementClientSecret: "mgmt-secret-0123456789",
+        kindeSmokeClientId: "smoke-id",
+        kindeSmokeClientSecret: "smoke-secret-0123456789",
+      },
+      ["kindeManagementClientSecret", "kindeSmokeClientSecret"],
+    );
+    const envOf = (job: string) =>
+      Object.fromEntries(
+        (
+          containersOf(manifest(run.get("kubernetes:batch/v1:Job", job)))[0]!.env as Array<{ name: string; value?: string; valueFrom?: Manifest }>
+        ).map((e) => [e.name, e.value ?? `secret:${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`]),
+      );
+    expect(envOf("kinde")).toMatchObject({
+      KINDE_DOMAIN: "acme.kinde.com",
+      KINDE_MANAGEMENT_CLIENT_ID: "mgmt-id",
+      KINDE_MANAGEMENT_CLIENT_SECRET: "secret:step-secrets/kindeManagementClientSecret",
+      KINDE_SMOKE_CLIENT_ID: "smoke-id",
+    });
+    expect(envOf("smoke")).toMatchObject({
+      HASURA_GRAPHQL_ENDPOINT: "http://hasura.kinde-hasura-staging-k8s.svc",
+      HASURA_GRAPHQL_ADMIN_SECRET: "secret:step-secrets/adminSecret",
+      SMOKE_KINDE_CLIENT_ID: "smoke-id",
+      SMOKE_KINDE_CLIENT_SECRET: "secret:step-secrets/kindeSmokeClientSecret",
+    });
+    expect(envOf("smoke").DEV_SIGNING_KEY).toBeUndefined();
+    const stepSecret = manifest(run.get("kubernetes:core/v1:Secret", "step-secrets")).stringData;
+    expect(Object.keys(stepSecret).sort()).toEqual(["adminSecret", "kindeManagementClientSecret", "kindeSmokeClientSecret"]);
+    expect(stepSecret.kindeSmokeClientSecret).toBe("smoke-secret-0123456789");
+    // The smoke waits for the Kinde side to be set up.
+    expect(run.get("kubernetes:batch/v1:Job", "smoke").dependsOn).toContain(run.get("kubernetes:batch/v1:Job", "kinde").urn);
+  });
+});
