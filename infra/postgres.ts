@@ -1,3 +1,5 @@
+// Postgres on the Docker target: the pinned image with its data on a named volume, published on the
+// host's 127.0.0.1 only, healthy before anything else may use it.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { APP_DATABASE, LOOPBACK, POSTGRES_INTERNAL_PORT } from "../core/naming.js";
