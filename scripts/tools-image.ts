@@ -21,6 +21,7 @@ async function main(argv: string[]): Promise<number> {
     repoRoot: PROJECT_ROOT,
     registry: values.registry,
     tag: values.tag,
+    platform: values.platform,
     log: (l) => console.error(l),
   });
   console.log(reference);

@@ -15,7 +15,7 @@ import { Service } from "kubernetes-models/v1/Service";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../core/project-root.js";
 import { toolsContent } from "../core/tools-content.js";
-import { GRACEFUL_SHUTDOWN_SECONDS } from "../infra/kubernetes/hasura.js";
+import { GRACEFUL_SHUTDOWN_SECONDS, PRE_STOP_SECONDS } from "../infra/kubernetes/hasura.js";
 import { toolsContentGuard } from "../infra/kubernetes/step-job.js";
 import { isSecretValue, type ProgramRun, type Registration, runProgram } from "./support/pulumi-program.js";
 
@@ -95,6 +95,13 @@ describe.each([
     }
   });
 
+  it("creates nothing in the namespace before the namespace itself", () => {
+    const namespaceUrn = run.get("kubernetes:core/v1:Namespace", "namespace").urn;
+    const inNamespace = run.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.endsWith(":Namespace") && !r.type.includes("helm"));
+    expect(inNamespace.length).toBeGreaterThan(8);
+    for (const r of inNamespace) expect(r.dependsOn, `${r.type} ${r.name}`).toContain(namespaceUrn);
+  });
+
   it("validates every object against the Kubernetes OpenAPI schemas and CloudNativePG's Cluster schema", () => {
     const objects = run.resources.filter((r) => MODELS[r.type]);
     expect(objects.length).toBeGreaterThan(10);
@@ -170,6 +177,8 @@ describe.each([
     const deployment = byName(run, "kubernetes:apps/v1:Deployment", "hasura");
     const [hasura] = containersOf(deployment);
     expect(deployment.spec.strategy.rollingUpdate).toEqual({ maxUnavailable: 0, maxSurge: 1 });
+    // At most one pod stopping at a time, which the connection budget counts.
+    expect(deployment.spec.minReadySeconds).toBe(PRE_STOP_SECONDS + GRACEFUL_SHUTDOWN_SECONDS);
     expect(deployment.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(GRACEFUL_SHUTDOWN_SECONDS);
     expect(hasura!.readinessProbe.httpGet.path).toBe("/healthz");
     expect(hasura!.livenessProbe.tcpSocket).toBeDefined();

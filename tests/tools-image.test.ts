@@ -1,12 +1,17 @@
-// The tools image (tools.Dockerfile) installs runtime dependencies only (`npm ci --omit=dev`) and copies
+// The tools image: its content digest, the CLI that builds it (with a recording docker stand-in), and
+// what it installs. The image (tools.Dockerfile) installs runtime dependencies only (`npm ci --omit=dev`) and copies
 // core/, scripts/, migrations/, metadata/ and seeds/. Every module a step script reaches must therefore
 // live in those folders and import only Node's own modules and packages listed in `dependencies`.
-import { existsSync, readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { builtinModules } from "node:module";
+import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { inProject, PROJECT_ROOT } from "../core/project-root.js";
 import { STEPS } from "../core/steps.js";
+import { leftOutOfToolsImage, toolsContent } from "../core/tools-content.js";
 
 const COPIED = ["core", "scripts", "migrations", "metadata", "seeds"];
 
@@ -58,5 +63,72 @@ describe("the tools image", () => {
     for (const folder of COPIED) expect(dockerfile).toContain(`COPY ${folder}/ ${folder}/`);
     expect(dockerfile).toMatch(/^FROM node:20\.\d+\.\d+-bookworm-slim$/m);
     expect(dockerfile).toMatch(/^USER 1000:1000$/m);
+  });
+});
+
+describe("the tools image's content digest (core/tools-content.ts)", () => {
+  const tree = (files: Record<string, string>) => {
+    const root = mkdtempSync(join(tmpdir(), "tools-content-"));
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+    }
+    return root;
+  };
+  const base: Record<string, string> = {
+    "core/a.ts": "export const a = 1;\n",
+    "scripts/b.ts": "console.log('b');\n",
+    "migrations/default/1700000000000_x/up.sql": "CREATE TABLE x ();\n",
+    "metadata/version.yaml": "version: 3\n",
+    "seeds/default/1.sql": "SELECT 1;\n",
+    "package.json": "{}\n",
+    "package-lock.json": "{}\n",
+    "tsconfig.json": "{}\n",
+    "tools.Dockerfile": "FROM node\n",
+  };
+
+  it("changes with what the image holds, and only with that: not line endings, dot files or keys", () => {
+    const digest = toolsContent(tree(base));
+    expect(digest).toMatch(/^c-[0-9a-f]{12}$/);
+    expect(toolsContent(tree(base))).toBe(digest);
+    const crlf = Object.fromEntries(Object.entries(base).map(([p, t]) => [p, t.replace(/\n/g, "\r\n")]));
+    expect(toolsContent(tree(crlf))).toBe(digest);
+    expect(toolsContent(tree({ ...base, "scripts/.DS_Store": "junk", "core/key.pem": "k", "seeds/.env": "X=1" }))).toBe(digest);
+    expect(toolsContent(tree({ ...base, "migrations/default/1700000000001_y/up.sql": "CREATE TABLE y ();\n" }))).not.toBe(digest);
+    expect(toolsContent(tree({ ...base, "tsconfig.json": '{"strict":true}\n' }))).not.toBe(digest);
+  });
+
+  it("leaves out of the digest exactly what .dockerignore leaves out of the image", () => {
+    const dockerignore = readFileSync(inProject(".dockerignore"), "utf8");
+    for (const pattern of ["**/.*", "**/*.pem", "**/passphrase*", "**/node_modules"]) expect(dockerignore).toContain(pattern);
+    for (const name of [".DS_Store", ".env", "key.pem", "passphrase", "node_modules"]) expect(leftOutOfToolsImage(name), name).toBe(true);
+    for (const name of ["up.sql", "index.ts", "version.yaml"]) expect(leftOutOfToolsImage(name), name).toBe(false);
+  });
+});
+
+describe("npm run tools-image (a recording stand-in for the docker CLI on PATH)", () => {
+  it("passes --platform through to docker build, with the content digest as a build argument", { timeout: 30_000 }, async () => {
+    const bin = mkdtempSync(join(tmpdir(), "fake-docker-"));
+    const log = join(bin, "calls.log");
+    writeFileSync(
+      join(bin, "docker"),
+      `#!/bin/sh\necho "$*" >> "${log}"\nif [ "$1" = image ]; then echo '["r.io/acme/kinde-hasura-tools@sha256:${"ab".repeat(32)}"]'; fi\nexit 0\n`,
+      { mode: 0o755 },
+    );
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ["--import", "tsx", "scripts/tools-image.ts", "--registry", "r.io/acme", "--platform", "linux/arm64"],
+      {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+      },
+    );
+    expect(stdout.trim()).toBe(`r.io/acme/kinde-hasura-tools@sha256:${"ab".repeat(32)}`);
+    const build = readFileSync(log, "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("build "));
+    expect(build).toBe(
+      `build --platform linux/arm64 --file tools.Dockerfile --build-arg TOOLS_CONTENT=${toolsContent(PROJECT_ROOT)} --tag r.io/acme/kinde-hasura-tools:${toolsContent(PROJECT_ROOT)} .`,
+    );
   });
 });

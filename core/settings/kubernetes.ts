@@ -95,7 +95,9 @@ export function readKubernetes(
   if (issuer !== "" && !NAME.test(issuer)) r.fail("certManagerIssuer", "a cert-manager ClusterIssuer name such as letsencrypt", issuer);
   const tlsSecretRaw = r.value("ingressTlsSecret").trim();
   const tlsSecret = tlsSecretRaw || `${namespaceRaw}-tls`;
-  if (s.publicHost && !SUBDOMAIN.test(tlsSecret)) r.fail("ingressTlsSecret", "a Secret name (lower-case letters, digits, - and .)", tlsSecretRaw);
+  // Only a name the user set, or one made from a valid namespace, is worth judging.
+  if (s.publicHost && (tlsSecretRaw !== "" || NAME.test(namespaceRaw)) && !SUBDOMAIN.test(tlsSecret))
+    r.fail("ingressTlsSecret", "a Secret name (lower-case letters, digits, - and .)", tlsSecretRaw);
   const ingress = s.publicHost
     ? { host: s.publicHost, tlsSecret, ...(ingressClass ? { className: ingressClass } : {}), ...(issuer ? { clusterIssuer: issuer } : {}) }
     : undefined;
@@ -165,7 +167,7 @@ function readReplicas(r: SettingsReader, production: boolean): KubernetesSetting
   return { minReplicas, maxReplicas, poolSize };
 }
 
-/** The most connections Hasura can hold at once: every replica the autoscaler may run, plus one surging in a rollout. */
+/** The most connections Hasura can hold at once: every replica the autoscaler may run, plus one starting and one stopping in a rollout. */
 export function peakHasuraConnections(h: KubernetesSettings["hasura"]): number {
   return (h.maxReplicas + ROLLOUT_SURGE) * (h.poolSize + METADATA_POOL_PER_REPLICA);
 }

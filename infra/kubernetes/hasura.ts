@@ -43,7 +43,10 @@ export class KubernetesHasura extends pulumi.ComponentResource {
 
   constructor(name: string, args: KubernetesHasuraArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kinde-hasura:kubernetes:Hasura", name, {}, opts);
-    const child = { parent: this };
+    // A component's dependsOn does not reach its children: each waits for what the component waits for.
+    const waits = dependencies(opts);
+    const child = { parent: this, dependsOn: waits };
+    const after = (...resources: pulumi.Resource[]) => ({ parent: this, dependsOn: [...waits, ...resources] });
     const selector = selectorLabels(args.namespace, "hasura");
     const podLabels = { ...args.labels, ...selector };
 
@@ -85,6 +88,9 @@ export class KubernetesHasura extends pulumi.ComponentResource {
           selector: { matchLabels: selector },
           // A new pod must be ready before an old one goes: capacity never drops during a rollout.
           strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+          // A new pod counts as available only once the old one it replaces could have stopped: at most one
+          // pod is ever stopping, which the connection budget counts (core/settings/kubernetes.ts).
+          minReadySeconds: PRE_STOP_SECONDS + GRACEFUL_SHUTDOWN_SECONDS,
           template: {
             // A changed Secret (a rotated admin secret, another JWT policy) changes this digest and so rolls
             // the pods; the Secret itself is updated in place and pods read env only when they start.
@@ -98,8 +104,7 @@ export class KubernetesHasura extends pulumi.ComponentResource {
           },
         },
       },
-      // A component's dependsOn does not reach its children: the rollout itself waits for the migrations.
-      { ...child, dependsOn: [secret, ...dependencies(opts)] },
+      after(secret),
     );
 
     new k8s.policy.v1.PodDisruptionBudget(
@@ -118,7 +123,7 @@ export class KubernetesHasura extends pulumi.ComponentResource {
           metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }],
         },
       },
-      { ...child, dependsOn: [this.deployment] },
+      after(this.deployment),
     );
     const service = new k8s.core.v1.Service(
       `${name}-service`,
@@ -131,7 +136,7 @@ export class KubernetesHasura extends pulumi.ComponentResource {
     this.serviceUrl = pulumi.interpolate`http://${service.metadata.name}.${args.namespace}.svc`;
     this.serving = [this.deployment, service];
 
-    if (args.ingress) this.ingress = hasuraIngress(name, args.namespace, args.ingress, args.labels, { ...child, dependsOn: [service] });
+    if (args.ingress) this.ingress = hasuraIngress(name, args.namespace, args.ingress, args.labels, after(service));
     this.registerOutputs({});
   }
 }

@@ -102,7 +102,8 @@ export class KubernetesPostgres extends pulumi.ComponentResource {
           namespace: args.namespace,
           labels: args.labels,
           // The provider waits for custom resources only when told what to wait for: the Jobs start on a ready primary.
-          annotations: { "pulumi.com/waitFor": "condition=Ready" },
+          // A first cluster of 3 instances takes a while: up to 30 minutes, not the provider's 10.
+          annotations: { "pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": "1800" },
         },
         spec: cnpgClusterSpec(db, roleSecretName),
       },

@@ -84,7 +84,7 @@ export function kubernetesStack(config: StackConfig, k: KubernetesSettings, cred
       jwtSecret: jwtSecretJson(jwt, credentials.devPublicKeyPem),
       labels,
     },
-    { provider, dependsOn: jwksCheck ? [migrations, jwksCheck] : [migrations] },
+    { provider, dependsOn: jwksCheck ? [namespace, migrations, jwksCheck] : [namespace, migrations] },
   );
   const rollout = [config.hasura.image, JSON.stringify(config.hasura), JSON.stringify(jwt), database];
   new StepJob(
