@@ -247,6 +247,14 @@ describe.each([
     expect(run.outputs.graphqlUrl).toBe("https://api.acme.com/v1/graphql");
   });
 
+  it("keeps Hasura's env list plain (its credentials are references), so a preview diff shows changes to it", () => {
+    const spec = run.get("kubernetes:apps/v1:Deployment", "hasura").inputs.spec as Manifest;
+    expect(isSecretValue(spec)).toBe(false);
+    const env = spec.template.spec.containers[0].env;
+    expect(isSecretValue(env)).toBe(false);
+    expect(env.some((e: Manifest) => isSecretValue(e))).toBe(false);
+  });
+
   it("gives Hasura the Docker target's hardened environment", () => {
     const env = Object.fromEntries(
       containersOf(byName(run, "kubernetes:apps/v1:Deployment", "hasura"))[0]!.env.map((e: { name: string; value?: string }) => [

@@ -62,21 +62,28 @@ export class KubernetesHasura extends pulumi.ComponentResource {
       child,
     );
     this.secretName = secret.metadata.name;
-    const envDigest = pulumi.secret(
+    // Not a Pulumi secret on purpose: a secret anywhere in the pod template makes the whole Deployment
+    // spec secret, and `pulumi preview --diff` would show nothing of it. A SHA-256 over all the values
+    // together gives none of them away: the generated passwords have 40 random characters, and configured
+    // ones on production meet the strength rule (core/settings/config-values.ts).
+    const envDigest = pulumi.unsecret(
       variables.apply((vs) =>
         createHash("sha256")
           .update(JSON.stringify(vs.map((v) => [v.name, v.value])))
           .digest("hex"),
       ),
     );
-    const env = variables.apply((vs) => [
-      ...vs.map((v) =>
+    // Built from the variables' names and plain values only (the credentials stay in the Secret), so the
+    // env list is no Pulumi secret and `pulumi preview --diff` shows a changed CORS origin or API list.
+    const layout = hasuraVariables({ ...args.settings, databaseUrl: "", adminSecret: "", jwtSecret: "" });
+    const env = [
+      ...layout.map((v) =>
         v.secret ? { name: v.name, valueFrom: { secretKeyRef: { name: `${name}-env`, key: v.name } } } : { name: v.name, value: v.value },
       ),
       // The metadata-storage pool per replica (the connection budget counts it), and how long a stopping pod finishes its work.
       { name: "HASURA_GRAPHQL_PG_CONNECTIONS", value: String(METADATA_POOL_PER_REPLICA) },
       { name: "HASURA_GRAPHQL_GRACEFUL_SHUTDOWN_TIMEOUT", value: String(GRACEFUL_SHUTDOWN_SECONDS) },
-    ]);
+    ];
 
     this.deployment = new k8s.apps.v1.Deployment(
       name,
