@@ -78,12 +78,17 @@ export const productionHardening: ResourceValidationPolicy = {
   validateResource: (args, report: Report) => {
     const env = hasuraEnv(args);
     if (!env || !isProduction(args.props)) return;
-    if (env.get("HASURA_GRAPHQL_ENABLE_CONSOLE") !== "false")
-      report("The Hasura console must be off in production (HASURA_GRAPHQL_ENABLE_CONSOLE=false).");
-    if (env.get("HASURA_GRAPHQL_DEV_MODE") !== "false") report("Hasura dev mode must be off in production (HASURA_GRAPHQL_DEV_MODE=false).");
-    if ((env.get("HASURA_GRAPHQL_CORS_DOMAIN") ?? "*").includes("*")) report("CORS must list exact origins in production, not *.");
+    reportUnhardened(env, report);
   },
 };
+
+/** Production Hasura's environment, on either target: no console, no dev mode, no CORS wildcard. */
+function reportUnhardened(env: Map<string, string | undefined>, report: Report): void {
+  if (env.get("HASURA_GRAPHQL_ENABLE_CONSOLE") !== "false")
+    report("The Hasura console must be off in production (HASURA_GRAPHQL_ENABLE_CONSOLE=false).");
+  if (env.get("HASURA_GRAPHQL_DEV_MODE") !== "false") report("Hasura dev mode must be off in production (HASURA_GRAPHQL_DEV_MODE=false).");
+  if ((env.get("HASURA_GRAPHQL_CORS_DOMAIN") ?? "*").includes("*")) report("CORS must list exact origins in production, not *.");
+}
 
 export const postgresLoopbackOnly: ResourceValidationPolicy = {
   name: "postgres-loopback-only",
@@ -197,11 +202,7 @@ export const k8sProductionHardening: ResourceValidationPolicy = {
       if (!/@sha256:[a-f0-9]{64}$/.test(c.image ?? ""))
         report(`Container ${c.name} runs ${JSON.stringify(c.image)}; pin it by digest on production.`);
       const env = new Map((c.env ?? []).map((e) => [e.name, e.value]));
-      if (![...env.keys()].some((k) => k.startsWith("HASURA_GRAPHQL_ENABLE"))) continue;
-      if (env.get("HASURA_GRAPHQL_ENABLE_CONSOLE") !== "false")
-        report("The Hasura console must be off in production (HASURA_GRAPHQL_ENABLE_CONSOLE=false).");
-      if (env.get("HASURA_GRAPHQL_DEV_MODE") !== "false") report("Hasura dev mode must be off in production (HASURA_GRAPHQL_DEV_MODE=false).");
-      if ((env.get("HASURA_GRAPHQL_CORS_DOMAIN") ?? "*").includes("*")) report("CORS must list exact origins in production, not *.");
+      if ([...env.keys()].some((k) => k.startsWith("HASURA_GRAPHQL_ENABLE"))) reportUnhardened(env, report);
     }
   },
 };
