@@ -19,14 +19,7 @@ export interface DevStackOptions {
 
 /** Brings the stack up; returns pulumi up's exit code. Throws StackCommandError before any change it refuses. */
 export function devStackUp(o: DevStackOptions): number {
-  const problems = missingPrerequisites(o.run, ["pulumi", "docker"]);
-  if (problems.length > 0) throw new StackCommandError(problems.join("\n"));
-  if (isProductionStack(o.repoRoot, o.stack)) {
-    throw new StackCommandError(
-      `Stack ${o.stack} is a production stack (production: true in Pulumi.${o.stack}.yaml); npm run up is for dev and preview stacks. ` +
-        `Deploy production with \`pulumi up --stack ${o.stack}\` (docs/environments.md).`,
-    );
-  }
+  refuseBeforePulumi(o, "up", `Deploy production with \`pulumi up --stack ${o.stack}\` (docs/environments.md).`);
   const { env, notes } = pulumiEnvironment(o.env, o.repoRoot, o.stack);
   notes.forEach(o.log);
 
@@ -40,15 +33,25 @@ export function devStackUp(o: DevStackOptions): number {
 
 /** Destroys the stack's resources; returns pulumi destroy's exit code. */
 export function devStackDown(o: DevStackOptions): number {
-  // Docker too: destroy removes containers and the volume through the daemon.
+  refuseBeforePulumi(
+    o,
+    "down",
+    `If you mean to destroy it, run \`pulumi destroy --stack ${o.stack}\` yourself (its volumes are protected; docs/operations.md, Clean-up).`,
+  );
+  const { env } = pulumiEnvironment(o.env, o.repoRoot, o.stack);
+  return o.run("pulumi", ["destroy", "--stack", o.stack, ...o.passThrough], { env, interactive: true }).code;
+}
+
+/**
+ * Before `npm run up` or `down` runs anything: the tools they need (Docker too: destroy removes
+ * containers and volumes through the daemon), and never a production stack (`instead` says what to run).
+ */
+function refuseBeforePulumi(o: DevStackOptions, command: "up" | "down", instead: string): void {
   const problems = missingPrerequisites(o.run, ["pulumi", "docker"]);
   if (problems.length > 0) throw new StackCommandError(problems.join("\n"));
   if (isProductionStack(o.repoRoot, o.stack)) {
     throw new StackCommandError(
-      `Stack ${o.stack} is a production stack (production: true in Pulumi.${o.stack}.yaml); npm run down is for dev and preview stacks. ` +
-        `If you mean to destroy it, run \`pulumi destroy --stack ${o.stack}\` yourself (its volumes are protected; docs/operations.md, Clean-up).`,
+      `Stack ${o.stack} is a production stack (production: true in Pulumi.${o.stack}.yaml); npm run ${command} is for dev and preview stacks. ${instead}`,
     );
   }
-  const { env } = pulumiEnvironment(o.env, o.repoRoot, o.stack);
-  return o.run("pulumi", ["destroy", "--stack", o.stack, ...o.passThrough], { env, interactive: true }).code;
 }
