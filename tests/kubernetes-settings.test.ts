@@ -14,19 +14,12 @@ import { toolsContent } from "../core/tools-content.js";
 import { stepJobName, toolsContentGuard } from "../infra/kubernetes/step-job.js";
 import { loadMetadata, withDefaultSourcePool } from "../scripts/lib/hasura/metadata.js";
 import { buildToolsImage, ToolsImageError } from "../scripts/lib/kubernetes/tools-image.js";
+import { previewKubernetesConfig, prodKubernetesConfig, TEST_DIGEST } from "./support/fixtures.js";
 import { recordingRunner } from "./support/recording-runner.js";
 
-const DIGEST = `sha256:${"ab".repeat(32)}`;
-const base = { target: "kubernetes", toolsImage: "registry.acme.com/kinde-hasura-tools:1.0.0" };
-const prod = {
-  ...base,
-  production: "true",
-  kindeDomain: "acme.kinde.com",
-  hasuraCorsDomains: "https://app.acme.com",
-  publicHost: "api.acme.com",
-  hasuraImage: `hasura/graphql-engine:v2.48.16@${DIGEST}`,
-  toolsImage: `registry.acme.com/kinde-hasura-tools@${DIGEST}`,
-};
+const DIGEST = TEST_DIGEST;
+const base = previewKubernetesConfig();
+const prod = prodKubernetesConfig();
 
 function problems(config: Record<string, string>, stack = "k"): string[] {
   try {

@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../core/project-root.js";
 import { enginePwdMain, readProjectFile } from "../scripts/lib/rehearsal/engine-pwd.js";
-import { devConfig, prodKindeConfig, rsaKeyPair, SECRET_KEYS } from "./support/fixtures.js";
+import { devConfig, prodKindeConfig, prodKubernetesConfig, rsaKeyPair, SECRET_KEYS } from "./support/fixtures.js";
 
 const exec = promisify(execFile);
 
@@ -55,20 +55,7 @@ describe("loading the program the way `pulumi up` does", () => {
   });
 
   it("loads a Kubernetes stack the same way: its target module imported only then, top-level await and all", { timeout: 90_000 }, async () => {
-    const digest = `sha256:${"ab".repeat(32)}`;
-    const result = await loadLikePulumi(
-      "prod-k8s",
-      {
-        production: "true",
-        target: "kubernetes",
-        kindeDomain: "acme.kinde.com",
-        hasuraCorsDomains: "https://app.acme.com",
-        publicHost: "api.acme.com",
-        hasuraImage: `hasura/graphql-engine:v2.48.16@${digest}`,
-        toolsImage: `registry.acme.com/kinde-hasura-tools@${digest}`,
-      },
-      false,
-    );
+    const result = await loadLikePulumi("prod-k8s", prodKubernetesConfig(), false);
     expect(result.error).toBeUndefined();
     expect(result.resources).toContain("kubernetes:apps/v1:Deployment hasura");
     expect(result.resources?.filter((r) => r.startsWith("docker:"))).toEqual([]);

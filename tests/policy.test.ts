@@ -16,7 +16,15 @@ import {
   productionHardening,
   productionVolumeProtected,
 } from "../infra/policy/policies.js";
-import { devConfig, prodKindeConfig, rsaKeyPair, SECRET_KEYS } from "./support/fixtures.js";
+import {
+  devConfig,
+  previewKubernetesConfig,
+  prodKindeConfig,
+  prodKubernetesConfig,
+  rsaKeyPair,
+  SECRET_KEYS,
+  TEST_DIGEST,
+} from "./support/fixtures.js";
 import { isSecretValue, type Registration, runProgram } from "./support/pulumi-program.js";
 
 const CONTAINER = "docker:index/container:Container";
@@ -218,7 +226,7 @@ describe("the program's own resources", () => {
 });
 
 describe("policies for the Kubernetes target", () => {
-  const DIGEST = `sha256:${"ab".repeat(32)}`;
+  const DIGEST = TEST_DIGEST;
   const prodLabels = { "kinde-hasura.production": "true" };
   const deployment = (container: Record<string, unknown>, labels: Record<string, string> = prodLabels) =>
     args("kubernetes:apps/v1:Deployment", { metadata: { name: "hasura", labels }, spec: { template: { spec: { containers: [container] } } } });
@@ -275,22 +283,10 @@ describe("policies for the Kubernetes target", () => {
   });
 
   it("the program's own Kubernetes resources pass every policy, production and preview", async () => {
-    const prod = await runProgram(
-      "prod-k8s",
-      {
-        production: "true",
-        target: "kubernetes",
-        kindeDomain: "acme.kinde.com",
-        hasuraCorsDomains: "https://app.acme.com",
-        publicHost: "api.acme.com",
-        hasuraImage: `hasura/graphql-engine:v2.48.16@${DIGEST}`,
-        toolsImage: `registry.acme.com/kinde-hasura-tools@${DIGEST}`,
-      },
-      [],
-    );
+    const prod = await runProgram("prod-k8s", prodKubernetesConfig(), []);
     expect(prod.resources.some((r) => r.type === "kubernetes:apps/v1:Deployment")).toBe(true);
     expect(await programViolations(prod.resources)).toEqual([]);
-    const preview = await runProgram("pr-7", { target: "kubernetes", toolsImage: "registry.acme.com/kinde-hasura-tools:1.0.0" }, []);
+    const preview = await runProgram("pr-7", previewKubernetesConfig(), []);
     expect(await programViolations(preview.resources)).toEqual([]);
   });
 });

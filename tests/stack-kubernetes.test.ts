@@ -17,28 +17,22 @@ import { PROJECT_ROOT } from "../core/project-root.js";
 import { toolsContent } from "../core/tools-content.js";
 import { GRACEFUL_SHUTDOWN_SECONDS, PRE_STOP_SECONDS } from "../infra/kubernetes/hasura.js";
 import { toolsContentGuard } from "../infra/kubernetes/step-job.js";
+import { previewKubernetesConfig, prodKubernetesConfig } from "./support/fixtures.js";
 import { isSecretValue, type ProgramRun, type Registration, runProgram } from "./support/pulumi-program.js";
 
-const DIGEST = `sha256:${"ab".repeat(32)}`;
 const SECRET_KEYS = ["hasuraAdminSecret"];
 
 function prodK8s(): Record<string, string> {
   return {
-    production: "true",
-    target: "kubernetes",
-    kindeDomain: "acme.kinde.com",
-    hasuraCorsDomains: "https://app.acme.com",
-    publicHost: "api.acme.com",
+    ...prodKubernetesConfig(),
     ingressClass: "nginx",
     certManagerIssuer: "letsencrypt",
-    hasuraImage: `hasura/graphql-engine:v2.48.16@${DIGEST}`,
-    toolsImage: `registry.acme.com/kinde-hasura-tools@${DIGEST}`,
     hasuraAdminSecret: "Prod-Admin-Secret-That-Is-Long-Enough-0123456789",
   };
 }
 
 function previewK8s(): Record<string, string> {
-  return { target: "kubernetes", toolsImage: "registry.acme.com/kinde-hasura-tools:1.0.0", hasuraConsole: "false" };
+  return { ...previewKubernetesConfig(), hasuraConsole: "false" };
 }
 
 /** A value with every secret envelope opened (the objects as the cluster would get them). */
@@ -280,8 +274,7 @@ describe("the Kubernetes target with Kinde automation and the smoke's M2M client
     const run = await runProgram(
       "staging-k8s",
       {
-        target: "kubernetes",
-        toolsImage: "registry.acme.com/kinde-hasura-tools:1.0.0",
+        ...previewKubernetesConfig(),
         kindeDomain: "acme.kinde.com",
         hasuraCorsDomains: "https://app.acme.com",
         kindeManagementClientId: "mgmt-id",

@@ -44,3 +44,24 @@ export function prodKindeConfig(): Record<string, string> {
     hasuraDbPassword: "Prod-Hasura-Db-Password-0123456789-abcdef",
   };
 }
+
+/** A digest of the right shape for images a production Kubernetes stack must pin. It names no real image. */
+export const TEST_DIGEST = `sha256:${"ab".repeat(32)}`;
+
+/** The least a production Kubernetes stack needs: Kinde, exact origins, a public host and digest-pinned images. */
+export function prodKubernetesConfig(): Record<string, string> {
+  return {
+    production: "true",
+    target: "kubernetes",
+    kindeDomain: "acme.kinde.com",
+    hasuraCorsDomains: "https://app.acme.com",
+    publicHost: "api.acme.com",
+    hasuraImage: `hasura/graphql-engine:v2.48.16@${TEST_DIGEST}`,
+    toolsImage: `registry.acme.com/kinde-hasura-tools@${TEST_DIGEST}`,
+  };
+}
+
+/** A preview Kubernetes stack: local signing, a tools image by tag. */
+export function previewKubernetesConfig(): Record<string, string> {
+  return { target: "kubernetes", toolsImage: "registry.acme.com/kinde-hasura-tools:1.0.0" };
+}
