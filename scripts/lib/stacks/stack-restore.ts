@@ -31,6 +31,11 @@ export async function restoreIntoStack(steps: StackRestoreSteps, log: (line: str
     try {
       await work();
     } catch (err) {
+      // Ctrl-C signals the whole process group: the step's child (pg_restore, docker) may die of it and
+      // be reported before this process's own SIGINT handler has run. Let a pending signal's handler win
+      // before anything else happens (it starts Hasura again and exits 130); without this, the failure
+      // path ran instead and exited 1 whenever the child's exit was processed first.
+      await pendingSignalsDelivered();
       throw err instanceof StackRestoreError ? err : new StackRestoreError(name, (err as Error).message);
     }
   };
@@ -51,6 +56,16 @@ export async function restoreIntoStack(steps: StackRestoreSteps, log: (line: str
   await step("wait for Hasura", steps.waitHealthy);
   await step("apply metadata", steps.applyMetadata);
   await step("smoke", steps.smoke);
+}
+
+/**
+ * Resolves after the event loop has polled for I/O once more. A signal that arrived with a child's death
+ * is already queued on libuv's signal pipe by then (the kernel delivered it to this process when it sent it
+ * to the group), and its JavaScript handler runs during that poll; a timer, unlike setImmediate, keeps the
+ * loop in the poll phase until it fires.
+ */
+export function pendingSignalsDelivered(ms = 50): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** The variables scripts/smoke.ts prefers over --stack (scripts/lib/smoke/target.ts): all of its step's. */
