@@ -1,6 +1,7 @@
 // npm run metadata -- build | apply | diff | check   [--dir metadata]
 //   build  print the replace_metadata request body built from the files (no server needed)
-//   apply  send it to $HASURA_GRAPHQL_ENDPOINT with $HASURA_GRAPHQL_ADMIN_SECRET, reload, fail on inconsistency
+//   apply  send it to $HASURA_GRAPHQL_ENDPOINT with $HASURA_GRAPHQL_ADMIN_SECRET, reload, fail on inconsistency;
+//          refused first when a tracked table or a role permission has no rule in metadata/access.yaml
 //   diff   show how the live server's metadata differs from the files
 //   check  validate the files against the database at $DATABASE_URL (after migrations)
 // apply and diff take HASURA_SOURCE_MAX_CONNECTIONS (the Kubernetes target's hasuraPoolSize) to cap the
@@ -11,6 +12,7 @@ import { STEPS } from "../core/steps.js";
 import { requireEnv, requireStepInputs, UsageError } from "./lib/cli/env.js";
 import { runCli } from "./lib/cli/run-cli.js";
 import { DatabaseConnectError, withDatabase } from "./lib/db/connect.js";
+import { type AccessPolicy, AccessPolicyError, loadAccessPolicy, policyProblems } from "./lib/hasura/access-policy.js";
 import { applyMetadata, exportMetadata, HasuraError } from "./lib/hasura/client.js";
 import { loadMetadata, type Metadata, MetadataError, replaceMetadataBody, withDefaultSourcePool } from "./lib/hasura/metadata.js";
 import { checkMetadata } from "./lib/hasura/metadata-check.js";
@@ -31,7 +33,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case "apply": {
       const target = hasura();
-      const body = replaceMetadataBody(withPool(loadMetadata(dir), target.sourcePool));
+      const metadata = loadMetadata(dir);
+      requireCompletePolicy(metadata, loadAccessPolicy(dir));
+      const body = replaceMetadataBody(withPool(metadata, target.sourcePool));
       await applyMetadata(target, body);
       console.log(`Applied metadata from ${dir}/ to ${target.endpoint}; Hasura reports it consistent.`);
       return 0;
@@ -61,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-await runCli(() => main(process.argv.slice(2)), { expected: [MetadataError, HasuraError, DatabaseConnectError], usage: USAGE });
+await runCli(() => main(process.argv.slice(2)), { expected: [MetadataError, AccessPolicyError, HasuraError, DatabaseConnectError], usage: USAGE });
 
 /** HASURA_SOURCE_MAX_CONNECTIONS, when the step is given one: the default source's pool per replica. */
 function withPool(metadata: Metadata, raw: string | undefined): Metadata {
@@ -70,4 +74,14 @@ function withPool(metadata: Metadata, raw: string | undefined): Metadata {
     throw new UsageError(`${STEPS.metadata.env.sourcePool.name} must be a whole number from 1 to 500; got ${JSON.stringify(raw)}`);
   }
   return withDefaultSourcePool(metadata, Number(raw));
+}
+
+/** Refuses, before anything is sent, metadata whose tables or role permissions the access policy leaves without a rule. */
+function requireCompletePolicy(metadata: Metadata, policy: AccessPolicy): void {
+  const problems = policyProblems(metadata, policy);
+  if (problems.length > 0) {
+    throw new AccessPolicyError(
+      `Not applied: the access policy does not cover the metadata (docs/access-policy.md):\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+    );
+  }
 }

@@ -53,7 +53,7 @@ describe("boolean expressions on PostgreSQL", () => {
   it.each([
     [{ id: { _like: "a%" } }, "$.id._like: unknown operator _like"],
     [{ _exists: {} }, "$._exists: unknown operator _exists"],
-    [{ owner: { _eq: 1 } }, '"owner" is not a column of the table'],
+    [{ owner: { _eq: 1 } }, '"owner" is not a column or relationship of the table'],
     [{ id: { _eq: null } }, "$.id._eq: a null operand is not supported"],
     [{ id: { _eq: "X-Hasura-Org-Id" } }, '$.id._eq: missing session variable: "x-hasura-org-id"'],
     [{ id: "a" }, '$.id: expected {operator: value}, got "a"'],

@@ -1,8 +1,11 @@
 // Hasura boolean expressions (permission filters and checks) translated to SQL, so a permission can
-// be evaluated on a real PostgreSQL without a Hasura server. Only what this project's metadata uses
-// is supported: column comparisons with literals or session variables, _is_null, _in/_nin, and
-// _and/_or/_not. Anything else (relationships, _exists, column operators like _ceq, JSON and text
-// operators) is an error, never a pass: a proof that skips what it does not understand proves nothing.
+// be evaluated on a real PostgreSQL without a Hasura server. Supported: column comparisons with
+// literals or session variables, _is_null, _in/_nin, _and/_or/_not, and relationships (a key naming an
+// object or array relationship holds an expression over the related table, true when some related row
+// satisfies it: Hasura's docs, "Using relationships or nested objects" in
+// docs/docs/auth/authorization/permissions/row-level-permissions.mdx). Anything else (_exists, column
+// operators like _ceq, JSON and text operators, computed fields) is an error, never a pass: a proof that
+// skips what it does not understand proves nothing.
 // Semantics follow Hasura v2: several keys in one object are ANDed; `{}` is true; `_and: []` is true;
 // `_or: []` is false; session variable names are case-insensitive and their values are text that
 // PostgreSQL casts to the column's type.
@@ -23,6 +26,12 @@ export function isSessionVariable(value: unknown): value is string {
   return typeof value === "string" && SESSION_VARIABLE.test(value);
 }
 
+/** A table as an expression sees it: its columns, and the relationships that lead to other tables. */
+export interface BoolExpTable {
+  columns: readonly string[];
+  relationship?: (name: string) => { qualified: string; table: BoolExpTable; on: ReadonlyArray<readonly [string, string]> } | undefined;
+}
+
 export interface TranslatedExp {
   sql: string;
   params: unknown[];
@@ -41,6 +50,8 @@ export function boolExpToSql(
     paramOffset?: number;
     /** false for a client's `where` argument: there an "X-Hasura-…" string is a plain literal. */
     sessionVariables?: boolean;
+    /** The relationships of the table `columns` belong to; without it a relationship is an unknown key. */
+    relationship?: BoolExpTable["relationship"];
   },
 ): TranslatedExp {
   const isVariable = (value: unknown): value is string => options.sessionVariables !== false && isSessionVariable(value);
@@ -62,14 +73,10 @@ export function boolExpToSql(
     if (typeof value === "object") throw new BoolExpError(`${where}: operand ${JSON.stringify(value)} is not a literal or session variable`);
     return param(value);
   };
-  const column = (name: string): string => {
-    if (!options.columns.includes(name)) {
-      throw new BoolExpError(`"${name}" is not a column of the table (relationships and computed fields are not supported)`);
-    }
-    return `${options.alias}."${name.replace(/"/g, '""')}"`;
-  };
+  const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+  let aliases = 0;
 
-  const translate = (e: unknown, where: string): string => {
+  const translate = (e: unknown, where: string, table: BoolExpTable = options, alias = options.alias): string => {
     if (e === null || typeof e !== "object" || Array.isArray(e)) {
       throw new BoolExpError(`${where}: expected an object, got ${JSON.stringify(e)}`);
     }
@@ -78,14 +85,24 @@ export function boolExpToSql(
       const here = `${where}.${key}`;
       if (key === "_and" || key === "_or") {
         if (!Array.isArray(value)) throw new BoolExpError(`${here}: expected a list`);
-        const inner = value.map((v, i) => translate(v, `${here}[${i}]`));
+        const inner = value.map((v, i) => translate(v, `${here}[${i}]`, table, alias));
         parts.push(inner.length === 0 ? (key === "_and" ? "TRUE" : "FALSE") : `(${inner.join(key === "_and" ? " AND " : " OR ")})`);
       } else if (key === "_not") {
-        parts.push(`NOT (${translate(value, here)})`);
+        parts.push(`NOT (${translate(value, here, table, alias)})`);
       } else if (key.startsWith("_")) {
         throw new BoolExpError(`${here}: unknown operator ${key} (supported: ${SUPPORTED_OPERATORS.join(" ")})`);
+      } else if (table.columns.includes(key)) {
+        parts.push(columnExp(`${alias}.${quote(key)}`, value, here));
       } else {
-        parts.push(columnExp(column(key), value, here));
+        const related = table.relationship?.(key);
+        if (!related) {
+          throw new BoolExpError(`"${key}" is not a column or relationship of the table (computed fields are not supported)`);
+        }
+        // Some related row satisfies the inner expression (object and array relationships alike).
+        aliases += 1;
+        const inner = `${options.alias}_r${aliases}`;
+        const join = related.on.map(([mine, theirs]) => `${inner}.${quote(theirs)} = ${alias}.${quote(mine)}`).join(" AND ");
+        parts.push(`EXISTS (SELECT 1 FROM ${related.qualified} AS ${inner} WHERE ${join} AND ${translate(value, here, related.table, inner)})`);
       }
     }
     return parts.length === 0 ? "TRUE" : parts.length === 1 ? (parts[0] as string) : `(${parts.join(" AND ")})`;
