@@ -55,8 +55,88 @@ function viaOwnerSql(models: TableModel[], policy: AccessPolicy, model: TableMod
   return `(SELECT ${viaOwnerSql(models, policy, target, path.slice(1), next, depth + 1)} FROM ${target.qualified} AS ${next} WHERE ${on} LIMIT 1)`;
 }
 
-export class RowSeeder {
+/** Where planRow gets the rows a new row points at, and values for its other required columns. */
+export interface RowSource {
+  rowOf(model: TableModel, owner: string | null): Promise<{ values: Record<string, unknown> }>;
+  sample(model: TableModel, column: ColumnInfo): unknown;
+  fail(message: string): Error;
+}
+
+/**
+ * Column values for a new row of `owner` (null: a table nobody owns): the owner column, or the owner_via
+ * relationship pointing at the owner's parent row; every foreign key to a tracked table pointing at a row
+ * of the same owner (or the shared one), optional ones too, so relationships have rows to reach (a
+ * category's notes must include other users' notes for a leak to show); a made-up value for every other
+ * required column. Shared by the proof (rows inserted with SQL) and the smoke (rows inserted through
+ * Hasura as admin).
+ */
+export async function planRow(
+  models: TableModel[],
+  policy: AccessPolicy,
+  model: TableModel,
+  owner: string | null,
+  source: RowSource,
+): Promise<Record<string, unknown>> {
+  const ownership = ownershipOf(model, policy);
+  const values: Record<string, unknown> = {};
+  const rowOwner = ownership ? (owner ?? "proof-nobody") : null;
+  const column = (name: string) => model.columns.find((c) => c.name === name);
+  if (ownership?.kind === "column") values[ownership.columns[0]] = rowOwner;
+  if (ownership?.kind === "via") Object.assign(values, await viaParentValues(models, policy, model, rowOwner as string, source));
+  for (const fk of model.foreignKeys) {
+    const includesOwner = ownership?.kind === "column" && fk.columns.includes(ownership.columns[0]);
+    const required = fk.columns.some((c) => column(c)?.notNull && !column(c)?.hasDefault);
+    if (fk.columns.every((c) => c in values) && !includesOwner) continue;
+    const target = models.find((m) => m.key === fk.target);
+    if (!target && !required) continue;
+    if (!target) {
+      throw source.fail(
+        `${model.key} needs a row in ${fk.target} (foreign key ${fk.name}), which is not tracked; track it in metadata/ and give it a rule`,
+      );
+    }
+    const parent = await source.rowOf(target, ownershipOf(target, policy) ? rowOwner : null);
+    for (const [i, name] of fk.columns.entries()) if (!(name in values)) values[name] = parent.values[fk.refColumns[i] as string];
+  }
+  for (const c of model.columns) {
+    if (c.name in values || c.generated) continue;
+    if (c.notNull && !c.hasDefault) values[c.name] = source.sample(model, c);
+  }
+  return values;
+}
+
+/** The owner_via relationship's columns, pointing at `owner`'s row of the table it leads to. */
+export async function viaParentValues(
+  models: TableModel[],
+  policy: AccessPolicy,
+  model: TableModel,
+  owner: string,
+  source: RowSource,
+): Promise<Record<string, unknown>> {
+  const ownership = ownershipOf(model, policy);
+  if (ownership?.kind !== "via") return {};
+  const hop = model.relationships.find((r) => r.name === ownership.path[0]);
+  const target = hop && models.find((m) => m.key === hop.target);
+  if (!hop || !target) throw source.fail(`${model.key}: owner_via ${ownership.path.join(".")} does not lead to a tracked table`);
+  const parent = await source.rowOf(target, owner);
+  return Object.fromEntries(hop.on.map(([local, remote]) => [local, parent.values[remote]]));
+}
+
+/** A value of the column's PostgreSQL type, distinct for each `n`; an error for a type it cannot make up. */
+export function sampleValue(model: TableModel, column: ColumnInfo, n: number, fail: (message: string) => Error): unknown {
+  const t = column.type;
+  const length = /\((\d+)\)/.exec(t)?.[1];
+  if (/^(text|character varying|character|citext|name)\b/.test(t)) return `proof-${n}`.slice(0, length ? Number(length) : undefined);
+  if (/^(smallint|integer|bigint|numeric|real|double precision)\b/.test(t)) return 100000 + n;
+  if (t === "boolean") return false;
+  if (t === "uuid") return randomUUID();
+  if (/^(timestamp|date|time)\b/.test(t)) return new Date(Date.UTC(2000, 0, 1) + n * 1000).toISOString();
+  if (t === "json" || t === "jsonb") return "{}";
+  throw fail(`cannot make up a value for ${model.key}.${column.name} (type ${t}); give the column a default`);
+}
+
+export class RowSeeder implements RowSource {
   private rows: SeededRow[] = [];
+  private readonly pending = new Set<string>();
   private counter = 0;
   private probes = 0;
 
@@ -64,7 +144,7 @@ export class RowSeeder {
     private readonly client: pg.Client,
     private readonly models: TableModel[],
     private readonly policy: AccessPolicy,
-    private readonly fail: (message: string) => Error,
+    readonly fail: (message: string) => Error,
   ) {}
 
   /** Forget rows added after this point (the caller rolled back a savepoint). */
@@ -100,57 +180,29 @@ export class RowSeeder {
   async rowOf(model: TableModel, owner: string | null): Promise<SeededRow> {
     const existing = this.rows.find((r) => r.table === model.key && r.owner === owner && !r.probe);
     if (existing) return existing;
-    return this.insert(model, await this.valuesFor(model, owner), owner, false);
+    const pending = `${model.key}\0${owner}`;
+    if (this.pending.has(pending)) throw this.fail(`${model.key}: its foreign keys form a cycle; the proof cannot seed rows for it`);
+    this.pending.add(pending);
+    try {
+      return await this.insert(model, await this.valuesFor(model, owner), owner, false);
+    } finally {
+      this.pending.delete(pending);
+    }
   }
 
-  /**
-   * Column values for a new row of `owner`: the owner column or the owner_via relationship pointing at the
-   * owner's parent row, every required foreign key pointing at a row of the same owner (or the shared
-   * one), and a made-up value for every other required column. With freeOwnRow, an existing row that
-   * would collide on the owner-keyed primary key is deleted first (callers run in a savepoint).
-   */
-  async valuesFor(model: TableModel, owner: string | null, options: { freeOwnRow?: boolean } = {}, depth = 0): Promise<Record<string, unknown>> {
-    if (depth > 16) throw this.fail(`${model.key}: its required foreign keys form a cycle; the proof cannot seed rows for it`);
+  /** Column values for a new row of `owner` (planRow); with freeOwnRow, an existing row that would collide on the owner-keyed primary key is deleted first (callers run in a savepoint). */
+  async valuesFor(model: TableModel, owner: string | null, options: { freeOwnRow?: boolean } = {}): Promise<Record<string, unknown>> {
+    const values = await planRow(this.models, this.policy, model, owner, this);
     const ownership = ownershipOf(model, this.policy);
-    const values: Record<string, unknown> = {};
-    const rowOwner = ownership ? (owner ?? "proof-nobody") : null;
-    if (ownership?.kind === "column") values[ownership.columns[0]] = rowOwner;
-    if (ownership?.kind === "via") Object.assign(values, await this.parentValues(model, rowOwner as string));
-    for (const fk of model.foreignKeys) {
-      const includesOwner = fk.columns.some((c) => ownership?.kind === "column" && c === ownership.columns[0]);
-      const required = fk.columns.some((c) => this.column(model, c)?.notNull && !this.column(model, c)?.hasDefault);
-      if (fk.columns.every((c) => c in values) && !includesOwner) continue;
-      const target = this.models.find((m) => m.key === fk.target);
-      // Optional foreign keys to tracked tables are filled too: a relationship needs rows to reach (a
-      // category's notes must include other users' notes for the proof to see whether they leak).
-      if (!target && !required) continue;
-      if (!target) {
-        throw this.fail(
-          `${model.key} needs a row in ${fk.target} (foreign key ${fk.name}), which is not tracked; track it in metadata/ and give it a rule`,
-        );
-      }
-      const parent = await this.rowOf(target, ownershipOf(target, this.policy) ? rowOwner : null);
-      for (const [i, column] of fk.columns.entries()) if (!(column in values)) values[column] = parent.values[fk.refColumns[i] as string];
-    }
-    for (const column of model.columns) {
-      if (column.name in values || column.generated) continue;
-      if (column.notNull && !column.hasDefault) values[column.name] = this.sample(model, column);
-    }
     if (options.freeOwnRow && ownership?.kind === "column" && model.primaryKey.join() === ownership.columns[0]) {
-      await this.client.query(`DELETE FROM ${model.qualified} WHERE ${quoteIdent(ownership.columns[0])} = $1`, [rowOwner]);
+      await this.client.query(`DELETE FROM ${model.qualified} WHERE ${quoteIdent(ownership.columns[0])} = $1`, [values[ownership.columns[0]]]);
     }
     return values;
   }
 
   /** The owner_via relationship's columns, pointing at `owner`'s row of the table it leads to. */
-  async parentValues(model: TableModel, owner: string): Promise<Record<string, unknown>> {
-    const ownership = ownershipOf(model, this.policy);
-    if (ownership?.kind !== "via") return {};
-    const hop = model.relationships.find((r) => r.name === ownership.path[0]);
-    const target = hop && this.models.find((m) => m.key === hop.target);
-    if (!hop || !target) throw this.fail(`${model.key}: owner_via ${ownership.path.join(".")} does not lead to a tracked table`);
-    const parent = await this.rowOf(target, owner);
-    return Object.fromEntries(hop.on.map(([local, remote]) => [local, parent.values[remote]]));
+  parentValues(model: TableModel, owner: string): Promise<Record<string, unknown>> {
+    return viaParentValues(this.models, this.policy, model, owner, this);
   }
 
   /** The rows an owner row of `model` needs through its foreign keys (e.g. the users row behind notes.owner_id). */
@@ -249,18 +301,9 @@ export class RowSeeder {
   }
 
   /** A value of the column's type that no other seeded row holds. */
-  private sample(model: TableModel, column: ColumnInfo): unknown {
+  sample(model: TableModel, column: ColumnInfo): unknown {
     this.counter += 1;
-    const n = this.counter;
-    const t = column.type;
-    const length = /\((\d+)\)/.exec(t)?.[1];
-    if (/^(text|character varying|character|citext|name)\b/.test(t)) return `proof-${n}`.slice(0, length ? Number(length) : undefined);
-    if (/^(smallint|integer|bigint|numeric|real|double precision)\b/.test(t)) return 100000 + n;
-    if (t === "boolean") return false;
-    if (t === "uuid") return randomUUID();
-    if (/^(timestamp|date|time)\b/.test(t)) return new Date(Date.UTC(2000, 0, 1) + n * 1000).toISOString();
-    if (t === "json" || t === "jsonb") return "{}";
-    throw this.fail(`cannot make up a value for ${model.key}.${column.name} (type ${t}) to seed the proof; give the column a default`);
+    return sampleValue(model, column, this.counter, this.fail);
   }
 }
 

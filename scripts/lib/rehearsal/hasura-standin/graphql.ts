@@ -1,16 +1,21 @@
 // GraphQL over the tracked tables, answered from a real PostgreSQL under the permissions of the
 // metadata the stand-in holds: the subset of Hasura v2's generated schema this project uses
-// (`<t>`, `<t>_by_pk`, `insert_<t>`, `insert_<t>_one`, `update_<t>`, `update_<t>_by_pk`,
-// `delete_<t>`, `delete_<t>_by_pk`, with where/order_by/limit/offset/_set/object(s)). Filters, checks
+// (`<t>`, `<t>_by_pk`, `<t>_aggregate { aggregate { count } nodes }`, object and array relationships in
+// a selection, `insert_<t>`, `insert_<t>_one`, `update_<t>`, `update_<t>_by_pk`, `delete_<t>`,
+// `delete_<t>_by_pk`, with where/order_by/limit/offset/_set/object(s)), and the same query fields as
+// subscriptions (subscription_root mirrors query_root for tables). Filters, checks
 // and presets go through the same bool-exp translation as `npm run permissions`; nothing here knows
 // which rows belong to whom. Rules follow Hasura's docs: a role sees only fields its permissions
 // grant ("field 'x' not found in type: 'query_root'", validation-failed); `_by_pk`, `insert_<t>_one`
 // and the by-pk mutations need a select permission too; a failed `check` is a permission-error and
-// rolls the whole mutation back; every error is answered with HTTP 200.
+// rolls the whole mutation back; every error is answered with HTTP 200; a relationship field exists only
+// where the role may select the target table, whose filter applies to the rows it reaches; `_aggregate`
+// exists only with allow_aggregations.
 import { type DocumentNode, type FieldNode, Kind, type OperationDefinitionNode, parse, type SelectionSetNode, valueFromASTUntyped } from "graphql";
 import type pg from "pg";
 import { BoolExpError, boolExpToSql, isSessionVariable } from "../../hasura/bool-exp.js";
-import type { Metadata, TableMetadata } from "../../hasura/metadata.js";
+import type { Metadata } from "../../hasura/metadata.js";
+import { boolExpTableOf, quoteIdent, readCatalog, schemaModel, type TableModel } from "../../hasura/schema-model.js";
 import type { Session } from "./jwt.js";
 
 export class GraphqlError extends Error {
@@ -23,41 +28,18 @@ export class GraphqlError extends Error {
   }
 }
 
-/** A tracked table as the executor needs it: columns and primary key read from the database. */
-export interface TableInfo {
-  metadata: TableMetadata;
-  /** `users` for public.users, `<schema>_<table>` otherwise. */
-  rootName: string;
-  qualified: string;
-  columns: string[];
-  primaryKey: string[];
+/** A tracked table as the executor needs it: the schema model, with its column names at hand. */
+export interface TableInfo extends TableModel {
+  columnNames: string[];
 }
 
+/** The tracked tables of `metadata` as the database describes them (relationships resolved; SchemaModelError if one cannot be). */
 export async function tableInfos(client: pg.ClientBase, metadata: Metadata): Promise<TableInfo[]> {
-  const infos: TableInfo[] = [];
-  for (const table of metadata.sources.flatMap((s) => s.tables)) {
-    const { schema, name } = table.table;
-    // From pg_catalog, as Hasura introspects: information_schema would hide a table the role has no
-    // grant on, and a missing grant must show when a query runs, not as a missing table.
-    const cols = await client.query<{ column_name: string }>(
-      `SELECT a.attname AS column_name FROM pg_attribute a
-        WHERE a.attrelid = to_regclass(format('%I.%I', $1::text, $2::text)) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
-      [schema, name],
-    );
-    const pk = await client.query<{ attname: string }>(
-      `SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-        WHERE i.indrelid = to_regclass(format('%I.%I', $1::text, $2::text)) AND i.indisprimary`,
-      [schema, name],
-    );
-    infos.push({
-      metadata: table,
-      rootName: schema === "public" ? name : `${schema}_${name}`,
-      qualified: `"${schema.replace(/"/g, '""')}"."${name.replace(/"/g, '""')}"`,
-      columns: cols.rows.map((r) => r.column_name),
-      primaryKey: pk.rows.map((r) => r.attname),
-    });
-  }
-  return infos;
+  const models = schemaModel(
+    metadata.sources.flatMap((s) => s.tables),
+    await readCatalog(client as unknown as Parameters<typeof readCatalog>[0]),
+  );
+  return models.map((m) => ({ ...m, columnNames: m.columns.map((c) => c.name) }));
 }
 
 type Access = { kind: "admin" } | { kind: "role"; session: Session };
@@ -68,6 +50,8 @@ interface Permission {
   check?: unknown;
   set?: Record<string, unknown>;
   limit?: number;
+  /** allow_aggregations: the role may use `<t>_aggregate`. */
+  aggregations?: boolean;
 }
 
 /** Runs one GraphQL request; returns Hasura's `{data}` or `{errors}` body. */
@@ -76,6 +60,7 @@ export async function executeGraphql(
   tables: TableInfo[],
   access: Access,
   request: { query?: unknown; variables?: unknown; operationName?: unknown },
+  transport: "http" | "websocket" = "http",
 ): Promise<Record<string, unknown>> {
   try {
     if (typeof request.query !== "string") throw new GraphqlError("validation-failed", "the key 'query' was not present", "$");
@@ -94,11 +79,13 @@ export async function executeGraphql(
           : undefined;
     if (!operation)
       throw new GraphqlError("validation-failed", "exactly one operation has to be present in the document when operationName is not specified", "$");
-    if (operation.operation === "subscription")
-      throw new GraphqlError("not-supported", "the rehearsal's Hasura stand-in does not serve subscriptions", "$");
+    if (operation.operation === "subscription" && transport === "http")
+      throw new GraphqlError("validation-failed", "subscriptions are served over websockets only (graphql-transport-ws on /v1/graphql)", "$");
     const variables = (request.variables && typeof request.variables === "object" ? request.variables : {}) as Record<string, unknown>;
     const fields = rootFields(operation.selectionSet);
-    const plans = fields.map((field) => plan(field, operation.operation === "mutation" ? "mutation_root" : "query_root", tables, access, variables));
+    const root = operation.operation === "mutation" ? "mutation_root" : operation.operation === "subscription" ? "subscription_root" : "query_root";
+    const ctx: SelectContext = { tables, access, variables, params: [], aliases: 0 };
+    const plans = fields.map((field) => plan(field, root, ctx));
 
     const client = await pool.connect();
     try {
@@ -138,7 +125,8 @@ interface Plan {
 
 const SUFFIXES = ["_by_pk", "_aggregate"] as const;
 
-function plan(field: FieldNode, root: "query_root" | "mutation_root", tables: TableInfo[], access: Access, variables: Record<string, unknown>): Plan {
+function plan(field: FieldNode, root: "query_root" | "mutation_root" | "subscription_root", ctx: SelectContext): Plan {
+  const { tables, access, variables } = ctx;
   const name = field.name.value;
   const alias = field.alias?.value ?? name;
   const path = `$.selectionSet.${alias}`;
@@ -151,16 +139,24 @@ function plan(field: FieldNode, root: "query_root" | "mutation_root", tables: Ta
     unknown
   >;
 
-  if (root === "query_root") {
+  if (root !== "mutation_root") {
     const suffix = SUFFIXES.find((s) => name.endsWith(s));
     const table = tables.find((t) => t.rootName === (suffix ? name.slice(0, -suffix.length) : name)) ?? notFound();
     const select = permission(table, "select", access) ?? notFound();
-    if (suffix === "_aggregate") throw new GraphqlError("not-supported", `the rehearsal's Hasura stand-in does not serve ${name}`, path);
+    // Each root field starts its own parameter list: the plans run one after another.
+    const fresh = () => ({ ...ctx, params: [] });
+    if (suffix === "_aggregate") {
+      if (access.kind !== "admin" && !select.aggregations) notFound();
+      return { alias, run: (c) => aggregateRows(c, fresh(), table, select, args, field, path) };
+    }
     if (suffix === "_by_pk") {
       if (!table.primaryKey.every((c) => select.columns.includes(c))) notFound();
-      return { alias, run: (c) => selectRows(c, table, select, access, pkWhere(table, args, path), {}, field, path).then((rows) => rows[0] ?? null) };
+      return {
+        alias,
+        run: (c) => selectRows(c, fresh(), table, select, pkWhere(table, args, path), {}, field, path).then((rows) => rows[0] ?? null),
+      };
     }
-    return { alias, run: (c) => selectRows(c, table, select, access, args.where ?? {}, args, field, path) };
+    return { alias, run: (c) => selectRows(c, fresh(), table, select, args.where ?? {}, args, field, path) };
   }
 
   const match = /^(insert|update|delete)_(.+?)(_one|_by_pk)?$/.exec(name) ?? notFound();
@@ -190,17 +186,18 @@ function plan(field: FieldNode, root: "query_root" | "mutation_root", tables: Ta
 }
 
 function permission(table: TableInfo, kind: "select" | "insert" | "update" | "delete", access: Access): Permission | undefined {
-  if (access.kind === "admin") return { columns: table.columns, filter: {}, check: {} };
+  if (access.kind === "admin") return { columns: table.columnNames, filter: {}, check: {} };
   const list = table.metadata[`${kind}_permissions`] as Array<{ role: string; permission: Record<string, unknown> }> | undefined;
   const entry = list?.find((p) => p.role === access.session.role)?.permission;
   if (!entry) return undefined;
-  const columns = entry.columns === "*" ? table.columns : ((entry.columns as string[] | undefined) ?? []);
+  const columns = entry.columns === "*" ? table.columnNames : ((entry.columns as string[] | undefined) ?? []);
   return {
     columns,
     filter: entry.filter ?? {},
     ...(entry.check !== undefined && entry.check !== null ? { check: entry.check } : {}),
     ...(entry.set ? { set: entry.set as Record<string, unknown> } : {}),
     ...(typeof entry.limit === "number" ? { limit: entry.limit } : {}),
+    ...(entry.allow_aggregations === true ? { aggregations: true } : {}),
   };
 }
 
@@ -208,7 +205,11 @@ function sessionOf(access: Access): Record<string, string> {
   return access.kind === "admin" ? {} : access.session.variables;
 }
 
-/** SQL for a permission's expression (session variables from the session) or a client's `where` (literals only). */
+/**
+ * SQL for a permission's expression (session variables from the session; relationships followed, as
+ * Hasura evaluates permission expressions without the target's permissions) or a client's `where`
+ * (literals only; relationships in a client's where are not served by the stand-in).
+ */
 function condition(
   exp: unknown,
   table: TableInfo,
@@ -217,11 +218,14 @@ function condition(
   params: unknown[],
   from: "permission" | "client",
   path: string,
+  alias = "t",
+  tables: TableInfo[] = [],
 ): string {
   try {
     const t = boolExpToSql(exp ?? {}, {
-      alias: "t",
+      alias,
       columns,
+      ...(from === "permission" ? { relationship: boolExpTableOf(tables, table).relationship } : {}),
       session: sessionOf(access),
       paramOffset: params.length,
       sessionVariables: from === "permission",
@@ -267,39 +271,132 @@ function selectedColumns(
   });
 }
 
-function jsonColumns(cols: Array<{ alias: string; column: string }>, table: TableInfo): string {
-  const parts = cols.map((c) =>
-    c.column === "__typename" ? `'${c.alias}', '${table.rootName}'` : `'${c.alias.replace(/'/g, "''")}', t."${c.column}"`,
-  );
+/** What building a selection needs besides the table: every table (relationships), the caller, the variables, the parameters so far. */
+interface SelectContext {
+  tables: TableInfo[];
+  access: Access;
+  variables: Record<string, unknown>;
+  params: unknown[];
+  aliases: number;
+}
+
+/**
+ * SQL for the JSON of the row aliased `alias`: the selected columns the permission allows, and each
+ * relationship as a subquery on its target under the target's select permission (Hasura: a relationship
+ * field exists only where the role may select the target, and the target's filter applies to what it reaches).
+ */
+function rowJson(
+  ctx: SelectContext,
+  table: TableInfo,
+  select: Permission,
+  selection: SelectionSetNode | undefined,
+  alias: string,
+  path: string,
+): string {
+  if (!selection) throw new GraphqlError("validation-failed", `missing selection set for '${table.rootName}'`, path);
+  const parts = selection.selections.map((s) => {
+    if (s.kind !== Kind.FIELD) throw new GraphqlError("not-supported", "the rehearsal's Hasura stand-in does not support fragments", path);
+    const name = s.name.value;
+    const key = `'${(s.alias?.value ?? name).replace(/'/g, "''")}'`;
+    const here = `${path}.selectionSet.${s.alias?.value ?? name}`;
+    if (name === "__typename") return `${key}, '${table.rootName}'`;
+    if (select.columns.includes(name)) return `${key}, ${alias}.${quoteIdent(name)}`;
+    const rel = table.relationships.find((r) => r.name === name);
+    const target = rel && ctx.tables.find((t) => t.key === rel.target);
+    const targetSelect = target && permission(target, "select", ctx.access);
+    if (!rel || !target || !targetSelect) throw new GraphqlError("validation-failed", `field '${name}' not found in type: '${table.rootName}'`, here);
+    ctx.aliases += 1;
+    const inner = `r${ctx.aliases}`;
+    const join = rel.on.map(([mine, theirs]) => `${inner}.${quoteIdent(theirs)} = ${alias}.${quoteIdent(mine)}`).join(" AND ");
+    const filter = condition(targetSelect.filter, target, target.columnNames, ctx.access, ctx.params, "permission", here, inner, ctx.tables);
+    const json = rowJson(ctx, target, targetSelect, s.selectionSet, inner, here);
+    if (rel.kind === "object") return `${key}, (SELECT ${json} FROM ${target.qualified} AS ${inner} WHERE ${join} AND (${filter}) LIMIT 1)`;
+    const args = argumentsOf(s, ctx.variables);
+    const where = condition(args.where ?? {}, target, targetSelect.columns, ctx.access, ctx.params, "client", here, inner);
+    const rows = `SELECT ${json} AS j FROM ${target.qualified} AS ${inner} WHERE ${join} AND (${filter}) AND (${where})${orderBy(args.order_by, targetSelect.columns, here, inner)}${limits(args, targetSelect)}`;
+    return `${key}, (SELECT coalesce(json_agg(x.j), '[]'::json) FROM (${rows}) AS x)`;
+  });
   return `json_build_object(${parts.join(", ")})`;
+}
+
+function argumentsOf(field: FieldNode, variables: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries((field.arguments ?? []).map((a) => [a.name.value, valueFromASTUntyped(a.value, variables)]));
+}
+
+/** LIMIT/OFFSET from the client's arguments and the permission's limit (the smaller wins). */
+function limits(args: Record<string, unknown>, select: Permission): string {
+  const bounds = [typeof args.limit === "number" ? args.limit : undefined, select.limit].filter((n): n is number => n !== undefined);
+  const limit = bounds.length > 0 ? ` LIMIT ${Math.max(0, Math.trunc(Math.min(...bounds)))}` : "";
+  return `${limit}${typeof args.offset === "number" ? ` OFFSET ${Math.max(0, Math.trunc(args.offset))}` : ""}`;
 }
 
 async function selectRows(
   client: pg.PoolClient,
+  ctx: SelectContext,
   table: TableInfo,
   select: Permission,
-  access: Access,
   where: unknown,
   args: Record<string, unknown>,
   field: FieldNode,
   path: string,
 ): Promise<unknown[]> {
-  const cols = selectedColumns(table, select.columns, field.selectionSet, path);
-  const params: unknown[] = [];
-  const filter = condition(select.filter, table, table.columns, access, params, "permission", path);
-  const clientWhere = condition(where, table, select.columns, access, params, "client", path);
-  const order = orderBy(args.order_by, select.columns, path);
-  const limits = [typeof args.limit === "number" ? args.limit : undefined, select.limit].filter((n): n is number => n !== undefined);
-  const limit = limits.length > 0 ? ` LIMIT ${Math.min(...limits)}` : "";
-  const offset = typeof args.offset === "number" ? ` OFFSET ${args.offset}` : "";
+  const filter = condition(select.filter, table, table.columnNames, ctx.access, ctx.params, "permission", path, "t", ctx.tables);
+  const clientWhere = condition(where, table, select.columns, ctx.access, ctx.params, "client", path);
+  const json = rowJson(ctx, table, select, field.selectionSet, "t", path);
   const { rows } = await client.query<{ row: unknown }>(
-    `SELECT ${jsonColumns(cols, table)} AS row FROM ${table.qualified} AS t WHERE (${filter}) AND (${clientWhere})${order}${limit}${offset}`,
-    params,
+    `SELECT ${json} AS row FROM ${table.qualified} AS t WHERE (${filter}) AND (${clientWhere})${orderBy(args.order_by, select.columns, path)}${limits(args, select)}`,
+    ctx.params,
   );
   return rows.map((r) => r.row);
 }
 
-function orderBy(raw: unknown, allowed: string[], path: string): string {
+/** `<t>_aggregate { aggregate { count } nodes { … } }`: the rows the select permission allows, counted and listed. */
+async function aggregateRows(
+  client: pg.PoolClient,
+  ctx: SelectContext,
+  table: TableInfo,
+  select: Permission,
+  args: Record<string, unknown>,
+  field: FieldNode,
+  path: string,
+): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const s of field.selectionSet?.selections ?? []) {
+    if (s.kind !== Kind.FIELD) throw new GraphqlError("not-supported", "the rehearsal's Hasura stand-in does not support fragments", path);
+    const key = s.alias?.value ?? s.name.value;
+    const here = `${path}.selectionSet.${key}`;
+    ctx.params.length = 0;
+    const filter = condition(select.filter, table, table.columnNames, ctx.access, ctx.params, "permission", path, "t", ctx.tables);
+    const where = condition(args.where ?? {}, table, select.columns, ctx.access, ctx.params, "client", path);
+    const rows = `FROM ${table.qualified} AS t WHERE (${filter}) AND (${where})`;
+    if (s.name.value === "__typename") out[key] = `${table.rootName}_aggregate`;
+    else if (s.name.value === "nodes") {
+      const json = rowJson(ctx, table, select, s.selectionSet, "t", here);
+      const { rows: found } = await client.query<{ row: unknown }>(
+        `SELECT ${json} AS row ${rows}${orderBy(args.order_by, select.columns, path)}${limits(args, select)}`,
+        ctx.params,
+      );
+      out[key] = found.map((r) => r.row);
+    } else if (s.name.value === "aggregate") {
+      const fields = (s.selectionSet?.selections ?? []) as FieldNode[];
+      const { rows: counted } = await client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM (SELECT 1 ${rows}${limits(args, select)}) AS x`,
+        ctx.params,
+      );
+      out[key] = Object.fromEntries(
+        fields.map((f) => {
+          if (f.name.value === "count" && (f.arguments ?? []).length === 0) return [f.alias?.value ?? "count", counted[0]?.n ?? 0];
+          throw new GraphqlError("not-supported", `the rehearsal's Hasura stand-in serves only aggregate { count }, not ${f.name.value}`, here);
+        }),
+      );
+    } else {
+      throw new GraphqlError("validation-failed", `field '${s.name.value}' not found in type: '${table.rootName}_aggregate'`, here);
+    }
+  }
+  return out;
+}
+
+function orderBy(raw: unknown, allowed: string[], path: string, alias = "t"): string {
   if (raw === undefined) return "";
   const items = (Array.isArray(raw) ? raw : [raw]) as Array<Record<string, unknown>>;
   const parts = items.flatMap((item) =>
@@ -315,7 +412,7 @@ function orderBy(raw: unknown, allowed: string[], path: string): string {
       }[dir];
       if (!allowed.includes(column) || !sql)
         throw new GraphqlError("validation-failed", `field '${column}' not found in type: 'order_by'`, `${path}.args.order_by`);
-      return `t."${column}" ${sql}`;
+      return `${alias}.${quoteIdent(column)} ${sql}`;
     }),
   );
   return parts.length > 0 ? ` ORDER BY ${parts.join(", ")}` : "";
@@ -339,7 +436,7 @@ async function returningChecked(
   access: Access,
   path: string,
 ): Promise<Array<Record<string, unknown>>> {
-  const checkSql = condition(check ?? {}, table, table.columns, access, params, "permission", path);
+  const checkSql = condition(check ?? {}, table, table.columnNames, access, params, "permission", path);
   const { rows } = await client.query<{ row: Record<string, unknown>; ok: boolean }>(
     `WITH changed AS (${mutationSql} RETURNING *) SELECT to_json(t) AS row, (${checkSql}) AS ok FROM changed AS t`,
     params,
@@ -402,7 +499,7 @@ async function updateRows(
   if (Object.keys(values).length === 0) return [];
   const params: unknown[] = [];
   const assignments = Object.entries(values).map(([c, v]) => `"${c}" = $${params.push(v)}`);
-  const filter = condition(perm.filter, table, table.columns, access, params, "permission", path);
+  const filter = condition(perm.filter, table, table.columnNames, access, params, "permission", path);
   const clientWhere = condition(where, table, permissionSelectColumns(table, access), access, params, "client", path);
   const sql = `UPDATE ${table.qualified} AS t SET ${assignments.join(", ")} WHERE (${filter}) AND (${clientWhere})`;
   return returningChecked(client, table, sql, params, perm.check, access, path);
@@ -417,7 +514,7 @@ async function deleteRows(
   path: string,
 ): Promise<Array<Record<string, unknown>>> {
   const params: unknown[] = [];
-  const filter = condition(perm.filter, table, table.columns, access, params, "permission", path);
+  const filter = condition(perm.filter, table, table.columnNames, access, params, "permission", path);
   const clientWhere = condition(where, table, permissionSelectColumns(table, access), access, params, "client", path);
   return returningChecked(client, table, `DELETE FROM ${table.qualified} AS t WHERE (${filter}) AND (${clientWhere})`, params, {}, access, path);
 }
@@ -442,7 +539,7 @@ async function mutationAnswer(
   const visible = async (): Promise<Array<Record<string, unknown>>> => {
     if (!select) return [];
     const params: unknown[] = [JSON.stringify(rows)];
-    const filter = condition(select.filter, table, table.columns, access, params, "permission", path);
+    const filter = condition(select.filter, table, table.columnNames, access, params, "permission", path);
     const { rows: kept } = await client.query<{ row: Record<string, unknown> }>(
       `SELECT to_json(t) AS row FROM json_populate_recordset(NULL::${table.qualified}, $1::json) AS t WHERE ${filter}`,
       params,

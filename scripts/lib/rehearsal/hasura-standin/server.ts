@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import pg from "pg";
 import { BoolExpError, boolExpToSql, sessionVariablesIn } from "../../hasura/bool-exp.js";
 import type { Metadata } from "../../hasura/metadata.js";
+import { boolExpTableOf, SchemaModelError } from "../../hasura/schema-model.js";
 import { envMap } from "../values.js";
 import { executeGraphql, type TableInfo, tableInfos } from "./graphql.js";
 import { AuthError, JwtConfigError, JwtVerifier, parseJwtSecret, type Session } from "./jwt.js";
@@ -172,7 +173,7 @@ export class HasuraStandIn {
           const infos = await tableInfos(client, { version: 3, sources: [source] });
           for (const t of infos) {
             const name = `table ${t.metadata.table.name} in source ${source.name}`;
-            if (t.columns.length === 0) {
+            if (t.columnNames.length === 0) {
               inconsistent.push({
                 type: "table",
                 name,
@@ -181,7 +182,7 @@ export class HasuraStandIn {
               });
               continue;
             }
-            const problems = permissionProblems(t);
+            const problems = permissionProblems(t, infos);
             for (const p of problems)
               inconsistent.push({
                 type: `${p.kind}_permission`,
@@ -195,7 +196,7 @@ export class HasuraStandIn {
           client.release();
         }
       } catch (err) {
-        if (err instanceof StandInStartError) sourceObject(err.message);
+        if (err instanceof StandInStartError || err instanceof SchemaModelError) sourceObject(err.message);
         else sourceObject(`connection error: ${(err as Error).message}`);
       }
     }
@@ -346,19 +347,19 @@ export class HasuraStandIn {
 }
 
 /** Permission expressions that Hasura would refuse: unknown columns or operators. */
-function permissionProblems(t: TableInfo): Array<{ kind: string; role: string; reason: string }> {
+function permissionProblems(t: TableInfo, all: TableInfo[]): Array<{ kind: string; role: string; reason: string }> {
   const problems: Array<{ kind: string; role: string; reason: string }> = [];
   for (const kind of ["select", "insert", "update", "delete"] as const) {
     for (const p of (t.metadata[`${kind}_permissions`] ?? []) as Array<{ role: string; permission: Record<string, unknown> }>) {
       const columns = p.permission.columns;
-      const unknown = Array.isArray(columns) ? columns.filter((c) => !t.columns.includes(String(c))) : [];
+      const unknown = Array.isArray(columns) ? columns.filter((c) => !t.columnNames.includes(String(c))) : [];
       if (unknown.length > 0) problems.push({ kind, role: p.role, reason: `column ${unknown.join(", ")} does not exist` });
       for (const key of ["filter", "check"]) {
         const exp = p.permission[key];
         if (exp === undefined || exp === null) continue;
         const session = Object.fromEntries(sessionVariablesIn(exp).map((v) => [v.toLowerCase(), "x"]));
         try {
-          boolExpToSql(exp, { alias: "t", columns: t.columns, session });
+          boolExpToSql(exp, { alias: "t", ...boolExpTableOf(all, t), session });
         } catch (err) {
           if (!(err instanceof BoolExpError)) throw err;
           problems.push({ kind, role: p.role, reason: `${key}: ${err.message}` });
