@@ -86,6 +86,12 @@ export const STEPS = {
       kindeDomain: { ...KINDE_DOMAIN, optional: true },
       kindeClientId: { name: "SMOKE_KINDE_CLIENT_ID", holds: "the smoke test M2M application's client id", optional: true },
       kindeClientSecret: { name: "SMOKE_KINDE_CLIENT_SECRET", holds: "that application's client secret", optional: true },
+      adminEndpoint: {
+        name: "SMOKE_ADMIN_ENDPOINT",
+        holds:
+          "where the smoke reads the schema through run_sql (/v2/query) when the endpoint is a TLS edge serving only /v1/graphql (default: the endpoint)",
+        optional: true,
+      },
       // Set by people only: a real Kinde access token, used instead of fetching one for the M2M application.
       token: { name: "SMOKE_TOKEN", holds: "a Kinde access token for the allowed checks", optional: true },
     },

@@ -11,6 +11,9 @@ import { readStepInputs, STEPS } from "../core/steps.js";
 import { UsageError } from "./lib/cli/env.js";
 import { runCli } from "./lib/cli/run-cli.js";
 import { runCommand } from "./lib/cli/shell.js";
+import { AccessPolicyError } from "./lib/hasura/access-policy.js";
+import { MetadataError } from "./lib/hasura/metadata.js";
+import { SchemaModelError } from "./lib/hasura/schema-model.js";
 import { checkJwks, describeRefresh } from "./lib/kinde/jwks.js";
 import { KindeTokenError } from "./lib/kinde/m2m-token.js";
 import { HeaderValueError } from "./lib/net/graphql.js";
@@ -54,6 +57,6 @@ async function main(argv: string[]): Promise<number> {
 }
 
 await runCli(() => main(process.argv.slice(2)), {
-  expected: [SmokeError, StackReadError, ConfigError, KindeTokenError, HeaderValueError],
+  expected: [SmokeError, StackReadError, ConfigError, KindeTokenError, HeaderValueError, MetadataError, AccessPolicyError, SchemaModelError],
   usage: "usage: npm run smoke [-- --stack <name>] [--endpoint <url>] [--timeout <seconds>]",
 });

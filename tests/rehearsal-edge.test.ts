@@ -35,10 +35,10 @@ describe("the rehearsal of a stack with a TLS edge and scheduled backups (stand-
     expect(report.failure).toBeUndefined();
     expect(report.timeline.map((t) => t.name)).toContain("edge");
     expect(report.outputs.graphqlUrl).toBe("https://api.example.com/v1/graphql");
-    expect(report.smokeOutput).toContain("16 passed, 0 failed");
+    expect(report.smokeOutput).toContain("27 passed, 0 failed");
     expect(report.edge?.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(report.edge?.smokeOutput).toContain(`Smoke test of ${report.edge?.url}`);
-    expect(report.edge?.smokeOutput).toContain("16 passed, 0 failed (allowed checks used signed dev tokens)");
+    expect(report.edge?.smokeOutput).toContain("27 passed, 0 failed (allowed checks used signed dev tokens)");
     expect(report.edge?.metadataStatus).toBe(404);
   });
 

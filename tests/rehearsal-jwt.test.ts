@@ -46,7 +46,9 @@ async function refusal(promise: Promise<unknown>): Promise<string> {
 describe("the Hasura stand-in's JWT rules (as JWT.hs)", () => {
   it("accepts a token with the right issuer and audience and takes the session from the namespace", async () => {
     const session = await keyed().session(`Bearer ${await token(userClaims)}`, undefined);
-    expect(session).toEqual({ role: "user", variables: { "x-hasura-role": "user", "x-hasura-user-id": "kp_1" } });
+    // expiresAt: the token's exp, which ends a websocket opened with it.
+    expect(session).toEqual({ role: "user", variables: { "x-hasura-role": "user", "x-hasura-user-id": "kp_1" }, expiresAt: expect.any(Number) });
+    expect(session.expiresAt).toBeGreaterThan(Date.now() / 1000);
   });
 
   it("checks aud and iss only when the token has them, and never matches aud: []", async () => {
@@ -90,7 +92,11 @@ describe("the Hasura stand-in's JWT rules (as JWT.hs)", () => {
   it("maps claims with claims_map JSON paths and literals, and refuses a role not allowed", async () => {
     const v = keyed({ claims_map: { "x-hasura-allowed-roles": ["user"], "x-hasura-default-role": "user", "x-hasura-user-id": { path: "$.sub" } } });
     const t = `Bearer ${await token({ sub: "kp_2" })}`;
-    expect(await v.session(t, undefined)).toEqual({ role: "user", variables: { "x-hasura-role": "user", "x-hasura-user-id": "kp_2" } });
+    expect(await v.session(t, undefined)).toEqual({
+      role: "user",
+      variables: { "x-hasura-role": "user", "x-hasura-user-id": "kp_2" },
+      expiresAt: expect.any(Number),
+    });
     expect(await refusal(v.session(t, "admin"))).toBe("access-denied: Your requested role is not in allowed roles");
     expect(await refusal(v.session(`Bearer ${await token({})}`, undefined))).toBe(
       "jwt-invalid-claims: JWT claim from claims_map, x-hasura-user-id not found",

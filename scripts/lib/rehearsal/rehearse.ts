@@ -10,6 +10,7 @@ import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { ConfigError, parseStackSettings, type StackSettings } from "../../../core/settings/stack-settings.js";
+import { STEPS } from "../../../core/steps.js";
 import { freePort } from "../net/free-port.js";
 import type { CaddyStandIn } from "./caddy-standin.js";
 import { criticalPath, directWaits, type GraphNode } from "./critical-path.js";
@@ -76,7 +77,15 @@ async function throughTheEdge(
 ): Promise<EdgeReport> {
   const smokeStep = registrations.find((r) => r.type === "command:local:Command" && r.name === "smoke-run");
   const environment = (reveal(smokeStep?.inputs.environment).plain ?? {}) as Record<string, string>;
-  const env = { ...providerEnv, ...environment, HASURA_GRAPHQL_ENDPOINT: edge.url, NODE_EXTRA_CA_CERTS: edge.caFile };
+  // The edge serves /v1/graphql and /healthz only: the schema (run_sql) is read where the gate reads it.
+  const direct = environment[STEPS.smoke.env.endpoint.name];
+  const env = {
+    ...providerEnv,
+    ...environment,
+    HASURA_GRAPHQL_ENDPOINT: edge.url,
+    ...(direct ? { [STEPS.smoke.env.adminEndpoint.name]: direct } : {}),
+    NODE_EXTRA_CA_CERTS: edge.caFile,
+  };
   const smoke = await new Promise<{ ok: boolean; output: string }>((resolve) => {
     const child = spawn("/bin/sh", ["-c", "node --import tsx scripts/smoke.ts --timeout 30"], { cwd: pwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";

@@ -14,6 +14,8 @@ export interface CheckOutcome {
 
 export interface SmokeCheck {
   name: string;
+  /** The table a derived check belongs to: the smoke prints each group's time. */
+  group?: string;
   /** Whether the check applies to this target (default: always). */
   applies?: (s: SmokeSession) => boolean;
   run: (s: SmokeSession) => Promise<CheckOutcome>;

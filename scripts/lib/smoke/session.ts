@@ -5,6 +5,8 @@ import { randomBytes } from "node:crypto";
 import { decodeJwt } from "jose";
 import { HASURA_CLAIMS_NAMESPACE, USER_ROLE } from "../../../core/jwt-policy.js";
 import { STEPS } from "../../../core/steps.js";
+import type { AccessPolicy } from "../hasura/access-policy.js";
+import type { Metadata } from "../hasura/metadata.js";
 import { describeFetchError } from "../net/fetch-error.js";
 import { type Answer, type GraphqlResponse, graphql, HeaderValueError } from "../net/graphql.js";
 import { type SigningKey, signUserToken, strangerKey, type TokenPolicy } from "./tokens.js";
@@ -12,6 +14,8 @@ import { type SigningKey, signUserToken, strangerKey, type TokenPolicy } from ".
 export interface SmokeTarget {
   /** Hasura base URL, e.g. http://127.0.0.1:8080 */
   endpoint: string;
+  /** Where run_sql is reached when `endpoint` is an edge that serves GraphQL only (default: endpoint). */
+  adminEndpoint?: string;
   adminSecret: string;
   policy: TokenPolicy;
   /** `local`: the stack trusts `signingKey`. `kinde`: it trusts Kinde's JWKS, which we cannot sign for. */
@@ -24,6 +28,8 @@ export interface SmokeTarget {
   realToken?: string;
   /** Whether metadata lets `user` insert its own row. */
   userCanInsert: boolean;
+  /** The metadata and access policy the per-table and subscription checks derive from. */
+  access?: { metadata: Metadata; policy: AccessPolicy };
   /** How long to wait for /healthz. */
   healthTimeoutMs: number;
   requestTimeoutMs?: number;

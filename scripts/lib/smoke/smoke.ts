@@ -4,6 +4,9 @@
 import { describeFetchError } from "../net/fetch-error.js";
 import { SMOKE_CHECKS, type SmokeCheck } from "./checks.js";
 import { SmokeError, type SmokePath, SmokeSession, type SmokeTarget } from "./session.js";
+import { subscriptionChecks } from "./subscription-checks.js";
+import { tableChecks } from "./table-checks.js";
+import { TableFixture } from "./table-fixture.js";
 
 export { SmokeError, type SmokeTarget, userIdOfToken } from "./session.js";
 
@@ -47,21 +50,41 @@ export async function waitForHealthy(endpoint: string, timeoutMs: number, log: (
   throw new SmokeError(`Hasura at ${url} did not answer as Hasura does (200 "OK") within ${Math.round(timeoutMs / 1000)} s (last: ${last})`);
 }
 
-/** Waits for Hasura, seeds, runs every check that applies to the target in order, and always cleans up. */
+/**
+ * Waits for Hasura, seeds, runs every check that applies to the target in order (the token checks, then
+ * for every owned table of the access policy its derived checks, then the subscriptions), prints each
+ * table's time, and always cleans up.
+ */
 export async function runSmoke(t: SmokeTarget, checks: SmokeCheck[] = SMOKE_CHECKS): Promise<SmokeReport> {
   await waitForHealthy(t.endpoint, t.healthTimeoutMs, t.log);
   const session = await SmokeSession.open(t);
   await session.seed();
   const results: CheckResult[] = [];
+  let fixture: TableFixture | undefined;
   try {
-    for (const check of checks) {
+    if (t.access) {
+      fixture = await TableFixture.open(session, t.access);
+      await fixture.seed();
+    } else {
+      t.log("WARNING: no access policy was given: the per-table and subscription checks do not run.");
+    }
+    const all = [...checks, ...(fixture ? [...tableChecks(fixture), ...subscriptionChecks(fixture)] : [])];
+    const groups = new Map<string, { checks: number; ms: number }>();
+    for (const check of all) {
       if (check.applies && !check.applies(session)) continue;
+      const started = performance.now();
       const { expected, response, got, ok } = await check.run(session);
       session.step = `after "${check.name}"`;
       results.push({ name: check.name, expected, got, ms: response.ms, ok, ...(ok ? {} : { body: session.mask(response.text) }) });
       t.log(`${ok ? "PASS" : "FAIL"}  ${check.name}: expected ${expected}, got ${got} (${response.ms} ms)`);
+      if (check.group) {
+        const g = groups.get(check.group) ?? { checks: 0, ms: 0 };
+        groups.set(check.group, { checks: g.checks + 1, ms: g.ms + (performance.now() - started) });
+      }
     }
+    for (const [group, g] of groups) t.log(`Time for ${group}: ${g.checks} checks in ${Math.round(g.ms)} ms`);
   } finally {
+    await fixture?.cleanUp();
     await session.cleanUp();
   }
   return { path: session.path, checks: results };

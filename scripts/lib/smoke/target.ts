@@ -5,6 +5,7 @@ import { inProject } from "../../../core/project-root.js";
 import { readStepInputs, STEPS } from "../../../core/steps.js";
 import { UsageError } from "../cli/env.js";
 import type { Runner } from "../cli/shell.js";
+import { loadAccessPolicy } from "../hasura/access-policy.js";
 import { loadMetadata } from "../hasura/metadata.js";
 import { fetchClientCredentialsToken, kindeTokenUrl } from "../kinde/m2m-token.js";
 import { readDeployedStack } from "../stacks/stack-reader.js";
@@ -39,6 +40,8 @@ export function parseSigningPolicy(raw: string): SigningPolicy {
 
 export interface ResolvedStack {
   endpoint: string;
+  /** SMOKE_ADMIN_ENDPOINT: where run_sql is reached when the endpoint is an edge. */
+  adminEndpoint?: string;
   adminSecret: string;
   policy: SigningPolicy;
   devSigningKey?: string;
@@ -60,6 +63,12 @@ export interface ResolveInputs {
 }
 
 export function resolveStack(i: ResolveInputs): ResolvedStack {
+  const resolved = resolveStackSettings(i);
+  const adminEndpoint = readStepInputs(STEPS.smoke, i.env).inputs.adminEndpoint;
+  return adminEndpoint ? { ...resolved, adminEndpoint } : resolved;
+}
+
+function resolveStackSettings(i: ResolveInputs): ResolvedStack {
   // The smoke step's variables (core/steps.ts), as the deployment gate passes them.
   const { inputs } = readStepInputs(STEPS.smoke, i.env);
   const envSmokeClient =
@@ -167,12 +176,14 @@ export async function smokeTargetOf(
   const signingKey = local ? await signingKeyFromPem(resolved.devSigningKey as string) : undefined;
   return {
     endpoint: resolved.endpoint,
+    ...(resolved.adminEndpoint ? { adminEndpoint: resolved.adminEndpoint } : {}),
     adminSecret: resolved.adminSecret,
     policy: resolved.policy,
     mode: resolved.policy.mode,
     ...(signingKey ? { signingKey, publicKeyPem: signingKey.publicKey.export({ type: "spki", format: "pem" }).toString() } : {}),
     ...(!local && extra.realToken ? { realToken: extra.realToken } : {}),
     userCanInsert: userCanInsert(),
+    access: { metadata: loadMetadata(inProject("metadata")), policy: loadAccessPolicy(inProject("metadata")) },
     healthTimeoutMs: extra.healthTimeoutMs,
     log: extra.log,
   };

@@ -31,6 +31,8 @@ export class GraphqlError extends Error {
 /** A tracked table as the executor needs it: the schema model, with its column names at hand. */
 export interface TableInfo extends TableModel {
   columnNames: string[];
+  /** Every table of the source, this one included: where permission expressions' relationships lead. */
+  peers: TableInfo[];
 }
 
 /** The tracked tables of `metadata` as the database describes them (relationships resolved; SchemaModelError if one cannot be). */
@@ -39,7 +41,9 @@ export async function tableInfos(client: pg.ClientBase, metadata: Metadata): Pro
     metadata.sources.flatMap((s) => s.tables),
     await readCatalog(client as unknown as Parameters<typeof readCatalog>[0]),
   );
-  return models.map((m) => ({ ...m, columnNames: m.columns.map((c) => c.name) }));
+  const infos: TableInfo[] = models.map((m) => ({ ...m, columnNames: m.columns.map((c) => c.name), peers: [] }));
+  for (const info of infos) info.peers = infos;
+  return infos;
 }
 
 type Access = { kind: "admin" } | { kind: "role"; session: Session };
@@ -219,7 +223,7 @@ function condition(
   from: "permission" | "client",
   path: string,
   alias = "t",
-  tables: TableInfo[] = [],
+  tables: TableInfo[] = table.peers,
 ): string {
   try {
     const t = boolExpToSql(exp ?? {}, {

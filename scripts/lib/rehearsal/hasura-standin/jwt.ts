@@ -42,6 +42,8 @@ export interface Session {
   role: string;
   /** x-hasura-* session variables, names lower-case. */
   variables: Record<string, string>;
+  /** The token's exp (seconds): a websocket opened with it ends then (Hasura's tokenExpiryHandler). */
+  expiresAt?: number;
 }
 
 const KNOWN_FIELDS = [
@@ -112,7 +114,8 @@ export class JwtVerifier {
     const token = words[1] as string;
     const payload = await this.verifySignature(token);
     this.verifyClaims(payload, now);
-    return sessionFromClaims(this.secret, payload, requestedRole);
+    const session = sessionFromClaims(this.secret, payload, requestedRole);
+    return typeof payload.exp === "number" ? { ...session, expiresAt: payload.exp } : session;
   }
 
   private async verifySignature(token: string): Promise<Record<string, unknown>> {

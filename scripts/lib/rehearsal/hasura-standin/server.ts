@@ -10,8 +10,10 @@ import { BoolExpError, boolExpToSql, sessionVariablesIn } from "../../hasura/boo
 import type { Metadata } from "../../hasura/metadata.js";
 import { boolExpTableOf, SchemaModelError } from "../../hasura/schema-model.js";
 import { envMap } from "../values.js";
+import { corsAllows } from "./cors.js";
 import { executeGraphql, type TableInfo, tableInfos } from "./graphql.js";
 import { AuthError, JwtConfigError, JwtVerifier, parseJwtSecret, type Session } from "./jwt.js";
+import { serveSubscriptions } from "./websocket.js";
 
 export class StandInStartError extends Error {}
 
@@ -35,6 +37,7 @@ const EMPTY_METADATA: Metadata = { version: 3, sources: [] };
 
 export class HasuraStandIn {
   private server: Server | undefined;
+  private closeSockets: (() => void) | undefined;
   private catalog!: pg.Pool;
   private sources = new Map<string, pg.Pool>();
   private metadata: Metadata = EMPTY_METADATA;
@@ -78,6 +81,22 @@ export class HasuraStandIn {
     }
     await this.load();
     this.server = createServer((req, res) => void this.handle(req, res));
+    this.closeSockets = serveSubscriptions(this.server, {
+      authenticate: async (headers) => {
+        const access = await this.access(headers);
+        return { access, ...(access.kind === "role" && access.session.expiresAt !== undefined ? { expiresAt: access.session.expiresAt } : {}) };
+      },
+      execute: (access, request) =>
+        executeGraphql(
+          this.sources.get("default") ?? this.catalog,
+          this.tables,
+          access as Awaited<ReturnType<HasuraStandIn["access"]>>,
+          request,
+          "websocket",
+        ),
+      originRefused: (origin) =>
+        corsAllows(this.env.HASURA_GRAPHQL_CORS_DOMAIN, origin) ? undefined : "received origin header does not match configured CORS domains",
+    });
     await new Promise<void>((resolve, reject) => {
       this.server?.once("error", reject);
       this.server?.listen(this.options.port, "127.0.0.1", () => resolve());
@@ -85,6 +104,7 @@ export class HasuraStandIn {
   }
 
   async stop(): Promise<void> {
+    this.closeSockets?.();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections();
     await Promise.all([...this.sources.values()].map((p) => p.end().catch(() => undefined)));
@@ -218,6 +238,11 @@ export class HasuraStandIn {
       const apis = (this.env.HASURA_GRAPHQL_ENABLED_APIS ?? "metadata,graphql,pgdump,config").split(",").map((a) => a.trim());
       const body = req.method === "POST" ? await readJson(req) : undefined;
       if (path === "/v1/graphql" && apis.includes("graphql")) return send(200, await this.graphql(req, body));
+      // /v2/query (run_sql) is served with the metadata API (App.hs: `v2/query` under onlyWhenApiEnabled isMetadataEnabled).
+      if (path === "/v2/query" && apis.includes("metadata")) {
+        const answer = await this.runSql(req, body);
+        return send(answer.status, answer.body);
+      }
       if (path === "/v1/metadata" && apis.includes("metadata")) {
         const answer = await this.metadataApi(req, body);
         return send(answer.status, answer.body);
@@ -229,9 +254,9 @@ export class HasuraStandIn {
   }
 
   /** The request's session, by Hasura's rules: the admin secret wins; without it, a token in JWT mode. */
-  private async access(req: IncomingMessage): Promise<{ kind: "admin" } | { kind: "role"; session: Session }> {
+  private async access(headers: IncomingMessage["headers"]): Promise<{ kind: "admin" } | { kind: "role"; session: Session }> {
     const header = (name: string) => {
-      const v = req.headers[name];
+      const v = headers[name];
       return Array.isArray(v) ? v[0] : v;
     };
     const adminSecret = header("x-hasura-admin-secret");
@@ -242,7 +267,7 @@ export class HasuraStandIn {
       if (role === "admin") return { kind: "admin" };
       // With the admin secret, session variables come from the request headers (admin-secret-access.mdx).
       const variables = Object.fromEntries(
-        Object.entries(req.headers)
+        Object.entries(headers)
           .filter(([k]) => k.startsWith("x-hasura-") && k !== "x-hasura-admin-secret")
           .map(([k, v]) => [k, String(v)]),
       );
@@ -258,7 +283,7 @@ export class HasuraStandIn {
   private async graphql(req: IncomingMessage, body: unknown): Promise<unknown> {
     let access: Awaited<ReturnType<HasuraStandIn["access"]>>;
     try {
-      access = await this.access(req);
+      access = await this.access(req.headers);
     } catch (err) {
       if (err instanceof AuthError) return { errors: [{ message: err.message, extensions: { path: "$", code: err.code } }] };
       throw err;
@@ -268,9 +293,50 @@ export class HasuraStandIn {
     return executeGraphql(pool, this.tables, access, (body ?? {}) as Record<string, unknown>);
   }
 
+  /**
+   * run_sql as Hasura answers it (docs/docs/api-reference/schema-api/run-sql.mdx): admin only, one
+   * transaction (read only with read_only: true), TuplesOk with a header row and every value as text,
+   * or CommandOk. Only what the smoke uses: no cascade, no metadata consistency check.
+   */
+  private async runSql(req: IncomingMessage, body: unknown): Promise<{ status: number; body: unknown }> {
+    try {
+      if ((await this.access(req.headers)).kind !== "admin")
+        return { status: 400, body: { path: "$", error: "restricted access : admin only", code: "access-denied" } };
+    } catch (err) {
+      if (err instanceof AuthError) return { status: 401, body: { path: "$", error: err.message, code: err.code } };
+      throw err;
+    }
+    const request = (body ?? {}) as { type?: string; args?: { source?: string; sql?: unknown; read_only?: boolean } };
+    if (request.type !== "run_sql" || typeof request.args?.sql !== "string") {
+      return {
+        status: 400,
+        body: { path: "$.type", error: `the rehearsal's Hasura stand-in serves run_sql only on /v2/query`, code: "not-supported" },
+      };
+    }
+    const pool = this.sources.get(request.args.source ?? "default");
+    if (!pool)
+      return { status: 400, body: { path: "$.args.source", error: `source with name "${request.args.source}" does not exist`, code: "not-exists" } };
+    const client = await pool.connect();
+    try {
+      await client.query(request.args.read_only ? "BEGIN READ ONLY" : "BEGIN");
+      const result = await client.query({ text: request.args.sql, rowMode: "array", types: { getTypeParser: () => (value: string) => value } });
+      await client.query("COMMIT");
+      if (!result.fields || result.fields.length === 0) return { status: 200, body: { result_type: "CommandOk", result: null } };
+      return { status: 200, body: { result_type: "TuplesOk", result: [result.fields.map((f) => f.name), ...(result.rows as unknown[][])] } };
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      return {
+        status: 400,
+        body: { path: "$", error: "query execution failed", code: "postgres-error", internal: { error: { message: (err as Error).message } } },
+      };
+    } finally {
+      client.release();
+    }
+  }
+
   private async metadataApi(req: IncomingMessage, body: unknown): Promise<{ status: number; body: unknown }> {
     try {
-      const access = await this.access(req);
+      const access = await this.access(req.headers);
       if (access.kind !== "admin") return { status: 400, body: { path: "$", error: "restricted access : admin only", code: "access-denied" } };
     } catch (err) {
       if (err instanceof AuthError)
