@@ -216,14 +216,34 @@ describe("kinde ensure across pages and with bad credentials (answers shaped as 
     ]);
   });
 
-  it("stops on a list that never ends, creating nothing", async () => {
-    const { requests } = await kinde((req) =>
-      req.path.startsWith("/api/v1/apis")
-        ? { status: 200, body: { ...RECORDED_KINDE.apisWithout, next_token: "same" } }
-        : { status: 200, body: RECORDED_KINDE.application("x") },
-    );
-    await expect(ensureKinde(input())).rejects.toThrow("Kinde's API list did not end after 2 pages (next_token repeated); not creating anything");
-    expect(requests().some((r) => r.startsWith("POST"))).toBe(false);
+  it("stops at the first page that holds the Hasura API, whatever next_token says", async () => {
+    const { requests } = await kinde((req) => {
+      if (req.method === "GET" && req.path === "/api/v1/apis") return { status: 200, body: { ...RECORDED_KINDE.apisWith, next_token: "page-2" } };
+      if (req.method === "GET" && req.path === "/api/v1/apis/api_hasura")
+        return { status: 200, body: RECORDED_KINDE.apiDetails([FRONTEND.clientId, SMOKE.clientId]) };
+      if (req.path.startsWith("/api/v1/applications/")) return { status: 200, body: RECORDED_KINDE.application(req.path.split("/").pop() as string) };
+      return { status: 500, body: { errors: [{ message: `unexpected ${req.method} ${req.path}` }] } };
+    });
+    expect(await ensureKinde(input())).toEqual({ apiId: "api_hasura", changes: [] });
+    expect(requests().filter((r) => r.startsWith("GET /api/v1/apis?"))).toEqual([]);
+  });
+
+  it("treats a server that ignores next_token (page two repeats page one) as the end of the list, not an error", async () => {
+    // Kinde's spec lists no next_token parameter for GET /api/v1/apis (kinde-oss management API spec).
+    const { requests } = await kinde((req) => {
+      if (req.method === "GET" && req.path.startsWith("/api/v1/apis?"))
+        return { status: 200, body: { ...RECORDED_KINDE.apisWithout, next_token: "same" } };
+      if (req.method === "GET" && req.path === "/api/v1/apis") return { status: 200, body: { ...RECORDED_KINDE.apisWithout, next_token: "same" } };
+      if (req.method === "POST" && req.path === "/api/v1/apis")
+        return { status: 200, body: { code: "OK", message: "Success", api: { id: "api_new" } } };
+      if (req.method === "PATCH" && req.path === "/api/v1/apis/api_new/applications")
+        return { status: 200, body: { code: "OK", message: "Success" } };
+      if (req.path.startsWith("/api/v1/applications/")) return { status: 200, body: RECORDED_KINDE.application(req.path.split("/").pop() as string) };
+      return { status: 500, body: { errors: [{ message: `unexpected ${req.method} ${req.path}` }] } };
+    });
+    const result = await ensureKinde(input());
+    expect(result.apiId).toBe("api_new");
+    expect(requests().filter((r) => r.startsWith("GET /api/v1/apis"))).toEqual(["GET /api/v1/apis", "GET /api/v1/apis?next_token=same"]);
   });
 
   it("reports refused management credentials as such, not as a missing scope", async () => {

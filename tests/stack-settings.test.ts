@@ -394,17 +394,16 @@ describe("stack settings", () => {
     ]);
   });
 
-  it("uses the *.kinde.com domain for the management API and M2M tokens when users sign in on a custom domain", () => {
+  it("uses the *.kinde.com domain for the management API when users sign in on a custom domain", () => {
     const custom = {
       ...prodKindeConfig(),
       kindeDomain: "auth.acme.com",
-      kindeSmokeClientId: "m2m",
-      kindeSmokeClientSecret: "Smoke-Client-Secret-0123456789",
+      kindeManagementClientId: "mgmt",
+      kindeManagementClientSecret: "Management-Client-Secret-0123456789",
     };
     expect(problems(custom, "prod")).toEqual([
       "kinde-hasura:kindeManagementDomain is required when kinde-hasura:kindeDomain is a custom domain (auth.acme.com) and " +
-        "a management or smoke M2M client is set: Kinde serves the management API and M2M tokens on your *.kinde.com domain only; " +
-        "set it to that domain",
+        "a management client is set: Kinde serves the management API on your *.kinde.com domain only; set it to that domain",
     ]);
     const s = settings({ ...custom, kindeManagementDomain: "https://acme.kinde.com/" }, "prod");
     expect(s.kinde).toMatchObject({ domain: "auth.acme.com", managementDomain: "acme.kinde.com" });
@@ -414,6 +413,22 @@ describe("stack settings", () => {
     ]);
     // A custom domain without M2M clients needs no management domain.
     expect(settings({ ...prodKindeConfig(), kindeDomain: "auth.acme.com" }, "prod").kinde.managementDomain).toBe("auth.acme.com");
+  });
+
+  it("refuses the smoke's M2M client with a custom domain, whose issuer M2M tokens never carry", () => {
+    const custom = {
+      ...prodKindeConfig(),
+      kindeDomain: "auth.acme.com",
+      kindeManagementDomain: "acme.kinde.com",
+      kindeSmokeClientId: "m2m",
+      kindeSmokeClientSecret: "Smoke-Client-Secret-0123456789",
+    };
+    expect(problems(custom, "prod")).toEqual([
+      "kinde-hasura:kindeSmokeClientId cannot be used with a custom kinde-hasura:kindeDomain (auth.acme.com): Kinde issues M2M tokens from your " +
+        "*.kinde.com domain, which Hasura (trusting the custom domain as issuer) refuses with JWTNotInIssuer; remove kindeSmokeClientId and " +
+        "kindeSmokeClientSecret, and pass a user's access token in SMOKE_TOKEN instead (docs/kinde.md)",
+    ]);
+    expect(settings({ ...custom, kindeDomain: "acme.kinde.com" }, "prod").kinde.smokeClientId).toBe("m2m");
   });
 
   it("refuses Kinde automation settings on a local signing stack", () => {

@@ -65,11 +65,21 @@ function checkKindeMode(r: SettingsReader, token: TokenSettings, ids: { manageme
   const { kindeDomain, claims, audience } = token;
   // Kinde: "Even if you use custom domains, you need to use your Kinde domain for Kinde Management
   // API access and machine-to-machine applications."
-  const needsManagementDomain = ids.managementClientId !== "" || ids.smokeClientId !== "";
-  if (kindeDomain && needsManagementDomain && !token.managementOverride && !isKindeHost(kindeDomain)) {
+  if (kindeDomain && ids.managementClientId !== "" && !token.managementOverride && !isKindeHost(kindeDomain)) {
     r.report(
-      `${r.name("kindeManagementDomain")} is required when ${r.name("kindeDomain")} is a custom domain (${kindeDomain}) and a management or smoke M2M client is set: ` +
-        "Kinde serves the management API and M2M tokens on your *.kinde.com domain only; set it to that domain",
+      `${r.name("kindeManagementDomain")} is required when ${r.name("kindeDomain")} is a custom domain (${kindeDomain}) and a management client is set: ` +
+        "Kinde serves the management API on your *.kinde.com domain only; set it to that domain",
+    );
+  }
+  // Kinde issues M2M tokens from the *.kinde.com domain only, and tokens from the two domains "are not
+  // interchangeable" (Kinde's custom-domain docs): Hasura, trusting the custom domain as issuer, refuses
+  // them with JWTNotInIssuer, and one HASURA_GRAPHQL_JWT_SECRET cannot trust both (JWT_SECRETS is not in
+  // the free image). So the smoke's M2M path cannot work with a custom domain.
+  if (kindeDomain && ids.smokeClientId !== "" && !isKindeHost(kindeDomain)) {
+    r.report(
+      `${r.name("kindeSmokeClientId")} cannot be used with a custom ${r.name("kindeDomain")} (${kindeDomain}): Kinde issues M2M tokens from your *.kinde.com domain, ` +
+        "which Hasura (trusting the custom domain as issuer) refuses with JWTNotInIssuer; remove kindeSmokeClientId and kindeSmokeClientSecret, " +
+        "and pass a user's access token in SMOKE_TOKEN instead (docs/kinde.md)",
     );
   }
   // The Kinde workflows in kindeSrc/ give a session only to tokens for the audience they were

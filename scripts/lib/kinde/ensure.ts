@@ -99,23 +99,21 @@ export async function authenticateKinde(credentials: KindeCredentials, tokenUrl 
   }
 }
 
-/** Most APIs a tenant could list here before the pager gives up (a loop guard, 100 pages of Kinde's default size). */
+/** Most pages the pager reads (100 pages of Kinde's default size): a loop guard. */
 const MAX_API_PAGES = 100;
 
 /**
- * Every API, page by page. The SDK's getApis (0.18.0) takes no paging parameter although the answer
- * carries `next_token`, so later pages are fetched here with the SDK's own token and base URL:
- * missing one would create a duplicate Hasura API in a tenant with many APIs.
+ * APIs page by page until `found` holds for what was read. The SDK's getApis (0.18.0) takes no paging
+ * parameter although the answer carries `next_token`, and Kinde's API spec does not list `next_token` as
+ * a query parameter of GET /api/v1/apis: a server that ignores it answers page one again. So the pager
+ * stops at the first page that holds what is sought, and treats a missing or repeated token, or a page
+ * with nothing new, as the end of the list.
  */
-async function listApis(): Promise<KindeApiSummary[]> {
+async function listApis(found: (apis: KindeApiSummary[]) => boolean): Promise<KindeApiSummary[]> {
   const first = await call("getApis", "listing APIs", () => Apis.getApis());
   const apis = [...(first.apis ?? [])];
   const seen = new Set<string>();
-  for (let next = first.next_token, page = 1; next; page += 1) {
-    if (seen.has(next) || page >= MAX_API_PAGES)
-      throw new KindeSetupError(
-        `Kinde's API list did not end after ${page} pages (next_token ${seen.has(next) ? "repeated" : "still set"}); not creating anything`,
-      );
+  for (let next = first.next_token, page = 1; next && !seen.has(next) && page < MAX_API_PAGES && !found(apis); page += 1) {
     seen.add(next);
     const token = next;
     const body = await call("getApis", `listing APIs (page ${page + 1})`, async () => {
@@ -129,7 +127,9 @@ async function listApis(): Promise<KindeApiSummary[]> {
         throw Object.assign(Object.create(ApiError.prototype) as Error, { status: response.status, body: text.slice(0, 200), url: response.url });
       return JSON.parse(text) as { next_token?: string; apis?: KindeApiSummary[] };
     });
-    apis.push(...(body.apis ?? []));
+    const fresh = (body.apis ?? []).filter((a) => !apis.some((known) => known.id === a.id));
+    if (fresh.length === 0) break;
+    apis.push(...fresh);
     next = body.next_token;
   }
   return apis;
@@ -139,7 +139,8 @@ export async function ensureKinde(input: EnsureInput): Promise<EnsureResult> {
   const changes: string[] = [];
 
   // Reads first: nothing is written until every application is known to exist.
-  const apis = await listApis();
+  const isHasuraApi = (a: KindeApiSummary) => a.audience === input.audience && !a.is_management_api;
+  const apis = await listApis((list) => list.some(isHasuraApi));
   for (const app of input.applications) {
     try {
       await Applications.getApplication({ applicationId: app.clientId });
@@ -153,7 +154,7 @@ export async function ensureKinde(input: EnsureInput): Promise<EnsureResult> {
     }
   }
 
-  let apiId = apis.find((a) => a.audience === input.audience && !a.is_management_api)?.id;
+  let apiId = apis.find(isHasuraApi)?.id;
   const authorized = new Set<string>();
   if (apiId === undefined) {
     const created = await call("addApis", `creating the API for audience ${input.audience}`, () =>
