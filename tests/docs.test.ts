@@ -43,6 +43,15 @@ describe("the docs", () => {
     for (const key of OPTIONAL_SECRET_KEYS) expect(rows.find((r) => r.key === key)?.default, key).toMatch(/^secret/);
   });
 
+  it("advise the DNS records the edge can answer: an A record only while it publishes on IPv4 only", () => {
+    const edge = readFileSync("infra/edge.ts", "utf8");
+    const ops = readFileSync("docs/operations.md", "utf8");
+    const ipv4Only = !/ip: "::"/.test(edge) && /ip: "0\.0\.0\.0"/.test(edge);
+    expect(ipv4Only).toBe(true);
+    expect(ops).not.toMatch(/A\/AAAA record/);
+    expect(ops).toContain("(no AAAA: the edge publishes 80 and 443 on\nIPv4 only");
+  });
+
   it("name only repository paths that exist", () => {
     const pathLike = /(?<![\w./-])((?:core|infra|scripts|tests|docs|kindeSrc|migrations|metadata|seeds|\.github|\.ci)\/[\w./-]*[\w/])/g;
     const missing: string[] = [];
