@@ -17,16 +17,27 @@ const deployed = config.kubernetes
   ? (await import("./kubernetes/stack.js")).kubernetesStack(config, config.kubernetes, credentials)
   : dockerStack(config, credentials);
 
-export const hasuraUrl = deployed.hasuraUrl;
-export const graphqlUrl = deployed.graphqlUrl;
-export const consoleUrl = deployed.consoleUrl;
-export const jwtIssuer = jwt.issuer;
-export const jwtAudience = jwt.audience;
-export const authMode = jwt.trust.kind;
-export const postgresPort = deployed.postgresPort;
-// Where scheduled backups land (`docker run --rm -v <volume>:/backups …` reads them).
-export const backupVolume = deployed.backupVolume;
-// Secret outputs (`pulumi stack output <name> --show-secrets`) for the smoke test, `npm run token` and `npm run backup|restore -- --stack`.
-export const hasuraAdminSecret = pulumi.secret(credentials.hasuraAdminSecret);
-export const postgresSuperuserPassword = pulumi.secret(credentials.postgresPassword);
-export const devSigningKey = credentials.devSigningKey ? pulumi.secret(credentials.devSigningKey) : undefined;
+// The stack outputs, as the default export: Pulumi takes a default export as the outputs (and refuses one
+// beside named exports; @pulumi/pulumi cmd/run/run.ts), and an object lets an output that this stack does
+// not have be left out. A named export left undefined makes every `pulumi up` warn "Undefined value
+// (backupVolume) will not show as a stack output" (runtime/stack.ts, massage).
+export default onlyDefined({
+  hasuraUrl: deployed.hasuraUrl,
+  graphqlUrl: deployed.graphqlUrl,
+  consoleUrl: deployed.consoleUrl,
+  jwtIssuer: jwt.issuer,
+  jwtAudience: jwt.audience,
+  authMode: jwt.trust.kind,
+  postgresPort: deployed.postgresPort,
+  // Where scheduled backups land (`docker run --rm -v <volume>:/backups …` reads them); only with backups.
+  backupVolume: deployed.backupVolume,
+  // Secret outputs (`pulumi stack output <name> --show-secrets`) for the smoke test, `npm run token` and
+  // `npm run backup|restore -- --stack`; the signing key only in local signing mode.
+  hasuraAdminSecret: pulumi.secret(credentials.hasuraAdminSecret),
+  postgresSuperuserPassword: pulumi.secret(credentials.postgresPassword),
+  devSigningKey: credentials.devSigningKey ? pulumi.secret(credentials.devSigningKey) : undefined,
+});
+
+function onlyDefined<T extends Record<string, unknown>>(outputs: T): Partial<T> {
+  return Object.fromEntries(Object.entries(outputs).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

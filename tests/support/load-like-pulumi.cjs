@@ -37,6 +37,8 @@ async function main() {
         resources.push(`${a.type} ${a.name}`);
         const state = { ...a.inputs };
         if (a.type === "docker:index/remoteImage:RemoteImage") state.imageId = "sha256:test";
+        // The provider computes a generated password's value; a mock that left it out would make an output undefined.
+        if (a.type === "random:index/randomPassword:RandomPassword") state.result = `generated-${a.name}`;
         return { id: `${a.name}-id`, state };
       },
       call: (a) => a.inputs,
@@ -53,10 +55,13 @@ async function main() {
     () => false,
   );
   const plain = {};
+  // JSON drops undefined values: name them, since each is a warning on every `pulumi up`.
+  const undefinedOutputs = [];
   for (const [k, v] of Object.entries(outputs ?? {})) {
     plain[k] = pulumi.Output.isInstance(v) ? await new Promise((resolve) => v.apply(resolve)) : v;
+    if (plain[k] === undefined) undefinedOutputs.push(k);
   }
-  process.stdout.write(`${JSON.stringify({ resources, outputs: plain })}\n`);
+  process.stdout.write(`${JSON.stringify({ resources, outputs: plain, undefinedOutputs })}\n`);
 }
 
 main().catch((err) => {

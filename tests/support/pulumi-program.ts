@@ -144,6 +144,12 @@ export async function runProgram(stack: string, config: Record<string, string>, 
     // How many resources the failed program had registered: a refused config must have registered none.
     throw Object.assign(err as Error, { registered: resources.length });
   }
+  // As the engine reads it (@pulumi/pulumi cmd/run/run.ts): a default export is the outputs, and it may
+  // not stand beside named exports.
+  if (Object.getOwnPropertyDescriptor(program, "default") !== undefined) {
+    if (Object.keys(program).length !== 1) throw new Error("expected either a default export or named exports, not both");
+    program = program.default as Record<string, unknown>;
+  }
   const outputs: Record<string, unknown> = {};
   const secretOutputs: string[] = [];
   for (const [key, value] of Object.entries(program)) {
