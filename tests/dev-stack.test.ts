@@ -121,6 +121,36 @@ describe("npm run up", () => {
     expect(devStackUp(o)).toBe(0);
   });
 
+  it("names the one line Pulumi writes into a tracked stack file that has no salt, and says to commit it", () => {
+    // Pulumi's passphrase provider stores a new salt only in a stack file without one (pulumi/pulumi
+    // pkg/secrets/passphrase/manager.go, NewPromptingPassphraseSecretsManager): this runner does that on
+    // `stack select --create`, as the CLI would.
+    const withSaltWriter = (repoRoot: string, stack: string): { run: Runner; calls: Call[] } => {
+      const recorded = recordingRunner({});
+      const file = join(repoRoot, `Pulumi.${stack}.yaml`);
+      const run: Runner = (command, args, opts) => {
+        if (command === "pulumi" && args[0] === "stack" && args[1] === "select" && !/^encryptionsalt:/m.test(readFileSync(file, "utf8"))) {
+          writeFileSync(file, `encryptionsalt: v1:c2FsdHNhbHQ=:v1:bm9uY2U=:Y2hlY2s=\n${readFileSync(file, "utf8")}`);
+        }
+        return recorded.run(command, args, opts);
+      };
+      return { run, calls: recorded.calls };
+    };
+    const staging = options(recordingRunner({}).run);
+    copyFileSync(join(PROJECT_ROOT, "Pulumi.staging.yaml"), join(staging.repoRoot, "Pulumi.staging.yaml"));
+    expect(devStackUp({ ...staging, stack: "staging", run: withSaltWriter(staging.repoRoot, "staging").run })).toBe(0);
+    expect(staging.logged.at(-1)).toBe(
+      "Pulumi wrote one line into Pulumi.staging.yaml: `encryptionsalt`, the salt of this stack's passphrase and a check value encrypted with it (no secret). " +
+        "Commit it with that file: the stack's --secret values decrypt only with it and the passphrase (docs/configuration.md, State and the passphrase).",
+    );
+    // dev's committed salt is the published passphrase's: nothing is written, nothing to say.
+    const dev = options(recordingRunner({}).run);
+    copyFileSync(join(PROJECT_ROOT, "Pulumi.dev.yaml"), join(dev.repoRoot, "Pulumi.dev.yaml"));
+    expect(devStackUp({ ...dev, run: withSaltWriter(dev.repoRoot, "dev").run })).toBe(0);
+    expect(dev.logged.filter((l) => l.includes("encryptionsalt"))).toEqual([]);
+    expect(readFileSync(join(dev.repoRoot, "Pulumi.dev.yaml"), "utf8")).toBe(readFileSync(join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8"));
+  });
+
   it("stops with pulumi's message when the stack cannot be selected", () => {
     const { run, calls } = recordingRunner({ "pulumi stack select": { code: 255, stderr: "error: passphrase must be set" } });
     expect(() => devStackUp(options(run))).toThrow(

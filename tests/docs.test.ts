@@ -52,6 +52,18 @@ describe("the docs", () => {
     expect(ops).toContain("(no AAAA: the edge publishes 80 and 443 on\nIPv4 only");
   });
 
+  it("say what a stack's creation writes into a tracked file, not that it writes nothing (pulumi/pulumi pkg/secrets/passphrase/manager.go)", () => {
+    const readme = readFileSync("README.md", "utf8");
+    const configuration = readFileSync("docs/configuration.md", "utf8");
+    // The tracked files Pulumi would add a salt to on their stack's creation.
+    const unsalted = ["staging", "prod"].filter((stack) => !/^encryptionsalt:/m.test(readFileSync(`Pulumi.${stack}.yaml`, "utf8")));
+    expect(unsalted.length).toBeGreaterThan(0);
+    expect(readme).not.toMatch(/It writes\s+nothing into any tracked file/);
+    expect(readme).toMatch(/On dev it\s+writes nothing into any tracked file/);
+    expect(readme).toContain("`encryptionsalt`");
+    expect(configuration).toContain("**what is written into a tracked file**");
+  });
+
   it("name only repository paths that exist", () => {
     const pathLike = /(?<![\w./-])((?:core|infra|scripts|tests|docs|kindeSrc|migrations|metadata|seeds|\.github|\.ci)\/[\w./-]*[\w/])/g;
     const missing: string[] = [];
