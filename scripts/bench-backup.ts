@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log("Backup and restore of the app database (pg_dump -Fc / pg_restore --single-transaction, PostgreSQL 15, 127.0.0.1)");
+  console.log("Backup and restore of the app database (pg_dump -Fc / clear + pg_restore's script in one psql transaction, PostgreSQL 15, 127.0.0.1)");
   console.log(
     `${"users rows".padStart(10)} ${"dump KiB".padStart(9)} ${"backup ms".padStart(10)} ${"restore ms".padStart(11)} ${"restore µs/row".padStart(15)}`,
   );

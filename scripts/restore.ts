@@ -1,7 +1,8 @@
 // npm run restore -- --from <file> --yes                       (DATABASE_URL: the database to restore into)
 // npm run restore -- --stack <name> --from <file> --yes [--production]
 // Restores a backup made by npm run backup (or the backup container): its roles (existing ones and
-// their passwords kept), then the dump in one transaction, replacing the objects it holds. Refused
+// their passwords kept), then in one transaction the database cleared and the dump applied, so it holds
+// what the backup held and nothing a later migration added (scripts/lib/db/backup.ts). Refused
 // without --yes: it overwrites data. With --stack it also stops Hasura for the restore, starts it
 // after, applies the metadata and runs the smoke (scripts/lib/stacks/stack-restore.ts); a production stack
 // needs --production as well. With DATABASE_URL those steps are yours (docs/operations.md, Backups).

@@ -2,7 +2,7 @@
 // give the `hasura` role its grants and Hasura's catalog, seed rows, back up, drop the database and
 // create it empty, restore, and find everything back. The stack's backup container uses the Postgres
 // image's own pg_dump instead; this proves the procedure, not that image.
-import { mkdtempSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -93,6 +93,115 @@ describe("the restore drill (Debian's PostgreSQL 15 and its pg_dump)", () => {
       expect((await hasura.query("SELECT current_user AS u")).rows[0].u).toBe("hasura");
     } finally {
       await hasura.end();
+    }
+  });
+
+  it("rolls back a bad release: an older backup restored over a newer database leaves nothing of the newer migrations", {
+    timeout: 60_000,
+  }, async () => {
+    // pg_restore --clean drops only what the dump holds (PostgreSQL 15 doc/src/sgml/ref/pg_restore.sgml,
+    // --clean: "Before restoring database objects, issue commands to DROP all the objects that will be
+    // restored"): a table made by a later migration would survive while its migration record rolled back,
+    // and the next `pulumi up` would fail with "relation already exists".
+    const tools = pgTools(DEBIAN_PG_BIN);
+    const dir = mkdtempSync(join(tmpdir(), "kh-release-"));
+    cpSync("migrations/default", join(dir, "v1"), { recursive: true });
+    cpSync("migrations/default", join(dir, "v2"), { recursive: true });
+    mkdirSync(join(dir, "v2", "1764201600000_create_notes"));
+    writeFileSync(
+      join(dir, "v2", "1764201600000_create_notes", "up.sql"),
+      "CREATE SCHEMA notes_app; CREATE TABLE public.notes (id serial PRIMARY KEY, owner_id text NOT NULL REFERENCES public.users (id)); " +
+        "CREATE VIEW notes_app.latest AS SELECT * FROM public.notes;",
+    );
+    writeFileSync(join(dir, "v2", "1764201600000_create_notes", "down.sql"), "DROP SCHEMA notes_app CASCADE; DROP TABLE public.notes;");
+    await withClient("postgres", (c) =>
+      c
+        .query("CREATE DATABASE release_drill")
+        .then(() =>
+          c.query("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hasura') THEN CREATE ROLE hasura LOGIN; END IF; END $$"),
+        ),
+    );
+    await withClient("release_drill", (c) => migrateUp(c, readMigrations(join(dir, "v1")), { source: "default" }));
+    const publicBefore = await withClient("release_drill", (c) =>
+      c.query("SELECT nspowner::regrole::text AS owner, nspacl::text AS acl FROM pg_namespace WHERE nspname = 'public'"),
+    );
+    const file = join(dir, "before-release.dump");
+    await backupDatabase(`${server.url}/release_drill`, file, tools);
+    // The bad release: its migration ran and wrote a row.
+    await withClient("release_drill", async (c) => {
+      await migrateUp(c, readMigrations(join(dir, "v2")), { source: "default" });
+      await c.query(
+        "INSERT INTO public.users (id, name) VALUES ('after-backup', 'new'); INSERT INTO public.notes (owner_id) VALUES ('after-backup')",
+      );
+    });
+
+    // A dump that breaks halfway (cut short: its table of contents reads, a data block does not): the
+    // restore fails, and nothing is cleared, since psql's transaction is never told to commit.
+    const cut = join(dir, "cut.dump");
+    const whole = readFileSync(file);
+    writeFileSync(cut, whole.subarray(0, whole.length - 40));
+    copyFileSync(rolesFileOf(file), rolesFileOf(cut));
+    await expect(restoreDatabase(`${server.url}/release_drill`, cut, tools)).rejects.toThrow(
+      /pg_restore exited 1\): pg_restore: error: could not read/,
+    );
+    await withClient("release_drill", async (c) => {
+      expect((await c.query("SELECT count(*)::int AS n FROM public.notes")).rows[0].n).toBe(1);
+      expect((await c.query("SELECT count(*)::int AS n FROM app_migrations.applied")).rows[0].n).toBe(2);
+    });
+
+    await restoreDatabase(`${server.url}/release_drill`, file, tools);
+
+    await withClient("release_drill", async (c) => {
+      const tables = await c.query(
+        "SELECT n.nspname || '.' || c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace " +
+          "WHERE c.relkind IN ('r', 'v') AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1",
+      );
+      expect(tables.rows.map((r) => r.name)).toEqual(["app_migrations.applied", "public.users"]);
+      expect((await c.query("SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'notes_app'")).rows[0].n).toBe(0);
+      expect((await c.query("SELECT version::text FROM app_migrations.applied")).rows.map((r) => r.version)).toEqual(["1764115200000"]);
+      expect((await c.query("SELECT count(*)::int AS n FROM public.users WHERE id = 'after-backup'")).rows[0].n).toBe(0);
+      // The public schema's owner and grants are the backup's (PostgreSQL 15: pg_database_owner, USAGE for PUBLIC).
+      const publicSchema = await c.query("SELECT nspowner::regrole::text AS owner, nspacl::text AS acl FROM pg_namespace WHERE nspname = 'public'");
+      expect(publicSchema.rows).toEqual(publicBefore.rows);
+      expect(publicSchema.rows[0].owner).toBe("pg_database_owner");
+      // The release can be deployed again: its migration applies cleanly.
+      const again = await migrateUp(c, readMigrations(join(dir, "v2")), { source: "default" });
+      expect(again.applied).toEqual(["1764201600000_create_notes"]);
+    });
+  });
+
+  it("refuses a pg_restore from before the \\restrict fix (CVE-2025-8714), before touching the database", async () => {
+    // Its script goes to psql, which would run a meta-command a crafted dump held; pg_restore writes
+    // \restrict only from 13.22, 14.19, 15.14, 16.10 and 17.6 on (PostgreSQL 17.6 release notes).
+    const dir = mkdtempSync(join(tmpdir(), "kh-old-tools-"));
+    for (const [version, refused] of [
+      ["15.13", true],
+      ["17.5 (Debian 17.5-1)", true],
+      ["12.22", true],
+      ["15.14", false],
+      ["18.0", false],
+    ] as const) {
+      const fake = join(dir, "pg_restore");
+      const marker = join(dir, "restored");
+      writeFileSync(fake, `#!/bin/sh\n[ "$1" = --version ] && { echo "pg_restore (PostgreSQL) ${version}"; exit 0; }\ntouch ${marker}; exit 1\n`, {
+        mode: 0o755,
+      });
+      const file = join(dir, "app.dump");
+      writeFileSync(file, "x");
+      writeFileSync(rolesFileOf(file), "");
+      const tools = { ...pgTools(DEBIAN_PG_BIN), pgRestore: fake };
+      const attempt = restoreDatabase(`${server.url}/postgres`, file, tools);
+      if (refused) {
+        await expect(attempt, version).rejects.toThrow(
+          `${fake} is ${version.split(" ")[0]}: restoring needs a pg_restore that writes \\restrict (13.22, 14.19, 15.14, 16.10, 17.6 or later`,
+        );
+        expect(existsSync(marker), version).toBe(false);
+      } else {
+        // Accepted: it went on to restore (and this fake fails there).
+        await expect(attempt, version).rejects.toThrow(/exited 1/);
+        expect(existsSync(marker), version).toBe(true);
+        rmSync(marker);
+      }
     }
   });
 

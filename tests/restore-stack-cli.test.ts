@@ -155,10 +155,13 @@ describe("backup and restore --stack (recorded pulumi, docker and npm; real Post
 
   it("on Ctrl-C during the restore, starts Hasura again and exits 130", { timeout: 60_000 }, async () => {
     writeFileSync(join(work, "calls.log"), "");
-    // pg_restore that reads the dump as the real one does, but hangs in the restore itself.
+    // pg_restore that reads the dump (and says its version) as the real one does, but hangs in the restore itself.
     const pgBin = mkdtempSync(join(tmpdir(), "kh-pgbin-"));
     for (const tool of ["psql", "pg_dump", "pg_dumpall"]) writeFileSync(join(pgBin, tool), `#!/bin/sh\nexec ${DEBIAN_PG_BIN}/${tool} "$@"\n`);
-    writeFileSync(join(pgBin, "pg_restore"), `#!/bin/sh\n[ "$1" = --list ] && exec ${DEBIAN_PG_BIN}/pg_restore "$@"\nexec sleep 30\n`);
+    writeFileSync(
+      join(pgBin, "pg_restore"),
+      `#!/bin/sh\ncase "$1" in --list|--version) exec ${DEBIAN_PG_BIN}/pg_restore "$@";; esac\nexec sleep 30\n`,
+    );
     for (const tool of ["psql", "pg_dump", "pg_dumpall", "pg_restore"]) chmodSync(join(pgBin, tool), 0o755);
     const { spawn } = await import("node:child_process");
     const child = spawn(

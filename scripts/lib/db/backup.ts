@@ -139,20 +139,73 @@ export function checkBackupFiles(fromFile: string): string {
 export async function preflightRestore(url: string, fromFile: string, tools: PgTools = pgTools()): Promise<void> {
   checkBackupFiles(fromFile);
   const c = connection(url);
+  await requireRestrictingPgRestore(tools, c.env);
   await run(tools.pgRestore, ["--list", fromFile], c.env, `reading ${shown(fromFile)} (pg_restore --list)`);
   await run(tools.psql, ["--no-psqlrc", "--quiet", "--dbname", c.url, "--command", "SELECT 1"], c.env, `connecting to ${c.shown}`);
 }
 
+/** The first minor release of each major whose pg_restore writes `\restrict` (CVE-2025-8714; 18 and later all do). */
+const RESTRICTING_MINOR: Record<number, number> = { 13: 22, 14: 19, 15: 14, 16: 10, 17: 6 };
+
+/**
+ * The restore hands pg_restore's script to psql, which would run a meta-command (`\!`, a shell
+ * command) that a crafted dump slipped into it, unless the script starts with `\restrict`: only
+ * pg_restore releases from August 2025 on write it (PostgreSQL 17.6 release notes, CVE-2025-8714).
+ */
+async function requireRestrictingPgRestore(tools: PgTools, env: NodeJS.ProcessEnv): Promise<void> {
+  const { stdout } = await run(tools.pgRestore, ["--version"], env, "checking pg_restore's version");
+  const version = /\(PostgreSQL\) (\d+)\.(\d+)/.exec(stdout);
+  const [major, minor] = version ? [Number(version[1]), Number(version[2])] : [0, 0];
+  const needed = RESTRICTING_MINOR[major];
+  if (version && (major >= 18 || (needed !== undefined && minor >= needed))) return;
+  throw new BackupError(
+    `${tools.pgRestore} is ${version ? `${major}.${minor}` : `not a pg_restore I can read (${JSON.stringify(stdout.trim().slice(0, 60))})`}: ` +
+      "restoring needs a pg_restore that writes \\restrict (13.22, 14.19, 15.14, 16.10, 17.6 or later; CVE-2025-8714). " +
+      "Upgrade PostgreSQL's client tools, or point PG_BIN_DIR at a newer bin folder",
+  );
+}
+
+/**
+ * Run first, in the restore's transaction: every schema goes (CASCADE: its tables, views, functions,
+ * types and the extensions in it), large objects too, and `public` comes back as a new database has
+ * it (PostgreSQL 15+: owned by pg_database_owner, USAGE for PUBLIC; before 15: CREATE and USAGE). The
+ * dump then creates exactly what the backup held. pg_restore's own --clean drops only the objects the
+ * dump holds (doc/src/sgml/ref/pg_restore.sgml), so a table from a later migration would survive a
+ * rollback to an older backup while its migration record went back, and the next deploy would fail.
+ */
+export const CLEAR_DATABASE_SQL = `DO $clear$
+DECLARE
+  schema_name text;
+BEGIN
+  FOR schema_name IN SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' LOOP
+    EXECUTE format('DROP SCHEMA %I CASCADE', schema_name);
+  END LOOP;
+  PERFORM lo_unlink(oid) FROM pg_largeobject_metadata;
+  IF current_setting('server_version_num')::int >= 150000 THEN
+    CREATE SCHEMA public AUTHORIZATION pg_database_owner;
+    GRANT USAGE ON SCHEMA public TO PUBLIC;
+  ELSE
+    CREATE SCHEMA public;
+    GRANT CREATE, USAGE ON SCHEMA public TO PUBLIC;
+  END IF;
+  COMMENT ON SCHEMA public IS 'standard public schema';
+END
+$clear$;`;
+
 /**
  * Restores `fromFile` into the database at `url`: the roles first (those that exist are kept, with their
- * passwords), then the dump in one transaction (`--single-transaction --exit-on-error`), replacing the
- * objects it holds. The data is never half-restored: a failing dump leaves the database as it was. The
- * roles step runs before and outside that transaction: roles it creates, and attributes and memberships
- * it sets, stay even when the dump then fails (passwords are never in the file).
+ * passwords), then, in one transaction, the database cleared (CLEAR_DATABASE_SQL) and the dump's SQL
+ * (pg_restore's script, run by psql with --single-transaction and ON_ERROR_STOP): afterwards the
+ * database holds what the backup held and nothing else. The data is never half-restored: a failing
+ * dump leaves the database as it was. The roles step runs before and outside that transaction: roles it
+ * creates, and attributes and memberships it sets, stay even when the dump then fails (passwords are
+ * never in the file). The script pg_restore 15.14+ writes starts with `\restrict` (CVE-2025-8714), so
+ * psql runs no meta-command a crafted dump might hold.
  */
 export async function restoreDatabase(url: string, fromFile: string, tools: PgTools = pgTools()): Promise<void> {
   const roles = checkBackupFiles(fromFile);
   const c = connection(url);
+  await requireRestrictingPgRestore(tools, c.env);
   // "already exists" is expected for every role the target has; any other error stops the restore.
   const output = await run(
     tools.psql,
@@ -162,10 +215,87 @@ export async function restoreDatabase(url: string, fromFile: string, tools: PgTo
   );
   const failures = output.stderr.split("\n").filter((l) => /ERROR:/.test(l) && !/already exists/.test(l));
   if (failures.length > 0) throw new BackupError(`restoring the roles of ${shown(roles)} failed: ${failures.slice(0, 3).join(" | ")}`);
-  await run(
-    tools.pgRestore,
-    ["--clean", "--if-exists", "--single-transaction", "--exit-on-error", "--no-password", "--dbname", c.url, fromFile],
+  await runPiped(
+    { tool: tools.pgRestore, args: ["--exit-on-error", "--file", "-", fromFile] },
+    {
+      tool: tools.psql,
+      args: [
+        "--no-psqlrc",
+        "--quiet",
+        "--single-transaction",
+        "--set",
+        "ON_ERROR_STOP=1",
+        "--dbname",
+        c.url,
+        "--command",
+        CLEAR_DATABASE_SQL,
+        "--file",
+        "-",
+      ],
+    },
     c.env,
-    `pg_restore of ${shown(fromFile)} into ${c.shown}`,
+    `restoring ${shown(fromFile)} into ${c.shown}`,
   );
+}
+
+/**
+ * `producer | consumer`, both spawned without a shell. psql with --single-transaction sends COMMIT when
+ * its input ends, whatever ended it: so its input ends only after the producer exited 0. A producer
+ * that fails (a dump unreadable halfway) has psql killed instead, its input still open, and the server
+ * rolls the transaction back. The consumer's failure is the one reported (the producer then fails on a
+ * closed pipe).
+ */
+function runPiped(
+  producer: { tool: string; args: string[] },
+  consumer: { tool: string; args: string[] },
+  env: NodeJS.ProcessEnv,
+  step: string,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const from = spawn(producer.tool, producer.args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    const into = spawn(consumer.tool, consumer.args, { env, stdio: ["pipe", "ignore", "pipe"] });
+    let fromErr = "";
+    let intoErr = "";
+    from.stderr.on("data", (chunk: Buffer) => (fromErr += chunk.toString()));
+    into.stderr.on("data", (chunk: Buffer) => (intoErr += chunk.toString()));
+    // A consumer that stops reading (it failed) closes the pipe; that EPIPE is not the error to report.
+    into.stdin.on("error", () => {});
+    let fromCode: number | null | undefined;
+    let intoCode: number | null | undefined;
+    let spawnError: string | undefined;
+    from.on("error", (err) => {
+      spawnError ??= `cannot run ${producer.tool}: ${(err as NodeJS.ErrnoException).code ?? err.message}`;
+      into.stdin.destroy();
+      into.kill("SIGTERM");
+    });
+    into.on("error", (err) => {
+      spawnError ??= `cannot run ${consumer.tool}: ${(err as NodeJS.ErrnoException).code ?? err.message}`;
+      from.kill("SIGTERM");
+    });
+    const lastLines = (text: string) => text.trim().split("\n").slice(-3).join(" | ");
+    const settle = () => {
+      if (fromCode === undefined || intoCode === undefined) return;
+      if (spawnError) return reject(new BackupError(`${step}: ${spawnError}`));
+      // The one that failed first is the cause; the other was stopped because of it.
+      if (failedFirst === "producer") return reject(new BackupError(`${step} failed (${producer.tool} exited ${fromCode}): ${lastLines(fromErr)}`));
+      if (failedFirst === "consumer") return reject(new BackupError(`${step} failed (${consumer.tool} exited ${intoCode}): ${lastLines(intoErr)}`));
+      resolve();
+    };
+    let failedFirst: "producer" | "consumer" | undefined;
+    from.on("close", (code) => {
+      fromCode = code;
+      if (code !== 0) failedFirst ??= "producer";
+      if (code === 0) into.stdin.end();
+      else into.kill("SIGTERM");
+      settle();
+    });
+    into.on("close", (code) => {
+      intoCode = code;
+      if (code !== 0) failedFirst ??= "consumer";
+      // The consumer is gone: whatever the producer still writes has nowhere to go.
+      if (code !== 0 && fromCode === undefined) from.kill("SIGTERM");
+      settle();
+    });
+    from.stdout.pipe(into.stdin, { end: false });
+  });
 }
