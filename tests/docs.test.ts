@@ -64,6 +64,16 @@ describe("the docs", () => {
     expect(configuration).toContain("**what is written into a tracked file**");
   });
 
+  it("name a maintained ingress controller in the Kubernetes example, and say how to choose one", () => {
+    // Community ingress-nginx is retired (Kubernetes SIG Network, 2025-11-11: no releases after March 2026);
+    // its class is `nginx`, which the example must not send a new cluster to.
+    const example = parse(readFileSync("Pulumi.prod-k8s.yaml", "utf8")) as { config: Record<string, string> };
+    expect(example.config["kinde-hasura:ingressClass"]).toBe("traefik");
+    const kubernetes = readFileSync("docs/kubernetes.md", "utf8");
+    expect(kubernetes).toContain("**Choosing an ingress controller.**");
+    expect(kubernetes).toMatch(/community `ingress-nginx` controller is retired/);
+  });
+
   it("name only repository paths that exist", () => {
     const pathLike = /(?<![\w./-])((?:core|infra|scripts|tests|docs|kindeSrc|migrations|metadata|seeds|\.github|\.ci)\/[\w./-]*[\w/])/g;
     const missing: string[] = [];

@@ -179,6 +179,25 @@ describe.each([
     expect(hasura!.startupProbe.periodSeconds * hasura!.startupProbe.failureThreshold).toBeGreaterThanOrEqual(120);
   });
 
+  it("waits for the rollout as long as replacing the most replicas one at a time takes, not the provider's 10 minutes", () => {
+    // The provider fails a Deployment only at its timeout, 10 minutes unless `pulumi.com/timeoutSeconds`
+    // says otherwise (pulumi/pulumi-kubernetes provider/pkg/await/deployment.go, DefaultDeploymentTimeoutMins).
+    const deployment = byName(run, "kubernetes:apps/v1:Deployment", "hasura");
+    const maxReplicas = byName(run, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "hasura-hpa").spec.maxReplicas as number;
+    // 10 minutes once, then per replica: 60 s to start plus the 40 s minReadySeconds.
+    expect(deployment.metadata.annotations["pulumi.com/timeoutSeconds"]).toBe(String(600 + maxReplicas * 100));
+    expect(Number(deployment.metadata.annotations["pulumi.com/timeoutSeconds"])).toBeGreaterThan(600);
+  });
+
+  it("puts a failed step's log tail where `pulumi up` reports it: the terminated container's message", () => {
+    // pulumi/cloud-ready-checks pkg/kubernetes/pod/check.go (containerTerminatedError) reports the message.
+    const jobs = ofType(run, "kubernetes:batch/v1:Job");
+    expect(jobs.length).toBeGreaterThan(2);
+    for (const job of jobs) {
+      for (const container of containersOf(manifest(job))) expect(container.terminationMessagePolicy, job.name).toBe("FallbackToLogsOnError");
+    }
+  });
+
   it("passes every credential through a Secret that exists, never as a plain value", () => {
     const secretNames = new Set([...ofType(run, "kubernetes:core/v1:Secret").map((r) => manifest(r).metadata.name), "postgres-app"]);
     const workloads = [...ofType(run, "kubernetes:apps/v1:Deployment"), ...ofType(run, "kubernetes:batch/v1:Job")];

@@ -90,7 +90,7 @@ export function readKubernetes(
   if (s.hasura.console) r.fail("hasuraConsole", "false on the Kubernetes target (tables come from migrations; the console is not served)", "true");
 
   const ingressClass = r.value("ingressClass").trim();
-  if (ingressClass !== "" && !NAME.test(ingressClass)) r.fail("ingressClass", "an IngressClass name such as nginx", ingressClass);
+  if (ingressClass !== "" && !NAME.test(ingressClass)) r.fail("ingressClass", "an IngressClass name such as traefik", ingressClass);
   const issuer = r.value("certManagerIssuer").trim();
   if (issuer !== "" && !NAME.test(issuer)) r.fail("certManagerIssuer", "a cert-manager ClusterIssuer name such as letsencrypt", issuer);
   const tlsSecretRaw = r.value("ingressTlsSecret").trim();

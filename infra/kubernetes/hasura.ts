@@ -16,6 +16,22 @@ import { selectorLabels } from "./labels.js";
 export const GRACEFUL_SHUTDOWN_SECONDS = 30;
 /** The preStop pause before SIGTERM, while the Service stops routing to the pod. */
 export const PRE_STOP_SECONDS = 10;
+/** How long a new pod may take to start and pass its first readiness check, in a healthy rollout. */
+const POD_START_ALLOWANCE_SECONDS = 60;
+/** Scheduling, the first image pull and the autoscaler's own steps: once per rollout. */
+const ROLLOUT_BASE_SECONDS = 600;
+
+/**
+ * How long `pulumi up` waits for Hasura's rollout (the provider's `pulumi.com/timeoutSeconds`; its default
+ * is 10 minutes, DefaultDeploymentTimeoutMins in pulumi/pulumi-kubernetes provider/pkg/await/deployment.go,
+ * which fails only at that timeout, a ProgressDeadlineExceeded condition being just a warning there).
+ * With maxSurge 1 and maxUnavailable 0 the pods are replaced one at a time, each counting only after
+ * minReadySeconds: so the wait grows with the most replicas the autoscaler may be running.
+ */
+export function rolloutTimeoutSeconds(maxReplicas: number): number {
+  return ROLLOUT_BASE_SECONDS + maxReplicas * (POD_START_ALLOWANCE_SECONDS + PRE_STOP_SECONDS + GRACEFUL_SHUTDOWN_SECONDS);
+}
+
 /** The image's own `hasura` user (packaging/graphql-engine-base/ubuntu.dockerfile: useradd -u 1001); the image sets no USER. */
 const HASURA_UID = 1001;
 
@@ -88,7 +104,12 @@ export class KubernetesHasura extends pulumi.ComponentResource {
     this.deployment = new k8s.apps.v1.Deployment(
       name,
       {
-        metadata: { name, namespace: args.namespace, labels: args.labels },
+        metadata: {
+          name,
+          namespace: args.namespace,
+          labels: args.labels,
+          annotations: { "pulumi.com/timeoutSeconds": String(rolloutTimeoutSeconds(args.replicas.maxReplicas)) },
+        },
         spec: {
           // No `replicas`: the autoscaler owns it, and a value here would fight it on every update
           // under server-side apply (pulumi/pulumi-kubernetes#2491).

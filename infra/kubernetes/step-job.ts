@@ -95,6 +95,10 @@ export class StepJob<S extends StepContract> extends pulumi.ComponentResource {
                   env: [{ name: "TOOLS_CONTENT", value: args.toolsContent }, ...env],
                   resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } },
                   securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                  // A failed step writes its error to stderr, not to /dev/termination-log: the kubelet then puts
+                  // the log's tail into the terminated state's message, which the provider's pod check puts into
+                  // the `pulumi up` error (pulumi/cloud-ready-checks pkg/kubernetes/pod/check.go, containerTerminatedError).
+                  terminationMessagePolicy: "FallbackToLogsOnError",
                 },
               ],
             },
