@@ -1,6 +1,6 @@
 # The tools image the Kubernetes target's Jobs run (docs/kubernetes.md): this repository's scripts
 # with their dependencies, nothing else. Built and pushed by `npm run tools-image`.
-FROM node:20.20.2-bookworm-slim
+FROM node:24.22.3-bookworm-slim
 WORKDIR /app
 # Installed from the lockfile alone, so a change to the scripts reuses this layer. Runtime dependencies
 # only (tsx runs the scripts), and no install scripts: the Pulumi packages' would fetch provider plugins

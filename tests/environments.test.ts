@@ -37,7 +37,7 @@ describe("committed stack files", () => {
       kubernetes: {
         namespace: "kinde-hasura-prod-k8s",
         database: { kind: "cnpg", instances: 3 },
-        ingress: { host: "api.acme.com", className: "nginx" },
+        ingress: { host: "api.acme.com", className: "traefik" },
       },
     });
   });
@@ -101,7 +101,7 @@ describe("the pull request workflow", () => {
   it("runs the tests the way the project's CI does: .ci/run in a pinned Debian image (it installs Debian packages)", () => {
     const test = wf.jobs.test as Job & { container?: string };
     expect(runs(test)).toEqual(["bash .ci/run"]);
-    expect(test.container).toMatch(/^node:20\.\d+\.\d+-bookworm$/);
+    expect(test.container).toMatch(/^node:24\.\d+\.\d+-bookworm$/);
     expect(readFileSync(".ci/run", "utf8")).toContain("npm ci --no-audit --no-fund\nnpm test\n");
   });
 

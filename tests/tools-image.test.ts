@@ -61,8 +61,31 @@ describe("the tools image", () => {
     const dockerfile = readFileSync(inProject("tools.Dockerfile"), "utf8");
     expect(dockerfile).toContain("RUN npm ci --omit=dev --ignore-scripts");
     for (const folder of COPIED) expect(dockerfile).toContain(`COPY ${folder}/ ${folder}/`);
-    expect(dockerfile).toMatch(/^FROM node:20\.\d+\.\d+-bookworm-slim$/m);
+    expect(dockerfile).toMatch(/^FROM node:24\.\d+\.\d+-bookworm-slim$/m);
     expect(dockerfile).toMatch(/^USER 1000:1000$/m);
+  });
+});
+
+describe("one Node.js release everywhere the project runs", () => {
+  it("pins the same supported LTS in the tools image, the CI container and .ci/run, and engines admits it", () => {
+    // Node.js 20 left support on 2026-04-30 (nodejs/Release schedule.json); 24 is an LTS line until 2028-04-30.
+    const release = (text: string, pattern: RegExp) => pattern.exec(text)?.[1];
+    const image = release(readFileSync(inProject("tools.Dockerfile"), "utf8"), /^FROM node:(\d+\.\d+\.\d+)-bookworm-slim$/m);
+    const container = release(readFileSync(inProject(".github/workflows/pull-request.yml"), "utf8"), /container: node:(\d+\.\d+\.\d+)-bookworm$/m);
+    const ci = release(readFileSync(inProject(".ci/run"), "utf8"), /^NODE_RELEASE=(\d+\.\d+\.\d+)$/m);
+    expect(image).toBeDefined();
+    expect([container, ci]).toEqual([image, image]);
+    const [major, minor] = (image as string).split(".").map(Number) as [number, number];
+    expect(major).toBe(24);
+    const engines = JSON.parse(readFileSync(inProject("package.json"), "utf8")).engines.node as string;
+    const [, floorMajor, floorMinor] = /^>=(\d+)\.(\d+)$/.exec(engines) ?? [];
+    expect(Number(floorMajor)).toBe(major);
+    expect(minor).toBeGreaterThanOrEqual(Number(floorMinor));
+    for (const workflow of ["pull-request.yml", "prune-previews.yml"]) {
+      const versions = [...readFileSync(inProject(`.github/workflows/${workflow}`), "utf8").matchAll(/node-version: (\S+)/g)].map((m) => m[1]);
+      expect(versions.length, workflow).toBeGreaterThan(0);
+      for (const v of versions) expect(v, workflow).toBe(String(major));
+    }
   });
 });
 
