@@ -31,7 +31,7 @@ export class ScriptStep<S extends StepContract> extends pulumi.ComponentResource
       {
         // Relative paths and no `dir`: the provider runs commands in its working directory, which is the
         // project root because Pulumi.yaml has no `main:` (pulumi/pulumi pkg/engine/project.go
-        // getPwdMain; tests/engine-paths.test.ts). An absolute checkout path would differ between
+        // getPwdMain; tests/program/engine-paths.test.ts). An absolute checkout path would differ between
         // machines and replace the command on every up.
         create: run,
         update: run,

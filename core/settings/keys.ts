@@ -1,5 +1,5 @@
 // The stack's configuration keys: defaults for the plain ones (the same as Pulumi.yaml's `config:` block,
-// tests/stack-settings.test.ts keeps them equal) and the secrets, which Pulumi.yaml never declares.
+// tests/program/stack-settings.test.ts keeps them equal) and the secrets, which Pulumi.yaml never declares.
 
 export const DEFAULTS = {
   production: "false",

@@ -4,7 +4,7 @@ import { APP_DATABASE, HASURA_DB_ROLE } from "../../core/naming.js";
  * Run once, as a superuser in the app database, when the Cluster is made: pgcrypto needs a superuser,
  * and so does a schema owned by another role. The migrations run as the owner `app`, which reads and
  * updates Hasura's migration record (hdb_catalog.hdb_version cli_state) that `hasura` creates later:
- * hence the default privileges. tests/cnpg-bootstrap.test.ts runs this SQL and the runner as `app`.
+ * hence the default privileges. tests/program/cnpg-bootstrap.test.ts runs this SQL and the runner as `app`.
  */
 export const CNPG_BOOTSTRAP_SQL = [
   "CREATE EXTENSION IF NOT EXISTS pgcrypto",

@@ -4,7 +4,7 @@
 // the runner's session advisory lock and Hasura's metadata connection need a real session.
 
 // Typed by the Cluster CRD's schema (@kubernetes-models/cloudnative-pg, generated from CloudNativePG's CRDs): a
-// misspelt field fails `tsc`, a wrong value the schema test (tests/stack-kubernetes.test.ts).
+// misspelt field fails `tsc`, a wrong value the schema test (tests/program/stack-kubernetes.test.ts).
 import type { ICluster } from "@kubernetes-models/cloudnative-pg/postgresql.cnpg.io/v1/Cluster";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";

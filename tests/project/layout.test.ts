@@ -1,0 +1,52 @@
+// The import graph the layout promises (README.md, Layout): core/ is shared by the program and the CLIs
+// and depends on neither; infra/ (the program) reaches nothing in scripts/; nothing shipped reaches
+// into tests/. A static read of each file's relative import specifiers, resolved against its folder.
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { describe, expect, it } from "vitest";
+import { PROJECT_ROOT } from "../../core/project-root.js";
+
+function sourceFiles(folder: string): string[] {
+  return readdirSync(join(PROJECT_ROOT, folder), { recursive: true, encoding: "utf8" })
+    .filter((name) => /\.(ts|cjs|mjs)$/.test(name))
+    .map((name) => join(folder, name));
+}
+
+/** Top-level folders a file's relative imports land in, e.g. ["core", "scripts"]. */
+function importedFolders(file: string, text: string): string[] {
+  const specifiers = [...text.matchAll(/(?:\bfrom|\bimport|\brequire)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g)].map((m) => m[1]!);
+  return specifiers.map((s) => relative(PROJECT_ROOT, join(PROJECT_ROOT, dirname(file), s)).split(/[\\/]/)[0]!);
+}
+
+function reaches(folder: string): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  for (const file of sourceFiles(folder)) {
+    found.set(file, importedFolders(file, readFileSync(join(PROJECT_ROOT, file), "utf8")));
+  }
+  return found;
+}
+
+function offenders(folder: string, forbidden: string[]): string[] {
+  return [...reaches(folder)].flatMap(([file, folders]) => folders.filter((f) => forbidden.includes(f)).map((f) => `${file} -> ${f}/`));
+}
+
+describe("layout: who may import whom", () => {
+  it("reads import specifiers the way the check needs (so an empty result means something)", () => {
+    const sample = 'import { a } from "../scripts/lib/x.js";\nconst b = await import("../core/y.js");\nexport * from "./z.js";';
+    expect(importedFolders("infra/index.ts", sample)).toEqual(["scripts", "core", "infra"]);
+  });
+
+  it("core/ imports nothing from infra/, scripts/ or tests/", () => {
+    expect(sourceFiles("core").length).toBeGreaterThan(5);
+    expect(offenders("core", ["infra", "scripts", "tests"])).toEqual([]);
+  });
+
+  it("infra/ (the Pulumi program and its policy pack) imports nothing from scripts/ or tests/", () => {
+    expect(sourceFiles("infra").length).toBeGreaterThan(5);
+    expect(offenders("infra", ["scripts", "tests"])).toEqual([]);
+  });
+
+  it("scripts/ imports nothing from infra/ or tests/ (the shared part lives in core/)", () => {
+    expect(offenders("scripts", ["infra", "tests"])).toEqual([]);
+  });
+});
