@@ -5,13 +5,12 @@
 // through the Pulumi CLI.
 import { parseArgs } from "node:util";
 import { fromCaller, PROJECT_ROOT } from "../core/project-root.js";
-import { ConfigError } from "../core/settings/stack-settings.js";
 import { UsageError } from "./lib/cli/env.js";
 import { runCli } from "./lib/cli/run-cli.js";
 import { runCommand } from "./lib/cli/shell.js";
-import { BackupError, backupDatabase, pgTools } from "./lib/db/backup.js";
+import { backupDatabase, pgTools } from "./lib/db/backup.js";
 import { databaseTarget } from "./lib/db/database-target.js";
-import { readDeployedStack, StackReadError, stackSuperuserUrl } from "./lib/stacks/stack-reader.js";
+import { readDeployedStack, stackSuperuserUrl } from "./lib/stacks/stack-reader.js";
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { out: { type: "string" }, stack: { type: "string" } } });
@@ -26,6 +25,5 @@ async function main(argv: string[]): Promise<number> {
 }
 
 await runCli(() => main(process.argv.slice(2)), {
-  expected: [BackupError, StackReadError, ConfigError],
   usage: "usage: npm run backup -- [--stack <name>] --out <file>   (without --stack: DATABASE_URL set)",
 });

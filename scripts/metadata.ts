@@ -11,10 +11,10 @@ import { fromCaller, inProject } from "../core/project-root.js";
 import { STEPS } from "../core/steps.js";
 import { requireEnv, requireStepInputs, UsageError } from "./lib/cli/env.js";
 import { runCli } from "./lib/cli/run-cli.js";
-import { DatabaseConnectError, withDatabase } from "./lib/db/connect.js";
+import { withDatabase } from "./lib/db/connect.js";
 import { type AccessPolicy, AccessPolicyError, loadAccessPolicy, policyProblems } from "./lib/hasura/access-policy.js";
-import { applyMetadata, exportMetadata, HasuraError } from "./lib/hasura/client.js";
-import { loadMetadata, type Metadata, MetadataError, replaceMetadataBody, withDefaultSourcePool } from "./lib/hasura/metadata.js";
+import { applyMetadata, exportMetadata } from "./lib/hasura/client.js";
+import { loadMetadata, type Metadata, replaceMetadataBody, withDefaultSourcePool } from "./lib/hasura/metadata.js";
 import { checkMetadata } from "./lib/hasura/metadata-check.js";
 import { diffMetadata } from "./lib/hasura/metadata-diff.js";
 
@@ -65,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-await runCli(() => main(process.argv.slice(2)), { expected: [MetadataError, AccessPolicyError, HasuraError, DatabaseConnectError], usage: USAGE });
+await runCli(() => main(process.argv.slice(2)), { usage: USAGE });
 
 /** HASURA_SOURCE_MAX_CONNECTIONS, when the step is given one: the default source's pool per replica. */
 function withPool(metadata: Metadata, raw: string | undefined): Metadata {

@@ -5,8 +5,8 @@ import { fromCaller, inProject } from "../core/project-root.js";
 import { STEPS } from "../core/steps.js";
 import { requireStepInputs, UsageError } from "./lib/cli/env.js";
 import { runCli } from "./lib/cli/run-cli.js";
-import { DatabaseConnectError, withDatabase } from "./lib/db/connect.js";
-import { MigrationError, readMigrations, sourceOf } from "./lib/db/migration-files.js";
+import { withDatabase } from "./lib/db/connect.js";
+import { readMigrations, sourceOf } from "./lib/db/migration-files.js";
 import { migrateDown, migrateSync, migrateUp, migrationStatus } from "./lib/db/migrations.js";
 
 const USAGE = "usage: npm run migrate -- up [--allow-changed] [--allow-out-of-order] | down [--steps N] | status | sync  [--dir <path>]";
@@ -54,4 +54,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-await runCli(() => main(process.argv.slice(2)), { expected: [MigrationError, DatabaseConnectError], usage: USAGE });
+await runCli(() => main(process.argv.slice(2)), { usage: USAGE });

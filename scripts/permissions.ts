@@ -7,12 +7,10 @@ import { parseArgs } from "node:util";
 import { fromCaller, inProject } from "../core/project-root.js";
 import { requireEnv } from "./lib/cli/env.js";
 import { runCli } from "./lib/cli/run-cli.js";
-import { DatabaseConnectError, withDatabase } from "./lib/db/connect.js";
-import { AccessPolicyError, loadAccessPolicy } from "./lib/hasura/access-policy.js";
-import { BoolExpError } from "./lib/hasura/bool-exp.js";
-import { loadMetadata, MetadataError } from "./lib/hasura/metadata.js";
-import { formatProof, ProofError, provePermissions } from "./lib/hasura/permission-proof.js";
-import { SchemaModelError } from "./lib/hasura/schema-model.js";
+import { withDatabase } from "./lib/db/connect.js";
+import { loadAccessPolicy } from "./lib/hasura/access-policy.js";
+import { loadMetadata } from "./lib/hasura/metadata.js";
+import { formatProof, provePermissions } from "./lib/hasura/permission-proof.js";
 
 async function main(argv: string[]): Promise<number> {
   // No positionals: parseArgs refuses them (exit 2), e.g. `npm run permissions extra`.
@@ -27,6 +25,5 @@ async function main(argv: string[]): Promise<number> {
 }
 
 await runCli(() => main(process.argv.slice(2)), {
-  expected: [MetadataError, AccessPolicyError, BoolExpError, SchemaModelError, DatabaseConnectError, ProofError],
   usage: "usage: npm run permissions [-- --dir <metadata dir>]",
 });

@@ -5,7 +5,6 @@ import { UsageError } from "./lib/cli/env.js";
 import { runCli } from "./lib/cli/run-cli.js";
 import { runCommand } from "./lib/cli/shell.js";
 import { previewDown, previewList, previewPrune, previewUp } from "./lib/stacks/preview-stacks.js";
-import { StackCommandError } from "./lib/stacks/stack-file.js";
 
 const USAGE = "usage: npm run preview-stack -- up --name pr-<N> | down --name pr-<N> | list | prune [--older-than 3d]";
 
@@ -32,4 +31,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-await runCli(() => main(process.argv.slice(2)), { expected: [StackCommandError], usage: USAGE });
+await runCli(() => main(process.argv.slice(2)), { usage: USAGE });

@@ -10,17 +10,16 @@ import { parseArgs } from "node:util";
 import { dockerNamePrefix } from "../core/naming.js";
 import { redactUrl } from "../core/postgres-url.js";
 import { fromCaller, PROJECT_ROOT } from "../core/project-root.js";
-import { ConfigError } from "../core/settings/stack-settings.js";
 import { STEPS, stepEnvironment } from "../core/steps.js";
 import { UsageError } from "./lib/cli/env.js";
 import { runCli } from "./lib/cli/run-cli.js";
 import { runCommand } from "./lib/cli/shell.js";
-import { BackupError, checkBackupFiles, pgTools, preflightRestore, restoreDatabase } from "./lib/db/backup.js";
+import { checkBackupFiles, pgTools, preflightRestore, restoreDatabase } from "./lib/db/backup.js";
 import { databaseTarget } from "./lib/db/database-target.js";
 import { waitForHealthy } from "./lib/smoke/smoke.js";
 import { PROJECT } from "./lib/stacks/stack-file.js";
 import { readDeployedStack, StackReadError, stackSuperuserUrl } from "./lib/stacks/stack-reader.js";
-import { restoreIntoStack, StackRestoreError, withoutSmokeOverrides } from "./lib/stacks/stack-restore.js";
+import { restoreIntoStack, withoutSmokeOverrides } from "./lib/stacks/stack-restore.js";
 
 const USAGE = "usage: npm run restore -- [--stack <name> [--production]] --from <file> --yes   (without --stack: DATABASE_URL set)";
 
@@ -110,4 +109,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-await runCli(() => main(process.argv.slice(2)), { expected: [BackupError, StackReadError, StackRestoreError, ConfigError], usage: USAGE });
+await runCli(() => main(process.argv.slice(2)), { usage: USAGE });

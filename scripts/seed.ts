@@ -7,7 +7,7 @@ import { fromCaller, inProject, PROJECT_ROOT } from "../core/project-root.js";
 import { STEPS } from "../core/steps.js";
 import { requireStepInputs, UsageError } from "./lib/cli/env.js";
 import { runCli } from "./lib/cli/run-cli.js";
-import { DatabaseConnectError, withDatabase } from "./lib/db/connect.js";
+import { withDatabase } from "./lib/db/connect.js";
 import { applySeeds, readSeeds, SeedError } from "./lib/db/seeds.js";
 import { isProductionStack } from "./lib/stacks/stack-file.js";
 
@@ -25,6 +25,5 @@ async function main(argv: string[]): Promise<number> {
 }
 
 await runCli(() => main(process.argv.slice(2)), {
-  expected: [SeedError, DatabaseConnectError],
   usage: "usage: npm run seed -- apply [--dir <path>] [--stack <name>]",
 });

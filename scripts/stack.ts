@@ -6,7 +6,6 @@ import { requireStackName, UsageError } from "./lib/cli/env.js";
 import { runCli } from "./lib/cli/run-cli.js";
 import { runCommand } from "./lib/cli/shell.js";
 import { devStackDown, devStackUp } from "./lib/stacks/dev-stack.js";
-import { StackCommandError } from "./lib/stacks/stack-file.js";
 
 async function main([action, ...passThrough]: string[]): Promise<number> {
   const stack = requireStackName(process.env.STACK ?? "dev", "STACK");
@@ -17,6 +16,5 @@ async function main([action, ...passThrough]: string[]): Promise<number> {
 }
 
 await runCli(() => main(process.argv.slice(2)), {
-  expected: [StackCommandError],
   usage: "usage: npm run up [-- <pulumi up flags>] | npm run down [-- <pulumi destroy flags>]",
 });

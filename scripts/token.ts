@@ -3,12 +3,10 @@
 // local signing mode stacks: a Kinde-mode stack trusts Kinde alone, and production stacks are refused.
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "../core/project-root.js";
-import { ConfigError } from "../core/settings/stack-settings.js";
 import { UsageError } from "./lib/cli/env.js";
 import { runCli } from "./lib/cli/run-cli.js";
 import { runCommand } from "./lib/cli/shell.js";
 import { devToken, resolveStack } from "./lib/smoke/target.js";
-import { StackReadError } from "./lib/stacks/stack-reader.js";
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -22,6 +20,5 @@ async function main(argv: string[]): Promise<number> {
 }
 
 await runCli(() => main(process.argv.slice(2)), {
-  expected: [StackReadError, ConfigError],
   usage: "usage: npm run token -- --sub <user id> [--stack <name>] [--ttl 1h]",
 });

@@ -6,7 +6,7 @@ import { PROJECT_ROOT } from "../core/project-root.js";
 import { UsageError } from "./lib/cli/env.js";
 import { runCli } from "./lib/cli/run-cli.js";
 import { runCommand } from "./lib/cli/shell.js";
-import { buildToolsImage, ToolsImageError } from "./lib/kubernetes/tools-image.js";
+import { buildToolsImage } from "./lib/kubernetes/tools-image.js";
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -29,6 +29,5 @@ async function main(argv: string[]): Promise<number> {
 }
 
 await runCli(() => main(process.argv.slice(2)), {
-  expected: [ToolsImageError],
   usage: "usage: npm run tools-image -- --registry <registry/path> [--tag <tag>] [--platform linux/amd64]",
 });

@@ -1,12 +1,14 @@
 // The one collector of configuration problems: each concern's reader (core/settings/*.ts) reads its
 // keys through it and reports here, so a stack with several mistakes hears about all of them at once.
+
+import { ExpectedFailure } from "../expected-failure.js";
 import { majorVersion, parseImageReference } from "./config-values.js";
 import { DEFAULTS, type PlainKey } from "./keys.js";
 
 /** `get(key)` returns the stored value of `<project>:<key>` or undefined. */
 export type ConfigLookup = (key: string) => string | undefined;
 
-export class ConfigError extends Error {
+export class ConfigError extends ExpectedFailure {
   constructor(
     readonly stackName: string,
     readonly problems: string[],

@@ -50,3 +50,27 @@ describe("layout: who may import whom", () => {
     expect(offenders("scripts", ["infra", "tests"])).toEqual([]);
   });
 });
+
+describe("errors: one base class for what a person can act on", () => {
+  // The rehearsal's Hasura stand-in answers its own protocol errors over HTTP; they never reach a CLI.
+  const PROTOCOL_ERRORS = new Set(["AuthError", "GraphqlError", "JwtConfigError", "StandInStartError"]);
+  const classes = ["core", "infra", "scripts"]
+    .flatMap(sourceFiles)
+    .flatMap((file) =>
+      [...readFileSync(join(PROJECT_ROOT, file), "utf8").matchAll(/class (\w+) extends (\w+)/g)].map((m) => ({ file, name: m[1]!, base: m[2]! })),
+    );
+
+  it("every error class of core/, infra/ and scripts/ is an ExpectedFailure, so runCli prints it instead of a stack trace", () => {
+    const errorClasses = classes.filter((c) => /Error$|Failure$/.test(c.base));
+    expect(errorClasses.length).toBeGreaterThan(20);
+    const plain = errorClasses
+      .filter((c) => c.base === "Error" && c.name !== "ExpectedFailure" && !PROTOCOL_ERRORS.has(c.name))
+      .map((c) => `${c.file}: ${c.name}`);
+    expect(plain).toEqual([]);
+  });
+
+  it("no CLI lists error classes for runCli any more: a forgotten entry was a stack trace", () => {
+    const lists = sourceFiles("scripts").filter((file) => /runCli\([^;]*expected:/s.test(readFileSync(join(PROJECT_ROOT, file), "utf8")));
+    expect(lists).toEqual([]);
+  });
+});

@@ -1,4 +1,6 @@
 // Required environment variables, with a message that says what to set.
+
+import { ExpectedFailure } from "../../../core/expected-failure.js";
 import { readStepInputs, type StepContract, type StepInputs } from "../../../core/steps.js";
 
 export function requireEnv(name: string, example: string): string {
@@ -24,10 +26,7 @@ export function requireStackName(stack: string, source: string): string {
   return stack;
 }
 
-/** Bad input from the person running a script: printed as is, exit code 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
+/** Bad input from the person running a script: printed as is, with the usage, exit code 2. */
+export class UsageError extends ExpectedFailure {
+  override readonly exitCode = 2;
 }

@@ -1,15 +1,12 @@
 // How every CLI here ends, so none ends in a stack trace for something a person did:
 // - bad input (UsageError, or an argument node:util parseArgs refuses) exits 2 with the message and usage;
-// - an expected failure (one of the script's own error classes) exits 1 with its message;
+// - an expected failure (an ExpectedFailure, core/expected-failure.ts) exits with its code and message;
 // - a file, network or PostgreSQL error exits 1 with one line naming what failed;
 // - anything else is a bug and throws.
+import { ExpectedFailure } from "../../../core/expected-failure.js";
 import { UsageError } from "./env.js";
 
-type ErrorClass = abstract new (...args: never[]) => Error;
-
 export interface CliOptions {
-  /** Error classes that are expected failures (exit 1). */
-  expected: ErrorClass[];
   /** Printed after a usage error. */
   usage: string;
 }
@@ -32,7 +29,7 @@ export function describeFailure(err: unknown, options: CliOptions): { code: numb
   const e = err as { code?: unknown; message?: string; syscall?: string; path?: string; address?: string; port?: number; severity?: string };
   // node:util parseArgs: unknown option, missing value, unexpected positional.
   if (typeof e.code === "string" && e.code.startsWith("ERR_PARSE_ARGS_")) return { code: 2, message: `${e.message}\n${options.usage}` };
-  if (options.expected.some((cls) => err instanceof cls)) return { code: 1, message: (err as Error).message };
+  if (err instanceof ExpectedFailure) return { code: err.exitCode, message: err.message };
   // A PostgreSQL server's refusal (pg's DatabaseError carries severity and SQLSTATE).
   if (typeof e.severity === "string" && typeof e.code === "string")
     return { code: 1, message: `PostgreSQL refused: ${e.message} (SQLSTATE ${e.code})` };

@@ -5,9 +5,10 @@
 // The password travels in PGPASSWORD, never in argv where `ps` would show it.
 import { spawn } from "node:child_process";
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { ExpectedFailure } from "../../../core/expected-failure.js";
 import { redactUrl } from "../../../core/postgres-url.js";
 
-export class BackupError extends Error {
+export class BackupError extends ExpectedFailure {
   constructor(message: string) {
     super(message);
     this.name = "BackupError";

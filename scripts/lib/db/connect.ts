@@ -2,9 +2,10 @@
 // fails in 15 s instead of hanging) and a refusal reported with the URL redacted. Queries are not
 // bounded here: a long migration or index build must be able to finish.
 import pg from "pg";
+import { ExpectedFailure } from "../../../core/expected-failure.js";
 import { redactUrl } from "../../../core/postgres-url.js";
 
-export class DatabaseConnectError extends Error {
+export class DatabaseConnectError extends ExpectedFailure {
   constructor(message: string) {
     super(message);
     this.name = "DatabaseConnectError";

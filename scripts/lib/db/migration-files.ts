@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { ExpectedFailure } from "../../../core/expected-failure.js";
 
 export interface Migration {
   version: string;
@@ -15,7 +16,7 @@ export interface Migration {
   checksum: string;
 }
 
-export class MigrationError extends Error {
+export class MigrationError extends ExpectedFailure {
   constructor(message: string) {
     super(message);
     this.name = "MigrationError";

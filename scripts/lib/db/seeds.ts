@@ -5,9 +5,10 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type pg from "pg";
+import { ExpectedFailure } from "../../../core/expected-failure.js";
 import { describeSqlError } from "./migrations.js";
 
-export class SeedError extends Error {
+export class SeedError extends ExpectedFailure {
   constructor(message: string) {
     super(message);
     this.name = "SeedError";

@@ -7,12 +7,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parse } from "yaml";
+import { ExpectedFailure } from "../../../core/expected-failure.js";
 import { type Metadata, type TableMetadata, tablesOf } from "./metadata.js";
 import type { TableModel } from "./schema-model.js";
 
 export const ACCESS_POLICY_FILE = "access.yaml";
 
-export class AccessPolicyError extends Error {
+export class AccessPolicyError extends ExpectedFailure {
   constructor(message: string) {
     super(message);
     this.name = "AccessPolicyError";

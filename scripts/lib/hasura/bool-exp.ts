@@ -9,8 +9,9 @@
 // Semantics follow Hasura v2: several keys in one object are ANDed; `{}` is true; `_and: []` is true;
 // `_or: []` is false; session variable names are case-insensitive and their values are text that
 // PostgreSQL casts to the column's type.
+import { ExpectedFailure } from "../../../core/expected-failure.js";
 
-export class BoolExpError extends Error {
+export class BoolExpError extends ExpectedFailure {
   constructor(message: string) {
     super(message);
     this.name = "BoolExpError";

@@ -1,6 +1,7 @@
 // The few Hasura metadata API calls the scripts make (POST /v1/metadata, admin secret header), with
 // errors that say what was expected and what came back. The admin secret is sent, never shown.
 
+import { ExpectedFailure } from "../../../core/expected-failure.js";
 import { describeFetchError } from "../net/fetch-error.js";
 import { assertHeaderValues } from "../net/graphql.js";
 import type { Metadata } from "./metadata.js";
@@ -13,7 +14,7 @@ export interface HasuraTarget {
   timeoutMs?: number;
 }
 
-export class HasuraError extends Error {
+export class HasuraError extends ExpectedFailure {
   constructor(message: string) {
     super(message);
     this.name = "HasuraError";

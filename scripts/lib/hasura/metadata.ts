@@ -4,8 +4,9 @@
 import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { parse } from "yaml";
+import { ExpectedFailure } from "../../../core/expected-failure.js";
 
-export class MetadataError extends Error {
+export class MetadataError extends ExpectedFailure {
   constructor(message: string) {
     super(message);
     this.name = "MetadataError";

@@ -12,6 +12,7 @@
 // an insert's check must hold on the new row; presets (`set`) win over what the client sends, and a
 // preset column is not part of the client's input.
 import type pg from "pg";
+import { ExpectedFailure } from "../../../core/expected-failure.js";
 import { type AccessPolicy, type AccessRule, describeRule, permittedRoles, policyProblems, ruleOf } from "./access-policy.js";
 import { boolExpToSql, isSessionVariable } from "./bool-exp.js";
 import type { Metadata } from "./metadata.js";
@@ -20,7 +21,7 @@ import { ownershipOf, RowSeeder, rowOwnerSql, type SeededRow } from "./proof-row
 import { boolExpTableOf, quoteIdent, readCatalog, schemaModel, type TableModel } from "./schema-model.js";
 
 /** The proof cannot run: the policy does not fit the metadata, or the database is not migrated. */
-export class ProofError extends Error {
+export class ProofError extends ExpectedFailure {
   constructor(message: string) {
     super(message);
     this.name = "ProofError";

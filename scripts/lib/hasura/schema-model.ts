@@ -10,10 +10,12 @@
 //           using.foreign_key_constraint_on: {table, column | columns}     (the remote table's FK to this one)
 //   array:  using.foreign_key_constraint_on: {table, column | columns}     (the remote table's FK to this one)
 //   both:   using.manual_configuration: {remote_table, column_mapping: {local: remote}}
+
+import { ExpectedFailure } from "../../../core/expected-failure.js";
 import type { BoolExpTable } from "./bool-exp.js";
 import type { TableMetadata } from "./metadata.js";
 
-export class SchemaModelError extends Error {
+export class SchemaModelError extends ExpectedFailure {
   constructor(message: string) {
     super(message);
     this.name = "SchemaModelError";

@@ -3,12 +3,13 @@
 // missing, and says what it changed. It never deletes an API (several stacks may share one Kinde
 // environment) and never de-authorizes an application. Uses Kinde's own management SDK.
 
+import { ExpectedFailure } from "../../../core/expected-failure.js";
 import { fetchClientCredentialsToken, KindeTokenError, kindeTokenUrl } from "./m2m-token.js";
 import { type KindeApiSummary, kindeSdk } from "./sdk.js";
 
 const { ApiError, Apis, Applications } = kindeSdk;
 
-export class KindeSetupError extends Error {
+export class KindeSetupError extends ExpectedFailure {
   constructor(message: string) {
     super(message);
     this.name = "KindeSetupError";

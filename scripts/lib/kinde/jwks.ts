@@ -3,8 +3,9 @@
 // says when it expires (Cache-Control max-age/s-maxage, no-cache, no-store, must-revalidate, or
 // Expires; docs auth/authentication/jwt.mdx "Rotating JWKs"). Without those Hasura keeps the first
 // keys until it restarts, so a provider's key rotation needs a Hasura restart.
+import { ExpectedFailure } from "../../../core/expected-failure.js";
 
-export class JwksError extends Error {
+export class JwksError extends ExpectedFailure {
   constructor(message: string) {
     super(message);
     this.name = "JwksError";

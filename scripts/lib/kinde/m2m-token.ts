@@ -1,9 +1,11 @@
 // A real Kinde access token for a machine client: the OAuth client-credentials grant with the Hasura
 // audience (Kinde docs: register-manage-apis, "Audience in an M2M token"). Every call counts toward
 // Kinde's M2M token allowance, so the smoke test asks for one token per run.
+
+import { ExpectedFailure } from "../../../core/expected-failure.js";
 import { describeFetchError } from "../net/fetch-error.js";
 
-export class KindeTokenError extends Error {
+export class KindeTokenError extends ExpectedFailure {
   constructor(message: string) {
     super(message);
     this.name = "KindeTokenError";

@@ -1,9 +1,11 @@
 // Building the Kubernetes target's tools image: `docker build` of tools.Dockerfile, `docker push`, and
 // the pushed image's reference by digest (what a production stack's toolsImage must be).
+
+import { ExpectedFailure } from "../../../core/expected-failure.js";
 import { toolsContent } from "../../../core/tools-content.js";
 import { missingPrerequisites, type Runner } from "../cli/shell.js";
 
-export class ToolsImageError extends Error {
+export class ToolsImageError extends ExpectedFailure {
   constructor(message: string) {
     super(message);
     this.name = "ToolsImageError";

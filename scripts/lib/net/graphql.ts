@@ -1,5 +1,6 @@
 // One GraphQL request to Hasura and how to read its answer. Hasura answers /v1/graphql errors, auth
 // errors included, with HTTP 200: an answer is judged by `errors[0].extensions.code`, never the status.
+import { ExpectedFailure } from "../../../core/expected-failure.js";
 
 export type Answer =
   | { kind: "data"; data: Record<string, unknown> }
@@ -39,7 +40,7 @@ export interface GraphqlResponse {
 }
 
 /** A header value fetch would refuse; its message names the header, never the value (it may be a secret). */
-export class HeaderValueError extends Error {
+export class HeaderValueError extends ExpectedFailure {
   constructor(header: string) {
     super(
       `The ${header} header would hold characters an HTTP header cannot carry (a newline, another control character or non-ASCII); check the value it comes from`,

@@ -3,6 +3,7 @@
 // that keeps the admin secret and tokens out of every line.
 import { randomBytes } from "node:crypto";
 import { decodeJwt } from "jose";
+import { ExpectedFailure } from "../../../core/expected-failure.js";
 import { HASURA_CLAIMS_NAMESPACE, USER_ROLE } from "../../../core/jwt-policy.js";
 import { STEPS } from "../../../core/steps.js";
 import type { AccessPolicy } from "../hasura/access-policy.js";
@@ -38,7 +39,7 @@ export interface SmokeTarget {
 
 export type SmokePath = "signed dev tokens" | "a real Kinde token" | "the admin secret acting as role user";
 
-export class SmokeError extends Error {
+export class SmokeError extends ExpectedFailure {
   constructor(message: string) {
     super(message);
     this.name = "SmokeError";

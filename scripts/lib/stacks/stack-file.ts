@@ -2,11 +2,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { ExpectedFailure } from "../../../core/expected-failure.js";
 
 export const PROJECT = "kinde-hasura";
 
 /** A stack command refused or failed; its message says what to do. */
-export class StackCommandError extends Error {}
+export class StackCommandError extends ExpectedFailure {}
 
 /** The `encryptionsalt` of Pulumi.<stack>.yaml, if the file has one. */
 export function stackSalt(repoRoot: string, stack: string): string | undefined {

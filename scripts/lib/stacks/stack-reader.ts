@@ -1,5 +1,7 @@
 // A deployed stack's settings and outputs, read through the Pulumi CLI (with the same backend and
 // passphrase rules as npm run up), and validated by the same code the program uses.
+
+import { ExpectedFailure } from "../../../core/expected-failure.js";
 import { APP_DATABASE, LOOPBACK } from "../../../core/naming.js";
 import { postgresUrl } from "../../../core/postgres-url.js";
 import { parseStackSettings, type StackSettings } from "../../../core/settings/stack-settings.js";
@@ -7,7 +9,7 @@ import { missingPrerequisites, type Runner } from "../cli/shell.js";
 import { pulumiEnvironment } from "./pulumi-cli.js";
 import { PROJECT } from "./stack-file.js";
 
-export class StackReadError extends Error {
+export class StackReadError extends ExpectedFailure {
   constructor(message: string) {
     super(message);
     this.name = "StackReadError";

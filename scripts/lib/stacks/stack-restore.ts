@@ -3,9 +3,11 @@
 // hdb_catalog may hold older metadata), run the smoke. Each step is named in any failure, and Hasura is
 // started again even when the restore fails (the data restore is one transaction: the data is as it
 // was; roles the roles file created or altered stay, see scripts/lib/db/backup.ts).
+
+import { ExpectedFailure } from "../../../core/expected-failure.js";
 import { STEPS } from "../../../core/steps.js";
 
-export class StackRestoreError extends Error {
+export class StackRestoreError extends ExpectedFailure {
   constructor(
     readonly step: string,
     /** What went wrong, without the step. */
