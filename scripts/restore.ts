@@ -14,7 +14,7 @@ import { STEPS, stepEnvironment } from "../core/steps.js";
 import { UsageError } from "./lib/cli/env.js";
 import { runCli } from "./lib/cli/run-cli.js";
 import { runCommand } from "./lib/cli/shell.js";
-import { checkBackupFiles, pgTools, preflightRestore, restoreDatabase } from "./lib/db/backup.js";
+import { checkBackupFiles, type PgTools, pgTools, preflightRestore, restoreDatabase } from "./lib/db/backup.js";
 import { databaseTarget } from "./lib/db/database-target.js";
 import { waitForHealthy } from "./lib/smoke/smoke.js";
 import { PROJECT } from "./lib/stacks/stack-file.js";
@@ -22,6 +22,16 @@ import { readDeployedStack, StackReadError, stackSuperuserUrl } from "./lib/stac
 import { restoreIntoStack, withoutSmokeOverrides } from "./lib/stacks/stack-restore.js";
 
 const USAGE = "usage: npm run restore -- [--stack <name> [--production]] --from <file> --yes   (without --stack: DATABASE_URL set)";
+
+interface RestoreRequest {
+  /** The dump as given (for messages) and resolved against the caller's directory. */
+  shownFrom: string;
+  from: string;
+  yes: boolean;
+  production: boolean;
+  tools: PgTools;
+  started: number;
+}
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -40,35 +50,64 @@ async function main(argv: string[]): Promise<number> {
     throw new UsageError("--production applies only with --stack <name> (a production stack); leave it out with DATABASE_URL");
   // Files first: nothing is stopped or changed for a backup that is not there.
   checkBackupFiles(from);
-  const tools = pgTools(process.env.PG_BIN_DIR);
-  const started = performance.now();
+  const request = {
+    shownFrom: values.from,
+    from,
+    yes: values.yes,
+    production: values.production,
+    tools: pgTools(process.env.PG_BIN_DIR),
+    started: performance.now(),
+  };
+  return target.kind === "url" ? restoreIntoUrl(target.url, request) : restoreIntoNamedStack(target.stack, request);
+}
 
-  if (target.kind === "url") {
-    if (!values.yes) throw new UsageError(`Restoring replaces the data in ${redactUrl(target.url)}; pass --yes to go ahead`);
-    // The dump readable and the database answering, before the roles step changes anything.
-    await preflightRestore(target.url, from, tools);
-    await restoreDatabase(target.url, from, tools);
-    console.log(`Restored ${values.from} into ${redactUrl(target.url)} in ${Math.round(performance.now() - started)} ms.`);
-    return 0;
-  }
+/** DATABASE_URL: the database only; stopping Hasura, the metadata and the smoke are the caller's. */
+async function restoreIntoUrl(url: string, r: RestoreRequest): Promise<number> {
+  if (!r.yes) throw new UsageError(`Restoring replaces the data in ${redactUrl(url)}; pass --yes to go ahead`);
+  // The dump readable and the database answering, before the roles step changes anything.
+  await preflightRestore(url, r.from, r.tools);
+  await restoreDatabase(url, r.from, r.tools);
+  console.log(`Restored ${r.shownFrom} into ${redactUrl(url)} in ${Math.round(performance.now() - r.started)} ms.`);
+  return 0;
+}
 
-  const stack = readDeployedStack(runCommand, target.stack, process.env, PROJECT_ROOT, "DATABASE_URL");
-  if (stack.settings.production && !values.production) {
-    throw new UsageError(`Stack ${target.stack} is a production stack: restoring replaces its live data. Pass --production as well to go ahead`);
+/** --stack: Hasura stopped meanwhile, started again after, then the metadata applied and the smoke run. */
+async function restoreIntoNamedStack(stackName: string, r: RestoreRequest): Promise<number> {
+  const stack = readDeployedStack(runCommand, stackName, process.env, PROJECT_ROOT, "DATABASE_URL");
+  if (stack.settings.production && !r.production) {
+    throw new UsageError(`Stack ${stackName} is a production stack: restoring replaces its live data. Pass --production as well to go ahead`);
   }
-  if (!values.yes) throw new UsageError(`Restoring replaces the data of stack ${target.stack} (Hasura stops meanwhile); pass --yes to go ahead`);
+  if (!r.yes) throw new UsageError(`Restoring replaces the data of stack ${stackName} (Hasura stops meanwhile); pass --yes to go ahead`);
   const url = stackSuperuserUrl(stack);
   const hasuraUrl = typeof stack.outputs.hasuraUrl === "string" ? stack.outputs.hasuraUrl : "";
-  if (hasuraUrl === "") throw new StackReadError(`Stack ${target.stack} has no hasuraUrl output; run \`pulumi up --stack ${target.stack}\` first`);
+  if (hasuraUrl === "") throw new StackReadError(`Stack ${stackName} has no hasuraUrl output; run \`pulumi up --stack ${stackName}\` first`);
   const adminSecret = stack.credentials.hasuraAdminSecret;
   if (!adminSecret)
-    throw new StackReadError(`Stack ${target.stack} has no admin secret in its config or outputs; run \`pulumi up --stack ${target.stack}\` first`);
+    throw new StackReadError(`Stack ${stackName} has no admin secret in its config or outputs; run \`pulumi up --stack ${stackName}\` first`);
   // Everything that can fail without changing anything fails here, before Hasura stops.
-  await preflightRestore(url, from, tools);
-  const container = `${dockerNamePrefix(PROJECT, target.stack)}-hasura`;
+  await preflightRestore(url, r.from, r.tools);
+  const container = `${dockerNamePrefix(PROJECT, stackName)}-hasura`;
+  await withHasuraRestartedOnInterrupt(container, () =>
+    restoreIntoStack(stackRestoreSteps({ stackName, container, url, hasuraUrl, adminSecret, request: r }), (line) => console.log(line)),
+  );
+  console.log(
+    `Restored ${r.shownFrom} into stack ${stackName} in ${Math.round(performance.now() - r.started)} ms; metadata applied and the smoke passed.`,
+  );
+  return 0;
+}
+
+/** The steps of a stack restore (scripts/lib/stacks/stack-restore.ts runs them in order). */
+function stackRestoreSteps(o: {
+  stackName: string;
+  container: string;
+  url: string;
+  hasuraUrl: string;
+  adminSecret: string;
+  request: RestoreRequest;
+}) {
   const docker = async (verb: "stop" | "start") => {
-    const result = runCommand("docker", [verb, container]);
-    if (result.code !== 0) throw new Error(`docker ${verb} ${container}: ${result.stderr.trim() || `exit code ${result.code}`}`);
+    const result = runCommand("docker", [verb, o.container]);
+    if (result.code !== 0) throw new Error(`docker ${verb} ${o.container}: ${result.stderr.trim() || `exit code ${result.code}`}`);
   };
   const npm = async (args: string[], env: NodeJS.ProcessEnv) => {
     // Secrets travel in the environment, never in argv; the child's output goes straight to the terminal.
@@ -76,19 +115,24 @@ async function main(argv: string[]): Promise<number> {
     const result = runCommand("npm", ["run", "-s", ...args], { env, interactive: true, cwd: PROJECT_ROOT });
     if (result.code !== 0) throw new Error(`npm run ${args.join(" ")} exited with code ${result.code} (its output is above)`);
   };
-  const steps = {
+  return {
     stopHasura: () => docker("stop"),
-    restore: () => restoreDatabase(url, from, tools),
+    restore: () => restoreDatabase(o.url, o.request.from, o.request.tools),
     startHasura: () => docker("start"),
-    waitHealthy: () => waitForHealthy(hasuraUrl, 120_000, () => {}),
+    waitHealthy: () => waitForHealthy(o.hasuraUrl, 120_000, () => {}),
     applyMetadata: () =>
-      npm(["metadata", "--", "apply"], { ...process.env, ...stepEnvironment(STEPS.metadata, { endpoint: hasuraUrl, adminSecret }) }),
+      npm(["metadata", "--", "apply"], { ...process.env, ...stepEnvironment(STEPS.metadata, { endpoint: o.hasuraUrl, adminSecret: o.adminSecret }) }),
     // The smoke reads this stack through --stack; endpoint or keys in the caller's environment
     // would win over it there and point the proof at another server.
-    smoke: () => npm(["smoke", "--", "--stack", target.stack], withoutSmokeOverrides(process.env)),
+    smoke: () => npm(["smoke", "--", "--stack", o.stackName], withoutSmokeOverrides(process.env)),
   };
-  // Ctrl-C while Hasura is stopped: start it again before leaving (pg_restore gets the same signal and
-  // its one transaction rolls back).
+}
+
+/**
+ * Ctrl-C while Hasura is stopped: start it again before leaving (pg_restore and psql get the same
+ * signal, and the restore's one transaction rolls back).
+ */
+async function withHasuraRestartedOnInterrupt(container: string, work: () => Promise<void>): Promise<void> {
   const onInterrupt = () => {
     console.error(`Interrupted: starting ${container} again.`);
     const restarted = runCommand("docker", ["start", container]);
@@ -98,15 +142,11 @@ async function main(argv: string[]): Promise<number> {
   process.once("SIGINT", onInterrupt);
   process.once("SIGTERM", onInterrupt);
   try {
-    await restoreIntoStack(steps, (line) => console.log(line));
+    await work();
   } finally {
     process.removeListener("SIGINT", onInterrupt);
     process.removeListener("SIGTERM", onInterrupt);
   }
-  console.log(
-    `Restored ${values.from} into stack ${target.stack} in ${Math.round(performance.now() - started)} ms; metadata applied and the smoke passed.`,
-  );
-  return 0;
 }
 
 await runCli(() => main(process.argv.slice(2)), { usage: USAGE });
