@@ -4,6 +4,7 @@
 // (scripts/lib/cli/env.ts requireStepInputs), so a renamed variable or script cannot drift between the
 // two; tests/end-to-end/steps.test.ts starts every step that has a required input with an empty environment. An
 // empty variable counts as unset: `HASURA_GRAPHQL_ENDPOINT=` lets `npm run smoke` read the stack instead.
+import { ExpectedFailure } from "./expected-failure.js";
 
 /** One environment variable of a step: its name and, for the message when it is missing, what it holds. */
 export interface StepVariable {
@@ -11,6 +12,13 @@ export interface StepVariable {
   readonly holds: string;
   /** The step runs without it (a feature the stack may not use). */
   readonly optional?: true;
+  /** The name it had before; set alone, it is refused with a message naming the new one. */
+  readonly formerName?: string;
+}
+
+/** A variable set under its former name only: bad input (exit code 2), refused before the step does anything. */
+export class RenamedVariableError extends ExpectedFailure {
+  override readonly exitCode = 2;
 }
 
 export interface StepContract {
@@ -32,9 +40,12 @@ const HASURA_ADMIN_SECRET = {
   name: "HASURA_GRAPHQL_ADMIN_SECRET",
   holds: "the stack's admin secret (pulumi stack output hasuraAdminSecret --show-secrets)",
 } as const;
-const KINDE_DOMAIN = {
-  name: "KINDE_DOMAIN",
-  holds: "your *.kinde.com domain (not a custom domain: Kinde serves the management API there only), e.g. acme.kinde.com",
+// The *.kinde.com domain, never the custom one: Kinde serves its Management API and issues M2M tokens
+// there only. It was KINDE_DOMAIN, which read as "the domain users sign in on".
+const KINDE_MANAGEMENT_DOMAIN = {
+  name: "KINDE_MANAGEMENT_DOMAIN",
+  holds: "your *.kinde.com domain (not a custom domain: Kinde serves the management API and M2M tokens there only), e.g. acme.kinde.com",
+  formerName: "KINDE_DOMAIN",
 } as const;
 
 export const STEPS = {
@@ -64,7 +75,7 @@ export const STEPS = {
     args: ["ensure"],
     watch: [],
     env: {
-      domain: KINDE_DOMAIN,
+      domain: KINDE_MANAGEMENT_DOMAIN,
       clientId: { name: "KINDE_MANAGEMENT_CLIENT_ID", holds: "the client id of an M2M application authorized for the Kinde Management API" },
       clientSecret: { name: "KINDE_MANAGEMENT_CLIENT_SECRET", holds: "that application's client secret" },
       audience: { name: "KINDE_AUDIENCE", holds: "the API audience Hasura checks (default hasura)", optional: true },
@@ -83,7 +94,7 @@ export const STEPS = {
       adminSecret: { ...HASURA_ADMIN_SECRET, optional: true },
       jwtPolicy: { name: "SMOKE_JWT_POLICY", holds: "JSON of the stack's signing policy (core/jwt-policy.ts signingPolicy)", optional: true },
       devSigningKey: { name: "DEV_SIGNING_KEY", holds: "the dev signing key's PEM (local mode)", optional: true },
-      kindeDomain: { ...KINDE_DOMAIN, optional: true },
+      kindeDomain: { ...KINDE_MANAGEMENT_DOMAIN, optional: true },
       kindeClientId: { name: "SMOKE_KINDE_CLIENT_ID", holds: "the smoke test M2M application's client id", optional: true },
       kindeClientSecret: { name: "SMOKE_KINDE_CLIENT_SECRET", holds: "that application's client secret", optional: true },
       adminEndpoint: {
@@ -138,6 +149,9 @@ export function readStepInputs<S extends StepContract>(
   const missing: StepVariable[] = [];
   for (const [key, variable] of Object.entries(step.env) as [string, StepVariable][]) {
     const value = env[variable.name];
+    if (!value && variable.formerName && env[variable.formerName]) {
+      throw new RenamedVariableError(`${variable.formerName} is now ${variable.name} (${variable.holds}); set that name instead`);
+    }
     if (value) inputs[key] = value;
     else if (!variable.optional) missing.push(variable);
   }

@@ -1,6 +1,6 @@
 // npm run kinde -- ensure
 // Makes sure the stack's Kinde environment has the API for Hasura's audience and the configured
-// applications authorized for it. Reads KINDE_DOMAIN, KINDE_MANAGEMENT_CLIENT_ID and
+// applications authorized for it. Reads KINDE_MANAGEMENT_DOMAIN, KINDE_MANAGEMENT_CLIENT_ID and
 // KINDE_MANAGEMENT_CLIENT_SECRET (an M2M application authorized for the Kinde Management API with
 // read:apis, create:apis, update:apis and read:applications), KINDE_AUDIENCE (default hasura),
 // KINDE_APP_CLIENT_ID (the front-end application) and, optionally, KINDE_SMOKE_CLIENT_ID.

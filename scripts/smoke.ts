@@ -3,7 +3,7 @@
 // secret and signing key come from HASURA_GRAPHQL_ENDPOINT, HASURA_GRAPHQL_ADMIN_SECRET,
 // DEV_SIGNING_KEY (and SMOKE_JWT_POLICY), else from the stack through the Pulumi CLI. In Kinde mode the
 // allowed checks use a real Kinde token: SMOKE_TOKEN, else one fetched for the smoke M2M application
-// (KINDE_DOMAIN, SMOKE_KINDE_CLIENT_ID, SMOKE_KINDE_CLIENT_SECRET, or the stack's kindeSmokeClient*).
+// (KINDE_MANAGEMENT_DOMAIN, SMOKE_KINDE_CLIENT_ID, SMOKE_KINDE_CLIENT_SECRET, or the stack's kindeSmokeClient*).
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "../core/project-root.js";
 import { readStepInputs, STEPS } from "../core/steps.js";

@@ -201,7 +201,15 @@ describe("backup and restore --stack (recorded pulumi, docker and npm; real Post
 
   it("drops the smoke's environment overrides and nothing else", () => {
     expect(
-      withoutSmokeOverrides({ PATH: "/bin", HASURA_GRAPHQL_ENDPOINT: "x", DEV_SIGNING_KEY: "k", SMOKE_TOKEN: "t", KINDE_DOMAIN: "d", HOME: "/h" }),
+      withoutSmokeOverrides({
+        PATH: "/bin",
+        HASURA_GRAPHQL_ENDPOINT: "x",
+        DEV_SIGNING_KEY: "k",
+        SMOKE_TOKEN: "t",
+        KINDE_MANAGEMENT_DOMAIN: "d",
+        KINDE_DOMAIN: "old",
+        HOME: "/h",
+      }),
     ).toEqual({ PATH: "/bin", HOME: "/h" });
   });
 });

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { inProject, PROJECT_ROOT } from "../../core/project-root.js";
-import { readStepInputs, STEPS, type StepContract, stepCommand, stepEnvironment } from "../../core/steps.js";
+import { RenamedVariableError, readStepInputs, STEPS, type StepContract, stepCommand, stepEnvironment } from "../../core/steps.js";
 
 const exec = promisify(execFile);
 const ALL_STEPS = Object.entries(STEPS) as [string, StepContract][];
@@ -47,7 +47,7 @@ describe("the step contract", () => {
       audience: "hasura",
     });
     expect(environment).toEqual({
-      KINDE_DOMAIN: "acme.kinde.com",
+      KINDE_MANAGEMENT_DOMAIN: "acme.kinde.com",
       KINDE_MANAGEMENT_CLIENT_ID: "id",
       KINDE_MANAGEMENT_CLIENT_SECRET: "s3cret",
       KINDE_AUDIENCE: "hasura",
@@ -57,9 +57,21 @@ describe("the step contract", () => {
       missing: [],
     });
     // An empty value is as good as unset: a required one is reported, an optional one left out.
-    const partial = readStepInputs(STEPS.kinde, { KINDE_DOMAIN: "acme.kinde.com", KINDE_MANAGEMENT_CLIENT_ID: "", KINDE_APP_CLIENT_ID: "" });
+    const partial = readStepInputs(STEPS.kinde, {
+      KINDE_MANAGEMENT_DOMAIN: "acme.kinde.com",
+      KINDE_MANAGEMENT_CLIENT_ID: "",
+      KINDE_APP_CLIENT_ID: "",
+    });
     expect(partial.inputs).toEqual({ domain: "acme.kinde.com" });
     expect(partial.missing.map((v) => v.name)).toEqual(["KINDE_MANAGEMENT_CLIENT_ID", "KINDE_MANAGEMENT_CLIENT_SECRET"]);
+    // The former name alone is refused, naming the new one; beside the new one it is ignored.
+    expect(() => readStepInputs(STEPS.kinde, { KINDE_DOMAIN: "acme.kinde.com" })).toThrow(RenamedVariableError);
+    expect(() => readStepInputs(STEPS.smoke, { KINDE_DOMAIN: "acme.kinde.com" })).toThrow(
+      /^KINDE_DOMAIN is now KINDE_MANAGEMENT_DOMAIN \(your \*\.kinde\.com domain .*\); set that name instead$/,
+    );
+    expect(readStepInputs(STEPS.kinde, { KINDE_DOMAIN: "old.kinde.com", KINDE_MANAGEMENT_DOMAIN: "acme.kinde.com" }).inputs.domain).toBe(
+      "acme.kinde.com",
+    );
   });
 
   it("starts every step with a required input as declared, and the script names each missing variable (exit 2)", { timeout: 90_000 }, async () => {

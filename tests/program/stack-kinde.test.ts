@@ -24,7 +24,7 @@ describe("Kinde automation in pulumi up", () => {
     const ensure = run.get(COMMAND, "kinde-run");
     expect(ensure.inputs.create).toBe("node --import tsx scripts/kinde.ts ensure");
     expect(unwrapSecret(ensure.inputs.environment)).toEqual({
-      KINDE_DOMAIN: "acme.kinde.com",
+      KINDE_MANAGEMENT_DOMAIN: "acme.kinde.com",
       KINDE_MANAGEMENT_CLIENT_ID: "mgmt_client",
       KINDE_MANAGEMENT_CLIENT_SECRET: "mgmt-secret-value",
       KINDE_AUDIENCE: "hasura",
@@ -38,7 +38,7 @@ describe("Kinde automation in pulumi up", () => {
   it("gives the smoke test the M2M credentials for a real Kinde token, after kinde ensure", () => {
     const smoke = run.get(COMMAND, "smoke-run");
     expect(unwrapSecret(smoke.inputs.environment)).toMatchObject({
-      KINDE_DOMAIN: "acme.kinde.com",
+      KINDE_MANAGEMENT_DOMAIN: "acme.kinde.com",
       SMOKE_KINDE_CLIENT_ID: "m2m_smoke",
       SMOKE_KINDE_CLIENT_SECRET: "smoke-secret-value",
       SMOKE_JWT_POLICY:

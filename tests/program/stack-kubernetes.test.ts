@@ -310,7 +310,7 @@ describe("the Kubernetes target with Kinde automation and the smoke's M2M client
         ).map((e) => [e.name, e.value ?? `secret:${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`]),
       );
     expect(envOf("kinde")).toMatchObject({
-      KINDE_DOMAIN: "acme.kinde.com",
+      KINDE_MANAGEMENT_DOMAIN: "acme.kinde.com",
       KINDE_MANAGEMENT_CLIENT_ID: "mgmt-id",
       KINDE_MANAGEMENT_CLIENT_SECRET: "secret:step-secrets/kindeManagementClientSecret",
       KINDE_SMOKE_CLIENT_ID: "smoke-id",

@@ -70,8 +70,10 @@ export function pendingSignalsDelivered(ms = 50): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** The variables scripts/smoke.ts prefers over --stack (scripts/lib/smoke/target.ts): all of its step's. */
-const SMOKE_OVERRIDES: string[] = Object.values(STEPS.smoke.env).map((variable) => variable.name);
+/** The variables scripts/smoke.ts prefers over --stack (scripts/lib/smoke/target.ts): all of its step's, and their former names. */
+const SMOKE_OVERRIDES: string[] = Object.values(STEPS.smoke.env).flatMap((variable) =>
+  "formerName" in variable && variable.formerName ? [variable.name, variable.formerName] : [variable.name],
+);
 
 export function withoutSmokeOverrides(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([key]) => !SMOKE_OVERRIDES.includes(key)));
