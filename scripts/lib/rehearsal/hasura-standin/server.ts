@@ -10,7 +10,7 @@ import { BoolExpError, boolExpToSql, sessionVariablesIn } from "../../hasura/boo
 import type { Metadata } from "../../hasura/metadata.js";
 import { boolExpTableOf, SchemaModelError } from "../../hasura/schema-model.js";
 import { envMap } from "../values.js";
-import { corsAllows } from "./cors.js";
+import { corsAllows, corsHeaders } from "./cors.js";
 import { executeGraphql, type TableInfo, tableInfos } from "./graphql.js";
 import { AuthError, JwtConfigError, JwtVerifier, parseJwtSecret, type Session } from "./jwt.js";
 import { serveSubscriptions } from "./websocket.js";
@@ -224,10 +224,15 @@ export class HasuraStandIn {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const cors = corsHeaders(this.env.HASURA_GRAPHQL_CORS_DOMAIN, req.method, req.headers);
     const send = (status: number, body: unknown) => {
-      res.writeHead(status, { "content-type": typeof body === "string" ? "text/plain" : "application/json" });
+      res.writeHead(status, { ...cors?.headers, "content-type": typeof body === "string" ? "text/plain" : "application/json" });
       res.end(typeof body === "string" ? body : JSON.stringify(body));
     };
+    if (cors?.preflight) {
+      res.writeHead(204, { ...cors.headers, "content-length": "0" });
+      return void res.end();
+    }
     try {
       const path = new URL(req.url ?? "/", this.url).pathname;
       if (req.method === "GET" && path === "/healthz") {
