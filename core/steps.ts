@@ -138,6 +138,15 @@ export function stepEnvironment<S extends StepContract, V>(step: S, inputs: Step
 }
 
 /**
+ * The former names of a step's variables, each set to "": a step `pulumi up` runs on this machine inherits
+ * the deployer's environment (pulumi-command's local.Command), where a stray KINDE_DOMAIN from another tool
+ * would otherwise be refused as the old name of KINDE_MANAGEMENT_DOMAIN.
+ */
+export function formerNamesCleared(step: StepContract): Record<string, string> {
+  return Object.fromEntries(Object.values(step.env).flatMap((variable) => (variable.formerName ? [[variable.formerName, ""]] : [])));
+}
+
+/**
  * What a script reads of its step's inputs from `env`: the non-empty values by input name, and the
  * required variables that are missing (the caller turns those into its own error).
  */

@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { hashDirectory } from "../core/content-hash.js";
 import { inProject } from "../core/project-root.js";
-import { type StepContract, type StepInputs, stepCommand, stepEnvironment } from "../core/steps.js";
+import { formerNamesCleared, type StepContract, type StepInputs, stepCommand, stepEnvironment } from "../core/steps.js";
 
 export interface ScriptStepArgs<S extends StepContract> {
   /** What runs: script, arguments, the folders it reads and its environment variables (core/steps.ts). */
@@ -35,7 +35,7 @@ export class ScriptStep<S extends StepContract> extends pulumi.ComponentResource
         // machines and replace the command on every up.
         create: run,
         update: run,
-        environment: stepEnvironment(args.step, args.inputs),
+        environment: { ...formerNamesCleared(args.step), ...stepEnvironment(args.step, args.inputs) },
         triggers: [...args.step.watch.map((dir) => hashDirectory(inProject(dir))), ...(args.rerunWhen ?? [])],
         logging: "none",
         addPreviousOutputInEnv: false,

@@ -129,8 +129,8 @@ function stackRestoreSteps(o: {
 }
 
 /**
- * Ctrl-C while Hasura is stopped: start it again before leaving (pg_restore and psql get the same
- * signal, and the restore's one transaction rolls back).
+ * Ctrl-C while Hasura is stopped: start it again before leaving. The restore's transaction rolls back:
+ * psql's input ends without the COMMIT, which is sent only after pg_restore finished (scripts/lib/db/backup.ts).
  */
 async function withHasuraRestartedOnInterrupt(container: string, work: () => Promise<void>): Promise<void> {
   const onInterrupt = () => {

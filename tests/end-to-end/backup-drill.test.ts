@@ -170,6 +170,74 @@ describe("the restore drill (Debian's PostgreSQL 15 and its pg_dump)", () => {
     });
   });
 
+  it("commits nothing when the restoring process is killed halfway: psql's input then ends without our COMMIT", { timeout: 60_000 }, async () => {
+    // psql --single-transaction would send COMMIT at the end of its input, whatever ended it (psql's
+    // doc/src/sgml/ref/psql-ref.sgml, -1): the cleared database and half a dump. The restore writes its own
+    // BEGIN and sends COMMIT only once pg_restore exited 0.
+    const tools = pgTools(DEBIAN_PG_BIN);
+    const dir = mkdtempSync(join(tmpdir(), "kh-killed-"));
+    await withClient("postgres", (c) =>
+      c
+        .query("CREATE DATABASE killed_drill")
+        .then(() =>
+          c.query("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hasura') THEN CREATE ROLE hasura LOGIN; END IF; END $$"),
+        ),
+    );
+    await withClient("killed_drill", (c) => migrateUp(c, readMigrations("migrations/default"), { source: "default" }));
+    const file = join(dir, "app.dump");
+    await backupDatabase(`${server.url}/killed_drill`, file, tools);
+    await withClient("killed_drill", (c) => c.query("CREATE TABLE public.after_backup (id int); INSERT INTO public.after_backup VALUES (1)"));
+    // A pg_restore that writes the first part of the real script, then hangs; `marker` says the part is out.
+    const marker = join(dir, "part-written");
+    const fake = join(dir, "pg_restore");
+    writeFileSync(
+      fake,
+      `#!/bin/sh\ncase "$1" in --list|--version) exec ${DEBIAN_PG_BIN}/pg_restore "$@";; esac\n` +
+        `${DEBIAN_PG_BIN}/pg_restore "$@" | head -c 4000\ntouch ${marker}\nexec sleep 30\n`,
+      { mode: 0o755 },
+    );
+    const script = join(dir, "restore.mjs");
+    writeFileSync(
+      script,
+      `import { pgTools, restoreDatabase } from ${JSON.stringify(join(process.cwd(), "scripts/lib/db/backup.ts"))};\n` +
+        `await restoreDatabase(process.argv[2], process.argv[3], { ...pgTools(${JSON.stringify(DEBIAN_PG_BIN)}), pgRestore: ${JSON.stringify(fake)} });\n`,
+    );
+    const { spawn } = await import("node:child_process");
+    const child = spawn(
+      process.execPath,
+      ["--import", join(process.cwd(), "node_modules/tsx/dist/esm/index.mjs"), script, `${server.url}/killed_drill`, file],
+      {
+        stdio: "ignore",
+        detached: true,
+      },
+    );
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!existsSync(marker) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(existsSync(marker)).toBe(true);
+      // psql has the BEGIN, the clearing and the first statements by now; then this process dies.
+      await new Promise((r) => setTimeout(r, 500));
+      process.kill(child.pid as number, "SIGKILL");
+      // psql reads the end of its input and leaves; the server rolls its transaction back.
+      const connected = () =>
+        withClient("postgres", (c) =>
+          c.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = 'killed_drill'").then((r) => r.rows[0].n as number),
+        );
+      while ((await connected()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(await connected()).toBe(0);
+    } finally {
+      try {
+        process.kill(-(child.pid as number), "SIGKILL");
+      } catch {
+        // the group is gone already
+      }
+    }
+    await withClient("killed_drill", async (c) => {
+      expect((await c.query("SELECT count(*)::int AS n FROM public.after_backup")).rows[0].n).toBe(1);
+      expect((await c.query("SELECT count(*)::int AS n FROM app_migrations.applied")).rows[0].n).toBe(1);
+    });
+  });
+
   it("refuses a pg_restore from before the \\restrict fix (CVE-2025-8714), before touching the database", async () => {
     // Its script goes to psql, which would run a meta-command a crafted dump held; pg_restore writes
     // \restrict only from 13.22, 14.19, 15.14, 16.10 and 17.6 on (PostgreSQL 17.6 release notes).

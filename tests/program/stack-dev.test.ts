@@ -216,6 +216,9 @@ describe("dev stack", () => {
       HASURA_GRAPHQL_ADMIN_SECRET: config.hasuraAdminSecret,
       SMOKE_JWT_POLICY: '{"issuer":"urn:kinde-hasura:dev:local-signer","audience":"hasura","claims":"namespace","mode":"local"}',
       DEV_SIGNING_KEY: config.devSigningKey,
+      // Cleared: a stray KINDE_DOMAIN in the deployer's environment, which the step inherits, would be
+      // refused as the former name of KINDE_MANAGEMENT_DOMAIN (core/steps.ts formerNamesCleared).
+      KINDE_DOMAIN: "",
     });
     expect(smoke.inputs.triggers).toEqual([hashDirectory("migrations"), hashDirectory("metadata"), "hasura-id", "postgres-id"]);
     expect(smoke.dependsOn).toContain(run.get("command:local:Command", "metadata-run").urn);

@@ -30,6 +30,7 @@ describe("Kinde automation in pulumi up", () => {
       KINDE_AUDIENCE: "hasura",
       KINDE_APP_CLIENT_ID: "spa_client",
       KINDE_SMOKE_CLIENT_ID: "m2m_smoke",
+      KINDE_DOMAIN: "",
     });
     expect(ensure.inputs.triggers).toEqual(["acme.kinde.com", "hasura", "spa_client", "m2m_smoke"]);
     expect(JSON.stringify(ensure.inputs.create)).not.toContain("mgmt-secret-value");

@@ -145,7 +145,7 @@ export async function preflightRestore(url: string, fromFile: string, tools: PgT
   await run(tools.psql, ["--no-psqlrc", "--quiet", "--dbname", c.url, "--command", "SELECT 1"], c.env, `connecting to ${c.shown}`);
 }
 
-/** The first minor release of each major whose pg_restore writes `\restrict` (CVE-2025-8714; 18 and later all do). */
+/** The first minor release of each major whose pg_restore writes `\restrict` (CVE-2025-8714); every 18.x release does. */
 const RESTRICTING_MINOR: Record<number, number> = { 13: 22, 14: 19, 15: 14, 16: 10, 17: 6 };
 
 /**
@@ -155,12 +155,13 @@ const RESTRICTING_MINOR: Record<number, number> = { 13: 22, 14: 19, 15: 14, 16: 
  */
 async function requireRestrictingPgRestore(tools: PgTools, env: NodeJS.ProcessEnv): Promise<void> {
   const { stdout } = await run(tools.pgRestore, ["--version"], env, "checking pg_restore's version");
+  // A release says "15.14" (and maybe a packager's suffix); a pre-release "18beta1" has no minor and is refused.
   const version = /\(PostgreSQL\) (\d+)\.(\d+)/.exec(stdout);
   const [major, minor] = version ? [Number(version[1]), Number(version[2])] : [0, 0];
   const needed = RESTRICTING_MINOR[major];
   if (version && (major >= 18 || (needed !== undefined && minor >= needed))) return;
   throw new BackupError(
-    `${tools.pgRestore} is ${version ? `${major}.${minor}` : `not a pg_restore I can read (${JSON.stringify(stdout.trim().slice(0, 60))})`}: ` +
+    `${tools.pgRestore} is ${version ? `${major}.${minor}` : `not a PostgreSQL release whose version I can read (${JSON.stringify(stdout.trim().slice(0, 60))}; pre-releases are refused)`}: ` +
       "restoring needs a pg_restore that writes \\restrict (13.22, 14.19, 15.14, 16.10, 17.6 or later; CVE-2025-8714). " +
       "Upgrade PostgreSQL's client tools, or point PG_BIN_DIR at a newer bin folder",
   );
@@ -178,7 +179,7 @@ export const CLEAR_DATABASE_SQL = `DO $clear$
 DECLARE
   schema_name text;
 BEGIN
-  FOR schema_name IN SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' LOOP
+  FOR schema_name IN SELECT nspname FROM pg_namespace WHERE left(nspname, 3) <> 'pg_' AND nspname <> 'information_schema' LOOP
     EXECUTE format('DROP SCHEMA %I CASCADE', schema_name);
   END LOOP;
   PERFORM lo_unlink(oid) FROM pg_largeobject_metadata;
@@ -196,9 +197,10 @@ $clear$;`;
 /**
  * Restores `fromFile` into the database at `url`: the roles first (those that exist are kept, with their
  * passwords), then, in one transaction, the database cleared (CLEAR_DATABASE_SQL) and the dump's SQL
- * (pg_restore's script, run by psql with --single-transaction and ON_ERROR_STOP): afterwards the
- * database holds what the backup held and nothing else. The data is never half-restored: a failing
- * dump leaves the database as it was. The roles step runs before and outside that transaction: roles it
+ * (pg_restore's script, run by psql with ON_ERROR_STOP between our BEGIN and a COMMIT sent only once
+ * pg_restore exited 0): afterwards the database holds what the backup held and nothing else. The data is
+ * never half-restored: a failing dump, a failing psql, or this process killed halfway leaves the database
+ * as it was. The roles step runs before and outside that transaction: roles it
  * creates, and attributes and memberships it sets, stay even when the dump then fails (passwords are
  * never in the file). The script pg_restore 15.14+ writes starts with `\restrict` (CVE-2025-8714), so
  * psql runs no meta-command a crafted dump might hold.
@@ -218,37 +220,24 @@ export async function restoreDatabase(url: string, fromFile: string, tools: PgTo
   if (failures.length > 0) throw new BackupError(`restoring the roles of ${shown(roles)} failed: ${failures.slice(0, 3).join(" | ")}`);
   await runPiped(
     { tool: tools.pgRestore, args: ["--exit-on-error", "--file", "-", fromFile] },
-    {
-      tool: tools.psql,
-      args: [
-        "--no-psqlrc",
-        "--quiet",
-        "--single-transaction",
-        "--set",
-        "ON_ERROR_STOP=1",
-        "--dbname",
-        c.url,
-        "--command",
-        CLEAR_DATABASE_SQL,
-        "--file",
-        "-",
-      ],
-    },
+    { tool: tools.psql, args: ["--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1", "--dbname", c.url, "--file", "-"] },
+    { before: `BEGIN;\n${CLEAR_DATABASE_SQL}\n`, after: "COMMIT;\n" },
     c.env,
     `restoring ${shown(fromFile)} into ${c.shown}`,
   );
 }
 
 /**
- * `producer | consumer`, both spawned without a shell. psql with --single-transaction sends COMMIT when
- * its input ends, whatever ended it: so its input ends only after the producer exited 0. A producer
- * that fails (a dump unreadable halfway) has psql killed instead, its input still open, and the server
- * rolls the transaction back. The consumer's failure is the one reported (the producer then fails on a
- * closed pipe).
+ * `producer | consumer`, both spawned without a shell, the consumer's input framed by `before` and `after`.
+ * The transaction is ours, not psql's --single-transaction (which sends COMMIT whenever its input ends, and
+ * before PostgreSQL 15 even after its own errors): `after`, the COMMIT, is written only once the producer
+ * exited 0. Input that ends any other way (the producer failed, this process was killed, the pipe broke)
+ * ends without COMMIT, and the server rolls the transaction back. The one that failed first is reported.
  */
 function runPiped(
   producer: { tool: string; args: string[] },
   consumer: { tool: string; args: string[] },
+  frame: { before: string; after: string },
   env: NodeJS.ProcessEnv,
   step: string,
 ): Promise<void> {
@@ -286,7 +275,7 @@ function runPiped(
     from.on("close", (code) => {
       fromCode = code;
       if (code !== 0) failedFirst ??= "producer";
-      if (code === 0) into.stdin.end();
+      if (code === 0) into.stdin.end(frame.after);
       else into.kill("SIGTERM");
       settle();
     });
@@ -297,6 +286,7 @@ function runPiped(
       if (code !== 0 && fromCode === undefined) from.kill("SIGTERM");
       settle();
     });
+    into.stdin.write(frame.before);
     from.stdout.pipe(into.stdin, { end: false });
   });
 }
