@@ -1,6 +1,6 @@
 // The contract between the Pulumi program and the scripts it runs as steps of `pulumi up`: which
 // script, with which arguments, reading which environment variables. The program builds each step's
-// command and environment from it (infra/script-step.ts) and each script reads its inputs through it
+// command and environment from it (infra/docker/script-step.ts) and each script reads its inputs through it
 // (scripts/lib/cli/env.ts requireStepInputs), so a renamed variable or script cannot drift between the
 // two; tests/end-to-end/steps.test.ts starts every step that has a required input with an empty environment. An
 // empty variable counts as unset: `HASURA_GRAPHQL_ENDPOINT=` lets `npm run smoke` read the stack instead.

@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 
-/** What a target (infra/docker-stack.ts, infra/kubernetes/stack.ts) hands back for the stack's outputs. */
+/** What a target (infra/docker/stack.ts, infra/kubernetes/stack.ts) hands back for the stack's outputs. */
 export interface DeployedStack {
   /** Hasura where the deploying machine reaches it: the host's loopback, or the in-cluster Service. */
   hasuraUrl: pulumi.Output<string>;

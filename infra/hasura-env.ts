@@ -1,6 +1,8 @@
 // Hasura's environment, the same hardening on both targets: telemetry off, no unauthorized role (a
 // request without a token is refused), only the APIs in use (Hasura's production checklist). The Docker
 // target writes it as KEY=VALUE; the Kubernetes target puts the secret ones in a Secret.
+import * as pulumi from "@pulumi/pulumi";
+import { hasuraJwtSecret, type JwtPolicy } from "../core/jwt-policy.js";
 
 export interface HasuraEnvArgs {
   databaseUrl: string;
@@ -37,4 +39,11 @@ export function hasuraVariables(args: HasuraEnvArgs): HasuraVariable[] {
     plain("HASURA_GRAPHQL_CORS_DOMAIN", args.corsDomains.join(",")),
     plain("HASURA_GRAPHQL_SERVER_PORT", "8080"),
   ];
+}
+
+/** HASURA_GRAPHQL_JWT_SECRET: the dev key's public half in local mode, Kinde's JWKS otherwise. */
+export function jwtSecretJson(jwt: JwtPolicy, devPublicKeyPem: pulumi.Output<string> | undefined): pulumi.Output<string> {
+  return devPublicKeyPem
+    ? devPublicKeyPem.apply((publicKeyPem) => JSON.stringify(hasuraJwtSecret({ ...jwt, trust: { kind: "local", publicKeyPem } })))
+    : pulumi.output(JSON.stringify(hasuraJwtSecret(jwt)));
 }

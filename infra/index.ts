@@ -1,10 +1,10 @@
 // kinde-hasura: one isolated Postgres + Hasura GraphQL Engine per stack that trusts the stack's token
-// issuer, on one Docker host (infra/docker-stack.ts) or a Kubernetes cluster (infra/kubernetes/stack.ts).
+// issuer, on one Docker host (infra/docker/stack.ts) or a Kubernetes cluster (infra/kubernetes/stack.ts).
 // infra/config.ts validates the settings as a whole before the first resource.
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config.js";
 import { Credentials } from "./credentials.js";
-import { dockerStack } from "./docker-stack.js";
+import { dockerStack } from "./docker/stack.js";
 
 const config = loadStackConfig();
 const { jwt } = config;

@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "kh-bench-backup-"));
   const rows: Array<{ size: number; bytes: number; backupMs: number; restoreMs: number }> = [];
   try {
-    // The migrations grant to the stack's least-privilege role, as infra/database.ts creates it.
+    // The migrations grant to the stack's least-privilege role, as infra/docker/database.ts creates it.
     await query(`${server.url}/postgres`, "CREATE ROLE hasura LOGIN");
     for (const size of sizes) {
       const app = `${server.url}/bench_${size}`;

@@ -34,7 +34,7 @@ export interface StackSettings {
   postgres: PostgresSettings;
   /** The public TLS edge (Caddy), when the stack serves Hasura beyond the host itself. */
   edge?: EdgeSettings;
-  /** Scheduled backups (infra/backup.ts), when a daily time or an interval is set. */
+  /** Scheduled backups (infra/docker/backup.ts), when a daily time or an interval is set. */
   backup?: BackupSettings;
   /** Kinde mode only: what `scripts/kinde.ts ensure` and the smoke test's real token need. */
   kinde: KindeSettings;

@@ -11,7 +11,7 @@ import { toolsContent } from "../../core/tools-content.js";
 import type { StackConfig } from "../config.js";
 import type { Credentials } from "../credentials.js";
 import type { DeployedStack } from "../deployed-stack.js";
-import { jwtSecretJson } from "../hasura.js";
+import { jwtSecretJson } from "../hasura-env.js";
 import { KubernetesHasura } from "./hasura.js";
 import { stackLabels } from "./labels.js";
 import { KubernetesPostgres } from "./postgres.js";

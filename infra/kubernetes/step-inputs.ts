@@ -1,5 +1,5 @@
 // What the Kubernetes target's Kinde and smoke Jobs are given: plain values, and credentials as keys of
-// the step Secret (the Docker target's counterpart is infra/step-inputs.ts).
+// the step Secret (the Docker target's counterpart is infra/docker/step-inputs.ts).
 import { signingPolicy } from "../../core/jwt-policy.js";
 import type { STEPS, StepInputs } from "../../core/steps.js";
 import type { StackConfig } from "../config.js";

@@ -1,6 +1,6 @@
 // Preview stacks on one daemon: own names, free ports, and refusals before any resource exists.
 import { describe, expect, it } from "vitest";
-import { postgresDataPath } from "../../infra/postgres.js";
+import { postgresDataPath } from "../../infra/docker/postgres.js";
 import { devConfig, prodKindeConfig, rsaKeyPair, SECRET_KEYS } from "../support/fixtures.js";
 import { runProgram } from "../support/pulumi-program.js";
 

@@ -44,7 +44,7 @@ describe("the docs", () => {
   });
 
   it("advise the DNS records the edge can answer: an A record only while it publishes on IPv4 only", () => {
-    const edge = readFileSync("infra/edge.ts", "utf8");
+    const edge = readFileSync("infra/docker/edge.ts", "utf8");
     const ops = readFileSync("docs/operations.md", "utf8");
     const ipv4Only = !/ip: "::"/.test(edge) && /ip: "0\.0\.0\.0"/.test(edge);
     expect(ipv4Only).toBe(true);

@@ -1,5 +1,5 @@
 // A fresh database per test file on the run's PostgreSQL server, set up like the stack's `app`
-// database (the `hasura` role gets CONNECT and USAGE on public, as infra/database.ts grants).
+// database (the `hasura` role gets CONNECT and USAGE on public, as infra/docker/database.ts grants).
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { inject } from "vitest";

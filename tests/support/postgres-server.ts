@@ -11,7 +11,7 @@ declare module "vitest" {
   }
 }
 
-/** The password every test database's `hasura` role gets; the role mirrors infra/database.ts. */
+/** The password every test database's `hasura` role gets; the role mirrors infra/docker/database.ts. */
 export const TEST_HASURA_PASSWORD = "hasura-test-password";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

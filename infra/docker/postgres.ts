@@ -2,10 +2,10 @@
 // host's 127.0.0.1 only, healthy before anything else may use it.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { APP_DATABASE, LOOPBACK, POSTGRES_INTERNAL_PORT } from "../core/naming.js";
-import { postgresUrl } from "../core/postgres-url.js";
-import { majorVersion, parseImageReference } from "../core/settings/config-values.js";
-import type { PostgresSettings } from "../core/settings/stack-settings.js";
+import { APP_DATABASE, LOOPBACK, POSTGRES_INTERNAL_PORT } from "../../core/naming.js";
+import { postgresUrl } from "../../core/postgres-url.js";
+import { majorVersion, parseImageReference } from "../../core/settings/config-values.js";
+import type { PostgresSettings } from "../../core/settings/stack-settings.js";
 import type { ContainerPlacement } from "./placement.js";
 import { loopbackPort, publishedPort } from "./ports.js";
 import { stackVolume } from "./volume.js";

@@ -1,8 +1,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { hashDirectory } from "../core/content-hash.js";
-import { inProject } from "../core/project-root.js";
-import { formerNamesCleared, type StepContract, type StepInputs, stepCommand, stepEnvironment } from "../core/steps.js";
+import { hashDirectory } from "../../core/content-hash.js";
+import { inProject } from "../../core/project-root.js";
+import { formerNamesCleared, type StepContract, type StepInputs, stepCommand, stepEnvironment } from "../../core/steps.js";
 
 export interface ScriptStepArgs<S extends StepContract> {
   /** What runs: script, arguments, the folders it reads and its environment variables (core/steps.ts). */

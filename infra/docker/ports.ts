@@ -1,6 +1,6 @@
 import type * as docker from "@pulumi/docker";
 import type * as pulumi from "@pulumi/pulumi";
-import { LOOPBACK } from "../core/naming.js";
+import { LOOPBACK } from "../../core/naming.js";
 
 /** A container port published on 127.0.0.1 only; host port 0 lets Docker pick a free one. */
 export function loopbackPort(internal: number, hostPort: number): docker.types.input.ContainerPort {

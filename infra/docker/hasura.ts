@@ -1,9 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { hasuraJwtSecret, type JwtPolicy } from "../core/jwt-policy.js";
-import { HASURA_INTERNAL_PORT, LOOPBACK } from "../core/naming.js";
-import type { HasuraSettings } from "../core/settings/stack-settings.js";
-import { type HasuraEnvArgs, hasuraVariables } from "./hasura-env.js";
+import { HASURA_INTERNAL_PORT, LOOPBACK } from "../../core/naming.js";
+import type { HasuraSettings } from "../../core/settings/stack-settings.js";
+import { type HasuraEnvArgs, hasuraVariables } from "../hasura-env.js";
 import type { ContainerPlacement } from "./placement.js";
 import { loopbackPort, publishedPort } from "./ports.js";
 
@@ -67,13 +66,6 @@ export class Hasura extends pulumi.ComponentResource {
     this.url = pulumi.interpolate`http://${LOOPBACK}:${this.hostPort}`;
     this.registerOutputs({ url: this.url, hostPort: this.hostPort });
   }
-}
-
-/** HASURA_GRAPHQL_JWT_SECRET: the dev key's public half in local mode, Kinde's JWKS otherwise. */
-export function jwtSecretJson(jwt: JwtPolicy, devPublicKeyPem: pulumi.Output<string> | undefined): pulumi.Output<string> {
-  return devPublicKeyPem
-    ? devPublicKeyPem.apply((publicKeyPem) => JSON.stringify(hasuraJwtSecret({ ...jwt, trust: { kind: "local", publicKeyPem } })))
-    : pulumi.output(JSON.stringify(hasuraJwtSecret(jwt)));
 }
 
 /** The container's environment as KEY=VALUE strings (infra/hasura-env.ts, the same for both targets). */

@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { caddyfile } from "../core/caddyfile.js";
-import type { EdgeSettings } from "../core/settings/stack-settings.js";
+import { caddyfile } from "../../core/caddyfile.js";
+import type { EdgeSettings } from "../../core/settings/stack-settings.js";
 import type { ContainerPlacement } from "./placement.js";
 import { stackVolume } from "./volume.js";
 

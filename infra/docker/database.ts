@@ -1,6 +1,6 @@
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
-import { APP_DATABASE, HASURA_DB_ROLE, LOOPBACK } from "../core/naming.js";
+import { APP_DATABASE, HASURA_DB_ROLE, LOOPBACK } from "../../core/naming.js";
 
 export interface HasuraDatabaseArgs {
   /** Host port of the healthy Postgres container on 127.0.0.1 (an Output, so the provider waits for it). */

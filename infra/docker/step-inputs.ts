@@ -1,9 +1,9 @@
 // What the program hands the Kinde setup step and the smoke gate, from the stack's settings and
 // resources (the variables they travel in: core/steps.ts).
 import type * as pulumi from "@pulumi/pulumi";
-import { signingPolicy } from "../core/jwt-policy.js";
-import type { STEPS, StepInputs } from "../core/steps.js";
-import type { StackConfig } from "./config.js";
+import { signingPolicy } from "../../core/jwt-policy.js";
+import type { STEPS, StepInputs } from "../../core/steps.js";
+import type { StackConfig } from "../config.js";
 
 type Input = pulumi.Input<string>;
 

@@ -2,15 +2,16 @@
 // docker:host) names, Postgres and Hasura on 127.0.0.1 only. This function is the deploy list, in
 // order; each component's file says how, and core/steps.ts which script each step runs.
 import * as pulumi from "@pulumi/pulumi";
-import { dockerNamePrefix, HASURA_DB_ROLE, HASURA_INTERNAL_PORT, stackLabels } from "../core/naming.js";
-import { STEPS } from "../core/steps.js";
+import { dockerNamePrefix, HASURA_DB_ROLE, HASURA_INTERNAL_PORT, stackLabels } from "../../core/naming.js";
+import { STEPS } from "../../core/steps.js";
+import type { StackConfig } from "../config.js";
+import type { Credentials } from "../credentials.js";
+import type { DeployedStack } from "../deployed-stack.js";
+import { jwtSecretJson } from "../hasura-env.js";
 import { Backup } from "./backup.js";
-import type { StackConfig } from "./config.js";
-import type { Credentials } from "./credentials.js";
 import { HasuraDatabase } from "./database.js";
-import type { DeployedStack } from "./deployed-stack.js";
 import { Edge } from "./edge.js";
-import { Hasura, jwtSecretJson } from "./hasura.js";
+import { Hasura } from "./hasura.js";
 import { StackNetwork } from "./network.js";
 import { Postgres } from "./postgres.js";
 import { ScriptStep } from "./script-step.js";

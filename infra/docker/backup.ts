@@ -1,8 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { backupScript } from "../core/backup-schedule.js";
-import { APP_DATABASE, POSTGRES_INTERNAL_PORT } from "../core/naming.js";
-import type { BackupSettings } from "../core/settings/stack-settings.js";
+import { backupScript } from "../../core/backup-schedule.js";
+import { APP_DATABASE, POSTGRES_INTERNAL_PORT } from "../../core/naming.js";
+import type { BackupSettings } from "../../core/settings/stack-settings.js";
 import type { ContainerPlacement } from "./placement.js";
 import { stackVolume } from "./volume.js";
 
