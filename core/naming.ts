@@ -16,7 +16,7 @@ export const HASURA_DB_ROLE = "hasura";
 export const LOOPBACK = "127.0.0.1";
 
 /** Labels on every Docker object: who owns it, and whether it is production (policies read this). */
-export function stackLabels(stack: string, production: boolean): Array<{ label: string; value: string }> {
+export function dockerLabels(stack: string, production: boolean): Array<{ label: string; value: string }> {
   return [
     { label: "kinde-hasura.stack", value: stack },
     { label: "kinde-hasura.production", value: String(production) },

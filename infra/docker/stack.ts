@@ -2,12 +2,12 @@
 // docker:host) names, Postgres and Hasura on 127.0.0.1 only. This function is the deploy list, in
 // order; each component's file says how, and core/steps.ts which script each step runs.
 import * as pulumi from "@pulumi/pulumi";
-import { dockerNamePrefix, HASURA_DB_ROLE, HASURA_INTERNAL_PORT, stackLabels } from "../../core/naming.js";
+import { dockerLabels, dockerNamePrefix, HASURA_DB_ROLE, HASURA_INTERNAL_PORT } from "../../core/naming.js";
 import { STEPS } from "../../core/steps.js";
 import type { StackConfig } from "../config.js";
 import type { Credentials } from "../credentials.js";
-import type { DeployedStack } from "../deployed-stack.js";
 import { jwtSecretJson } from "../hasura-env.js";
+import type { TargetOutputs } from "../target-outputs.js";
 import { Backup } from "./backup.js";
 import { HasuraDatabase } from "./database.js";
 import { Edge } from "./edge.js";
@@ -17,11 +17,11 @@ import { Postgres } from "./postgres.js";
 import { ScriptStep } from "./script-step.js";
 import { kindeSetup, smokeInputs } from "./step-inputs.js";
 
-export function dockerStack(config: StackConfig, credentials: Credentials): DeployedStack {
+export function dockerStack(config: StackConfig, credentials: Credentials): TargetOutputs {
   const { jwt, production } = config;
   const namePrefix = dockerNamePrefix(config.project, config.stack);
   const network = new StackNetwork("network", { name: `${namePrefix}-net` });
-  const placement = { namePrefix, labels: stackLabels(config.stack, production), networkName: network.name };
+  const placement = { namePrefix, labels: dockerLabels(config.stack, production), networkName: network.name };
   const superuserPassword = credentials.postgresPassword;
   const postgres = new Postgres("postgres", { ...placement, settings: config.postgres, superuserPassword, protectData: production });
   // Hasura's least-privilege login role and catalog schema; a console that creates tables needs CREATE on `public`.

@@ -1,7 +1,7 @@
 // The labels every Kubernetes object of a stack carries: which app, which stack, whether production
 // (the policy pack reads `kinde-hasura.production`, as it does on the Docker target's containers).
 
-export function stackLabels(namespace: string, production: boolean): Record<string, string> {
+export function kubernetesLabels(namespace: string, production: boolean): Record<string, string> {
   return { "app.kubernetes.io/part-of": "kinde-hasura", "app.kubernetes.io/instance": namespace, "kinde-hasura.production": String(production) };
 }
 

@@ -10,19 +10,19 @@ import { STEPS } from "../../core/steps.js";
 import { toolsContent } from "../../core/tools-content.js";
 import type { StackConfig } from "../config.js";
 import type { Credentials } from "../credentials.js";
-import type { DeployedStack } from "../deployed-stack.js";
 import { jwtSecretJson } from "../hasura-env.js";
+import type { TargetOutputs } from "../target-outputs.js";
 import { KubernetesHasura } from "./hasura.js";
-import { stackLabels } from "./labels.js";
+import { kubernetesLabels } from "./labels.js";
 import { KubernetesPostgres } from "./postgres.js";
 import { kindeJobInputs, smokeJobInputs } from "./step-inputs.js";
 import { type EnvSource, StepJob } from "./step-job.js";
 import { stepSecretData } from "./step-secrets.js";
 
-export function kubernetesStack(config: StackConfig, k: KubernetesSettings, credentials: Credentials): DeployedStack {
+export function kubernetesStack(config: StackConfig, k: KubernetesSettings, credentials: Credentials): TargetOutputs {
   const { jwt, production } = config;
   const provider = new k8s.Provider("kubernetes", { ...(k.context ? { context: k.context } : {}) });
-  const labels = stackLabels(k.namespace, production);
+  const labels = kubernetesLabels(k.namespace, production);
   // Deleting a namespace deletes everything in it, the database's volumes included: protected on production.
   const namespace = new k8s.core.v1.Namespace("namespace", { metadata: { name: k.namespace, labels } }, { provider, protect: production });
   const ns = namespace.metadata.name;

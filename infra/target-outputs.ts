@@ -1,7 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 
 /** What a target (infra/docker/stack.ts, infra/kubernetes/stack.ts) hands back for the stack's outputs. */
-export interface DeployedStack {
+export interface TargetOutputs {
   /** Hasura where the deploying machine reaches it: the host's loopback, or the in-cluster Service. */
   hasuraUrl: pulumi.Output<string>;
   /** What apps call. */
