@@ -7,6 +7,7 @@ import { STEPS } from "../../core/steps.js";
 import type { StackConfig } from "../config.js";
 import type { Credentials } from "../credentials.js";
 import { jwtSecretJson } from "../hasura-env.js";
+import { kindeStepInputs, type StepValues, smokeStepInputs } from "../step-inputs.js";
 import type { TargetOutputs } from "../target-outputs.js";
 import { Backup } from "./backup.js";
 import { HasuraDatabase } from "./database.js";
@@ -15,7 +16,6 @@ import { Hasura } from "./hasura.js";
 import { StackNetwork } from "./network.js";
 import { Postgres } from "./postgres.js";
 import { ScriptStep } from "./script-step.js";
-import { kindeSetup, smokeInputs } from "./step-inputs.js";
 
 export function dockerStack(config: StackConfig, credentials: Credentials): TargetOutputs {
   const { jwt, production } = config;
@@ -84,10 +84,16 @@ export function dockerStack(config: StackConfig, credentials: Credentials): Targ
     { dependsOn: [hasura, migrations] },
   );
   // With Kinde management credentials: the API for Hasura's audience and the app authorizations (else docs/kinde.md's manual steps).
-  const kinde = kindeSetup(config);
+  // On Docker a step's inputs are its command's environment as they are; credentials are Outputs the
+  // config or the generated Credentials hold (each is asked for only when the stack has it).
+  const values: StepValues<pulumi.Input<string>> = {
+    plain: (value) => value,
+    secret: (credential) => (credential === "devSigningKey" ? credentials.devSigningKey : config.secrets[credential]) as pulumi.Output<string>,
+  };
+  const kinde = kindeStepInputs(config, values);
   const kindeStep = kinde ? new ScriptStep("kinde", { step: STEPS.kinde, ...kinde }) : undefined;
   // The deployment gate (smokeOnUp; off on production by default): users reach exactly their own row, or `pulumi up` fails.
-  const smoke = smokeInputs(config, hasuraAdmin, credentials.devSigningKey);
+  const smoke = smokeStepInputs<pulumi.Input<string>>(config, hasuraAdmin, values, credentials.devSigningKey !== undefined);
   if (config.smokeOnUp)
     new ScriptStep("smoke", { step: STEPS.smoke, inputs: smoke, rerunWhen: replaced }, { dependsOn: kindeStep ? [metadata, kindeStep] : [metadata] });
 

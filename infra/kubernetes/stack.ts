@@ -11,11 +11,11 @@ import { toolsContent } from "../../core/tools-content.js";
 import type { StackConfig } from "../config.js";
 import type { Credentials } from "../credentials.js";
 import { jwtSecretJson } from "../hasura-env.js";
+import { kindeStepInputs, type StepValues, smokeStepInputs } from "../step-inputs.js";
 import type { TargetOutputs } from "../target-outputs.js";
 import { KubernetesHasura } from "./hasura.js";
 import { kubernetesLabels } from "./labels.js";
 import { KubernetesPostgres } from "./postgres.js";
-import { kindeJobInputs, smokeJobInputs } from "./step-inputs.js";
 import { type EnvSource, StepJob } from "./step-job.js";
 import { stepSecretData } from "./step-secrets.js";
 
@@ -49,6 +49,8 @@ export function kubernetesStack(config: StackConfig, k: KubernetesSettings, cred
     inStack,
   );
   const fromSteps = (key: string): EnvSource => ({ secret: { name: stepSecrets.metadata.name, key } });
+  // On Kubernetes a step's inputs are plain env values or keys of the step Secret.
+  const values: StepValues<EnvSource> = { plain: (value) => ({ value }), secret: fromSteps };
   const database = k.database.kind === "cnpg" ? `cnpg:${k.database.image}` : "external";
 
   // The schema, as the database owner on the primary (the runner's session advisory lock needs a direct connection).
@@ -104,7 +106,7 @@ export function kubernetesStack(config: StackConfig, k: KubernetesSettings, cred
     },
     { provider, dependsOn: hasura.serving },
   );
-  const kindeInputs = kindeJobInputs(config, fromSteps);
+  const kindeInputs = kindeStepInputs(config, values);
   const kindeStep = kindeInputs ? new StepJob("kinde", { ...job, step: STEPS.kinde, ...kindeInputs }, inStack) : undefined;
 
   // The deployment gate: a few attempts, for replicas that have not picked up the new metadata yet.
@@ -114,7 +116,7 @@ export function kubernetesStack(config: StackConfig, k: KubernetesSettings, cred
       {
         ...job,
         step: STEPS.smoke,
-        inputs: smokeJobInputs(config, hasuraAdmin, fromSteps, credentials.devSigningKey !== undefined),
+        inputs: smokeStepInputs(config, hasuraAdmin, values, credentials.devSigningKey !== undefined),
         rerunWhen: [...rollout, String(k.hasura.poolSize)],
         attempts: 3,
       },
