@@ -7,8 +7,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HasuraStandIn } from "../../dev/rehearsal/hasura-standin/server.js";
 import { freePort } from "../../scripts/lib/net/free-port.js";
-import { HasuraStandIn } from "../../scripts/lib/rehearsal/hasura-standin/server.js";
 import { launchChromium, type TestBrowser } from "../support/browser.js";
 import { freshDatabase, type TestDatabase } from "../support/database.js";
 

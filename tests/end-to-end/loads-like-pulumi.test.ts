@@ -1,14 +1,14 @@
 // vitest compiles TypeScript its own way; `pulumi up` does not. This loads the program through
 // Pulumi's own language-host code path (ts-node, the project's tsconfig, ESM) from the working
 // directory and with the entry point the engine derives from Pulumi.yaml (pulumi/pulumi
-// pkg/engine/project.go getPwdMain, ported in scripts/lib/rehearsal/engine-pwd.ts), so a program that only works
+// pkg/engine/project.go getPwdMain, ported in dev/rehearsal/engine-pwd.ts), so a program that only works
 // under vitest, or only from the directory a test happens to run in, fails here rather than on a
 // user's `pulumi up`.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../core/project-root.js";
-import { enginePwdMain, readProjectFile } from "../../scripts/lib/rehearsal/engine-pwd.js";
+import { enginePwdMain, readProjectFile } from "../../dev/rehearsal/engine-pwd.js";
 import { devConfig, prodKindeConfig, prodKubernetesConfig, rsaKeyPair, SECRET_KEYS } from "../support/fixtures.js";
 
 const exec = promisify(execFile);

@@ -3,7 +3,7 @@
 // owned table and subscribes over WebSocket; a leaking permission on the team's own table stops the
 // deploy naming that table, and a table without a rule stops it at the metadata step.
 import { describe, expect, it } from "vitest";
-import { rehearse } from "../../scripts/lib/rehearsal/rehearse.js";
+import { rehearse } from "../../dev/rehearsal/rehearse.js";
 import { layAccessFixture } from "../support/access-fixture.js";
 import { type ProjectCopy, projectCopy } from "../support/project-copy.js";
 

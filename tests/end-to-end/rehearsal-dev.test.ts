@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type RehearsalReport, rehearse } from "../../scripts/lib/rehearsal/rehearse.js";
+import { type RehearsalReport, rehearse } from "../../dev/rehearsal/rehearse.js";
 import { type ProjectCopy, projectCopy } from "../support/project-copy.js";
 import { generatedCredentials, openRehearsedDatabase } from "../support/rehearsal-state.js";
 

@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type RehearsalReport, rehearse } from "../../scripts/lib/rehearsal/rehearse.js";
+import { type RehearsalReport, rehearse } from "../../dev/rehearsal/rehearse.js";
 import { type ProjectCopy, projectCopy } from "../support/project-copy.js";
 
 describe("the rehearsal of a stack with a TLS edge and scheduled backups (stand-ins for the engine, Docker, Hasura and the edge)", () => {

@@ -1,7 +1,7 @@
 // Deploy REHEARSALS (stand-ins for the engine, Docker, Hasura and Kinde) of trees that must not
 // deploy. Each failure must name the step, as `pulumi up` would.
 import { describe, expect, it } from "vitest";
-import { rehearse } from "../../scripts/lib/rehearsal/rehearse.js";
+import { rehearse } from "../../dev/rehearsal/rehearse.js";
 import { type ProjectCopy, projectCopy } from "../support/project-copy.js";
 import { openRehearsedDatabase } from "../support/rehearsal-state.js";
 

@@ -8,8 +8,8 @@ import { generateKeyPairSync } from "node:crypto";
 import { createServer } from "node:http";
 import { exportJWK, importPKCS8, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
+import { AuthError, JwtVerifier, parseJwtSecret } from "../../dev/rehearsal/hasura-standin/jwt.js";
 import { freePort } from "../../scripts/lib/net/free-port.js";
-import { AuthError, JwtVerifier, parseJwtSecret } from "../../scripts/lib/rehearsal/hasura-standin/jwt.js";
 
 const { privateKey, publicKey } = generateKeyPairSync("rsa", {
   modulusLength: 2048,

@@ -3,9 +3,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { rehearse } from "../../scripts/lib/rehearsal/rehearse.js";
-import { RehearsalState } from "../../scripts/lib/rehearsal/state.js";
-import { reveal } from "../../scripts/lib/rehearsal/values.js";
+import { rehearse } from "../../dev/rehearsal/rehearse.js";
+import { RehearsalState } from "../../dev/rehearsal/state.js";
+import { reveal } from "../../dev/rehearsal/values.js";
 import { type ProjectCopy, projectCopy } from "../support/project-copy.js";
 
 // The language host's type-check (which tsc and the dev rehearsal cover) is skipped with Pulumi's own switch.

@@ -11,7 +11,7 @@ const exec = promisify(execFile);
 
 async function rehearseCli(root: string, args: string[]): Promise<{ code: number; out: string }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, ["--import", "tsx", join(root, "scripts", "rehearse.ts"), ...args], {
+    const { stdout, stderr } = await exec(process.execPath, ["--import", "tsx", join(root, "dev", "rehearse.ts"), ...args], {
       cwd: root,
       timeout: 60_000,
       // Pulumi's own switch: the type-check is tsc's and the dev rehearsal's to prove.

@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../core/project-root.js";
-import { DEBIAN_PG_BIN, type DebianPostgres, startDebianPostgres } from "../../scripts/lib/db/debian-postgres.js";
+import { DEBIAN_PG_BIN, type DebianPostgres, startDebianPostgres } from "../../dev/postgres/debian-postgres.js";
 import { withoutSmokeOverrides } from "../../scripts/lib/stacks/stack-restore.js";
 import { prodKindeConfig, SECRET_KEYS } from "../support/fixtures.js";
 

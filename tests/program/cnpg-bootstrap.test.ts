@@ -6,10 +6,10 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgresUrl } from "../../core/postgres-url.js";
 import { inProject } from "../../core/project-root.js";
+import { startThrowawayPostgres, type ThrowawayPostgres } from "../../dev/postgres/throwaway-postgres.js";
 import { CNPG_BOOTSTRAP_SQL } from "../../infra/kubernetes/cnpg-bootstrap.js";
 import { readMigrations } from "../../scripts/lib/db/migration-files.js";
 import { migrateSync, migrateUp } from "../../scripts/lib/db/migrations.js";
-import { startThrowawayPostgres, type ThrowawayPostgres } from "../../scripts/lib/db/throwaway-postgres.js";
 
 let server: ThrowawayPostgres;
 const url = (user: string, password: string, database: string) => {

@@ -1,6 +1,6 @@
 // The rehearsal's reading of the dependency graph: who waits for whom, and the longest chain.
 import { describe, expect, it } from "vitest";
-import { criticalPath, directWaits, type GraphNode } from "../../scripts/lib/rehearsal/critical-path.js";
+import { criticalPath, directWaits, type GraphNode } from "../../dev/rehearsal/critical-path.js";
 
 const node = (name: string, ...dependencies: string[]): GraphNode => ({ urn: name, name, type: "t", dependencies });
 

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { PROJECT_ROOT } from "../../core/project-root.js";
-import { enginePwdMain, pathsInCommand, readProjectFile } from "../../scripts/lib/rehearsal/engine-pwd.js";
+import { enginePwdMain, pathsInCommand, readProjectFile } from "../../dev/rehearsal/engine-pwd.js";
 import { devConfig, rsaKeyPair, SECRET_KEYS } from "../support/fixtures.js";
 import { type ProgramRun, runProgram } from "../support/pulumi-program.js";
 

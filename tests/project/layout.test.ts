@@ -74,3 +74,13 @@ describe("errors: one base class for what a person can act on", () => {
     expect(lists).toEqual([]);
   });
 });
+
+describe("dev/: the rehearsal, benchmarks and throwaway servers stay out of the product", () => {
+  it("nothing in core/, infra/ or scripts/ imports dev/, and the tools image copies no dev/", () => {
+    expect(sourceFiles("dev").length).toBeGreaterThan(10);
+    for (const folder of ["core", "infra", "scripts"]) expect(offenders(folder, ["dev"]), folder).toEqual([]);
+    const dockerfile = readFileSync(join(PROJECT_ROOT, "tools.Dockerfile"), "utf8");
+    expect(dockerfile).not.toMatch(/COPY\s+dev\//);
+    expect(dockerfile).toMatch(/^COPY scripts\/ scripts\/$/m);
+  });
+});

@@ -1,7 +1,7 @@
 // Loads the program through Pulumi's own language-host entry (`cmd/run/run.js`): the same ts-node
 // registration (automatic ESM mode, the project's typescript and tsconfig, type-checking on), the same
 // entry point and working directory the engine passes (LOAD_TEST_PWD and LOAD_TEST_MAIN, from
-// scripts/lib/rehearsal/engine-pwd.ts, a port of pulumi/pulumi pkg/engine/project.go getPwdMain), the same stack
+// dev/rehearsal/engine-pwd.ts, a port of pulumi/pulumi pkg/engine/project.go getPwdMain), the same stack
 // wrapper. Pulumi's mocks stand in for the engine. Prints one JSON line: the resources registered and
 // the stack outputs, or the error. Run as a child process: the loader hooks it installs are process-wide.
 "use strict";

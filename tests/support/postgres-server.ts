@@ -2,7 +2,7 @@
 // database (tests/support/database.ts).
 import pg from "pg";
 import type { TestProject } from "vitest/node";
-import { startThrowawayPostgres } from "../../scripts/lib/db/throwaway-postgres.js";
+import { startThrowawayPostgres } from "../../dev/postgres/throwaway-postgres.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -7,6 +7,7 @@ import { PROJECT_ROOT } from "../../core/project-root.js";
 
 const COPIED = [
   "core",
+  "dev",
   "infra",
   "scripts",
   "migrations",

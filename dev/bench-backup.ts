@@ -10,10 +10,10 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { PROJECT_ROOT } from "../core/project-root.js";
-import { backupDatabase, pgTools, restoreDatabase } from "./lib/db/backup.js";
-import { DEBIAN_PG_BIN, startDebianPostgres } from "./lib/db/debian-postgres.js";
-import { readMigrations } from "./lib/db/migration-files.js";
-import { migrateUp } from "./lib/db/migrations.js";
+import { backupDatabase, pgTools, restoreDatabase } from "../scripts/lib/db/backup.js";
+import { readMigrations } from "../scripts/lib/db/migration-files.js";
+import { migrateUp } from "../scripts/lib/db/migrations.js";
+import { DEBIAN_PG_BIN, startDebianPostgres } from "./postgres/debian-postgres.js";
 
 const USAGE = "usage: npm run bench:backup [-- --sizes 10000,100000]";
 

@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { chownSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../net/free-port.js";
+import { freePort } from "../../scripts/lib/net/free-port.js";
 
 export const DEBIAN_PG_BIN = "/usr/lib/postgresql/15/bin";
 

@@ -7,10 +7,10 @@
 // It is a test double of the engine, Docker and Hasura, never a deploy.
 import { parseArgs } from "node:util";
 import { fromCaller, inProject, PROJECT_ROOT } from "../core/project-root.js";
-import { requireStackName, UsageError } from "./lib/cli/env.js";
-import { runCli } from "./lib/cli/run-cli.js";
-import { rehearse } from "./lib/rehearsal/rehearse.js";
-import { formatReport } from "./lib/rehearsal/report.js";
+import { requireStackName, UsageError } from "../scripts/lib/cli/env.js";
+import { runCli } from "../scripts/lib/cli/run-cli.js";
+import { rehearse } from "./rehearsal/rehearse.js";
+import { formatReport } from "./rehearsal/report.js";
 
 const USAGE = "usage: npm run rehearse [-- --stack <name>] [--state-dir <path>]";
 

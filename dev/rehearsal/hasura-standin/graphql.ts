@@ -13,9 +13,9 @@
 // exists only with allow_aggregations.
 import { type DocumentNode, type FieldNode, Kind, type OperationDefinitionNode, parse, type SelectionSetNode, valueFromASTUntyped } from "graphql";
 import type pg from "pg";
-import { BoolExpError, boolExpToSql, isSessionVariable } from "../../hasura/bool-exp.js";
-import type { Metadata } from "../../hasura/metadata.js";
-import { boolExpTableOf, quoteIdent, readCatalog, schemaModel, type TableModel } from "../../hasura/schema-model.js";
+import { BoolExpError, boolExpToSql, isSessionVariable } from "../../../scripts/lib/hasura/bool-exp.js";
+import type { Metadata } from "../../../scripts/lib/hasura/metadata.js";
+import { boolExpTableOf, quoteIdent, readCatalog, schemaModel, type TableModel } from "../../../scripts/lib/hasura/schema-model.js";
 import type { Session } from "./jwt.js";
 
 export class GraphqlError extends Error {

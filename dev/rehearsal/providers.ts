@@ -7,7 +7,7 @@ import { createHash, generateKeyPairSync, randomInt, randomUUID } from "node:cry
 import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import pg from "pg";
-import { freePort, portIsFree } from "../net/free-port.js";
+import { freePort, portIsFree } from "../../scripts/lib/net/free-port.js";
 import { BackupStandIn } from "./backup-standin.js";
 import { CaddyStandIn } from "./caddy-standin.js";
 import type { ProviderResult, Registration } from "./engine.js";

@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { runner as nodePgMigrate } from "node-pg-migrate";
 import pg from "pg";
-import { readMigrations } from "./lib/db/migration-files.js";
-import { migrateUp } from "./lib/db/migrations.js";
-import { startThrowawayPostgres } from "./lib/db/throwaway-postgres.js";
+import { readMigrations } from "../scripts/lib/db/migration-files.js";
+import { migrateUp } from "../scripts/lib/db/migrations.js";
+import { startThrowawayPostgres } from "./postgres/throwaway-postgres.js";
 
 const { values } = parseArgs({ options: { count: { type: "string", default: "500" }, rounds: { type: "string", default: "3" } } });
 const count = Number(values.count);

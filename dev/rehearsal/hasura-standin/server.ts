@@ -6,9 +6,9 @@
 // glue between the program, its steps and this contract, nothing about Hasura itself.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import pg from "pg";
-import { BoolExpError, boolExpToSql, sessionVariablesIn } from "../../hasura/bool-exp.js";
-import type { Metadata } from "../../hasura/metadata.js";
-import { boolExpTableOf, SchemaModelError } from "../../hasura/schema-model.js";
+import { BoolExpError, boolExpToSql, sessionVariablesIn } from "../../../scripts/lib/hasura/bool-exp.js";
+import type { Metadata } from "../../../scripts/lib/hasura/metadata.js";
+import { boolExpTableOf, SchemaModelError } from "../../../scripts/lib/hasura/schema-model.js";
 import { envMap } from "../values.js";
 import { corsAllows, corsHeaders } from "./cors.js";
 import { executeGraphql, type TableInfo, tableInfos } from "./graphql.js";

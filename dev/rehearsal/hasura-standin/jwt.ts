@@ -7,8 +7,8 @@
 // JSON paths and literals, roles from the claims and the X-Hasura-Role header only.
 
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, importSPKI, importX509, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
-import { jwksExpiry } from "../../kinde/jwks.js";
-import { describeFetchError } from "../../net/fetch-error.js";
+import { jwksExpiry } from "../../../scripts/lib/kinde/jwks.js";
+import { describeFetchError } from "../../../scripts/lib/net/fetch-error.js";
 
 export const DEFAULT_CLAIMS_NAMESPACE = "https://hasura.io/jwt/claims";
 
