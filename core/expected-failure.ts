@@ -6,7 +6,7 @@ export abstract class ExpectedFailure extends Error {
   /** The process's exit code: 1 for a step that failed; UsageError, bad input, says 2. */
   readonly exitCode: number = 1;
 
-  constructor(message?: string) {
+  constructor(message: string) {
     super(message);
     this.name = new.target.name;
   }

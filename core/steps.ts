@@ -143,7 +143,12 @@ export function stepEnvironment<S extends StepContract, V>(step: S, inputs: Step
  * would otherwise be refused as the old name of KINDE_MANAGEMENT_DOMAIN.
  */
 export function formerNamesCleared(step: StepContract): Record<string, string> {
-  return Object.fromEntries(Object.values(step.env).flatMap((variable) => (variable.formerName ? [[variable.formerName, ""]] : [])));
+  return Object.fromEntries(formerNames(step).map((name) => [name, ""]));
+}
+
+/** The names a step's variables had before (StepVariable.formerName). */
+export function formerNames(step: StepContract): string[] {
+  return Object.values(step.env).flatMap((variable) => (variable.formerName ? [variable.formerName] : []));
 }
 
 /**

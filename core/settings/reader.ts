@@ -14,7 +14,6 @@ export class ConfigError extends ExpectedFailure {
     readonly problems: string[],
   ) {
     super(`Stack "${stackName}" has invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    this.name = "ConfigError";
   }
 }
 

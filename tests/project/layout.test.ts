@@ -69,6 +69,17 @@ describe("errors: one base class for what a person can act on", () => {
     expect(plain).toEqual([]);
   });
 
+  it("names each error after its class, as the message printed with a bug's stack says it", async () => {
+    const { ConfigError } = await import("../../core/settings/reader.js");
+    const { BackupError } = await import("../../scripts/lib/db/backup.js");
+    const { UsageError } = await import("../../scripts/lib/cli/env.js");
+    expect([new ConfigError("dev", ["x"]), new BackupError("x"), new UsageError("x")].map((e) => [e.name, e.exitCode])).toEqual([
+      ["ConfigError", 1],
+      ["BackupError", 1],
+      ["UsageError", 2],
+    ]);
+  });
+
   it("no CLI lists error classes for runCli any more: a forgotten entry was a stack trace", () => {
     const lists = sourceFiles("scripts").filter((file) => /runCli\([^;]*expected:/s.test(readFileSync(join(PROJECT_ROOT, file), "utf8")));
     expect(lists).toEqual([]);

@@ -8,12 +8,7 @@ import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:
 import { ExpectedFailure } from "../../../core/expected-failure.js";
 import { redactUrl } from "../../../core/postgres-url.js";
 
-export class BackupError extends ExpectedFailure {
-  constructor(message: string) {
-    super(message);
-    this.name = "BackupError";
-  }
-}
+export class BackupError extends ExpectedFailure {}
 
 export interface PgTools {
   pgDump: string;
@@ -70,6 +65,16 @@ function shown(path: string): string {
   return /^[\x20-\x7e]*$/.test(path) ? path : JSON.stringify(path);
 }
 
+/** Why a tool could not be started (not installed, not executable). */
+function cannotRun(tool: string, err: Error): string {
+  return `cannot run ${tool}: ${(err as NodeJS.ErrnoException).code ?? err.message}`;
+}
+
+/** A tool that exited non-zero: the step, the tool, its code and its last three lines of stderr. */
+function exitedWith(step: string, tool: string, code: number | null, stderr: string): BackupError {
+  return new BackupError(`${step} failed (${tool} exited ${code}): ${stderr.trim().split("\n").slice(-3).join(" | ")}`);
+}
+
 function run(tool: string, args: string[], env: NodeJS.ProcessEnv, step: string): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(tool, args, { env, stdio: ["ignore", "pipe", "pipe"] });
@@ -77,11 +82,8 @@ function run(tool: string, args: string[], env: NodeJS.ProcessEnv, step: string)
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
     child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("error", (err) => reject(new BackupError(`${step}: cannot run ${tool}: ${(err as NodeJS.ErrnoException).code ?? err.message}`)));
-    child.on("close", (code) => {
-      if (code === 0) return resolve({ stdout, stderr });
-      reject(new BackupError(`${step} failed (${tool} exited ${code}): ${stderr.trim().split("\n").slice(-3).join(" | ")}`));
-    });
+    child.on("error", (err) => reject(new BackupError(`${step}: ${cannotRun(tool, err)}`)));
+    child.on("close", (code) => (code === 0 ? resolve({ stdout, stderr }) : reject(exitedWith(step, tool, code, stderr))));
   });
 }
 
@@ -254,24 +256,23 @@ function runPiped(
     let intoCode: number | null | undefined;
     let spawnError: string | undefined;
     from.on("error", (err) => {
-      spawnError ??= `cannot run ${producer.tool}: ${(err as NodeJS.ErrnoException).code ?? err.message}`;
+      spawnError ??= cannotRun(producer.tool, err);
       into.stdin.destroy();
       into.kill("SIGTERM");
     });
     into.on("error", (err) => {
-      spawnError ??= `cannot run ${consumer.tool}: ${(err as NodeJS.ErrnoException).code ?? err.message}`;
+      spawnError ??= cannotRun(consumer.tool, err);
       from.kill("SIGTERM");
     });
-    const lastLines = (text: string) => text.trim().split("\n").slice(-3).join(" | ");
+    let failedFirst: "producer" | "consumer" | undefined;
     const settle = () => {
       if (fromCode === undefined || intoCode === undefined) return;
       if (spawnError) return reject(new BackupError(`${step}: ${spawnError}`));
       // The one that failed first is the cause; the other was stopped because of it.
-      if (failedFirst === "producer") return reject(new BackupError(`${step} failed (${producer.tool} exited ${fromCode}): ${lastLines(fromErr)}`));
-      if (failedFirst === "consumer") return reject(new BackupError(`${step} failed (${consumer.tool} exited ${intoCode}): ${lastLines(intoErr)}`));
+      if (failedFirst === "producer") return reject(exitedWith(step, producer.tool, fromCode, fromErr));
+      if (failedFirst === "consumer") return reject(exitedWith(step, consumer.tool, intoCode, intoErr));
       resolve();
     };
-    let failedFirst: "producer" | "consumer" | undefined;
     from.on("close", (code) => {
       fromCode = code;
       if (code !== 0) failedFirst ??= "producer";

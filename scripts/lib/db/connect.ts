@@ -5,12 +5,7 @@ import pg from "pg";
 import { ExpectedFailure } from "../../../core/expected-failure.js";
 import { redactUrl } from "../../../core/postgres-url.js";
 
-export class DatabaseConnectError extends ExpectedFailure {
-  constructor(message: string) {
-    super(message);
-    this.name = "DatabaseConnectError";
-  }
-}
+export class DatabaseConnectError extends ExpectedFailure {}
 
 export async function connectDatabase(url: string, timeoutMs = 15_000): Promise<pg.Client> {
   let client: pg.Client;

@@ -16,12 +16,7 @@ export interface Migration {
   checksum: string;
 }
 
-export class MigrationError extends ExpectedFailure {
-  constructor(message: string) {
-    super(message);
-    this.name = "MigrationError";
-  }
-}
+export class MigrationError extends ExpectedFailure {}
 
 const MIGRATION_DIR = /^(\d{13})_([A-Za-z0-9_-]+)$/;
 

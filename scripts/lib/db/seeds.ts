@@ -8,12 +8,7 @@ import type pg from "pg";
 import { ExpectedFailure } from "../../../core/expected-failure.js";
 import { describeSqlError } from "./migrations.js";
 
-export class SeedError extends ExpectedFailure {
-  constructor(message: string) {
-    super(message);
-    this.name = "SeedError";
-  }
-}
+export class SeedError extends ExpectedFailure {}
 
 export interface Seed {
   id: string;

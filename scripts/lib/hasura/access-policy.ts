@@ -13,12 +13,7 @@ import type { TableModel } from "./schema-model.js";
 
 export const ACCESS_POLICY_FILE = "access.yaml";
 
-export class AccessPolicyError extends ExpectedFailure {
-  constructor(message: string) {
-    super(message);
-    this.name = "AccessPolicyError";
-  }
-}
+export class AccessPolicyError extends ExpectedFailure {}
 
 /**
  * - owner: the row belongs to the user whose X-Hasura-User-Id is in `column`;

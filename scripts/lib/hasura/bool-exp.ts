@@ -11,12 +11,7 @@
 // PostgreSQL casts to the column's type.
 import { ExpectedFailure } from "../../../core/expected-failure.js";
 
-export class BoolExpError extends ExpectedFailure {
-  constructor(message: string) {
-    super(message);
-    this.name = "BoolExpError";
-  }
-}
+export class BoolExpError extends ExpectedFailure {}
 
 const COMPARISON: Record<string, string> = { _eq: "=", _neq: "<>", _gt: ">", _gte: ">=", _lt: "<", _lte: "<=" };
 export const SUPPORTED_OPERATORS = [...Object.keys(COMPARISON), "_in", "_nin", "_is_null", "_and", "_or", "_not"];

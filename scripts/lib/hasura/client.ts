@@ -14,12 +14,7 @@ export interface HasuraTarget {
   timeoutMs?: number;
 }
 
-export class HasuraError extends ExpectedFailure {
-  constructor(message: string) {
-    super(message);
-    this.name = "HasuraError";
-  }
-}
+export class HasuraError extends ExpectedFailure {}
 
 interface InconsistentObject {
   type?: string;

@@ -6,12 +6,7 @@ import { dirname, join, relative, sep } from "node:path";
 import { parse } from "yaml";
 import { ExpectedFailure } from "../../../core/expected-failure.js";
 
-export class MetadataError extends ExpectedFailure {
-  constructor(message: string) {
-    super(message);
-    this.name = "MetadataError";
-  }
-}
+export class MetadataError extends ExpectedFailure {}
 
 /** A boolean expression as Hasura metadata writes it (`{id: {_eq: X-Hasura-User-Id}}`). */
 export type BoolExp = Record<string, unknown>;

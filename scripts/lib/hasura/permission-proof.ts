@@ -21,12 +21,7 @@ import { ownershipOf, RowSeeder, rowOwnerSql, type SeededRow } from "./proof-row
 import { boolExpTableOf, quoteIdent, readCatalog, schemaModel, type TableModel } from "./schema-model.js";
 
 /** The proof cannot run: the policy does not fit the metadata, or the database is not migrated. */
-export class ProofError extends ExpectedFailure {
-  constructor(message: string) {
-    super(message);
-    this.name = "ProofError";
-  }
-}
+export class ProofError extends ExpectedFailure {}
 
 export interface ProofOptions {
   /** Users with seeded rows in every owned table. Default two. */

@@ -15,12 +15,7 @@ import { ExpectedFailure } from "../../../core/expected-failure.js";
 import type { BoolExpTable } from "./bool-exp.js";
 import type { TableMetadata } from "./metadata.js";
 
-export class SchemaModelError extends ExpectedFailure {
-  constructor(message: string) {
-    super(message);
-    this.name = "SchemaModelError";
-  }
-}
+export class SchemaModelError extends ExpectedFailure {}
 
 /**
  * Every user table's columns, primary key and foreign keys as one JSON value. pg_catalog, as Hasura

@@ -9,12 +9,7 @@ import { type KindeApiSummary, kindeSdk } from "./sdk.js";
 
 const { ApiError, Apis, Applications } = kindeSdk;
 
-export class KindeSetupError extends ExpectedFailure {
-  constructor(message: string) {
-    super(message);
-    this.name = "KindeSetupError";
-  }
-}
+export class KindeSetupError extends ExpectedFailure {}
 
 export interface KindeCredentials {
   /** Business or custom domain, e.g. acme.kinde.com. */

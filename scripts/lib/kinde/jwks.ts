@@ -5,12 +5,7 @@
 // keys until it restarts, so a provider's key rotation needs a Hasura restart.
 import { ExpectedFailure } from "../../../core/expected-failure.js";
 
-export class JwksError extends ExpectedFailure {
-  constructor(message: string) {
-    super(message);
-    this.name = "JwksError";
-  }
-}
+export class JwksError extends ExpectedFailure {}
 
 export interface JwksFacts {
   url: string;

@@ -5,12 +5,7 @@
 import { ExpectedFailure } from "../../../core/expected-failure.js";
 import { describeFetchError } from "../net/fetch-error.js";
 
-export class KindeTokenError extends ExpectedFailure {
-  constructor(message: string) {
-    super(message);
-    this.name = "KindeTokenError";
-  }
-}
+export class KindeTokenError extends ExpectedFailure {}
 
 export interface ClientCredentials {
   /** https://<kinde domain>/oauth2/token */

@@ -5,12 +5,7 @@ import { ExpectedFailure } from "../../../core/expected-failure.js";
 import { toolsContent } from "../../../core/tools-content.js";
 import { missingPrerequisites, type Runner } from "../cli/shell.js";
 
-export class ToolsImageError extends ExpectedFailure {
-  constructor(message: string) {
-    super(message);
-    this.name = "ToolsImageError";
-  }
-}
+export class ToolsImageError extends ExpectedFailure {}
 
 export const TOOLS_REPOSITORY = "kinde-hasura-tools";
 const REGISTRY = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;

@@ -45,7 +45,6 @@ export class HeaderValueError extends ExpectedFailure {
     super(
       `The ${header} header would hold characters an HTTP header cannot carry (a newline, another control character or non-ASCII); check the value it comes from`,
     );
-    this.name = "HeaderValueError";
   }
 }
 

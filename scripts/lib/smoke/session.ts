@@ -39,12 +39,7 @@ export interface SmokeTarget {
 
 export type SmokePath = "signed dev tokens" | "a real Kinde token" | "the admin secret acting as role user";
 
-export class SmokeError extends ExpectedFailure {
-  constructor(message: string) {
-    super(message);
-    this.name = "SmokeError";
-  }
-}
+export class SmokeError extends ExpectedFailure {}
 
 export const Q = {
   byPk: "query ($id: String!) { users_by_pk(id: $id) { id name } }",

@@ -9,12 +9,7 @@ import { missingPrerequisites, type Runner } from "../cli/shell.js";
 import { pulumiEnvironment } from "./pulumi-cli.js";
 import { PROJECT } from "./stack-file.js";
 
-export class StackReadError extends ExpectedFailure {
-  constructor(message: string) {
-    super(message);
-    this.name = "StackReadError";
-  }
-}
+export class StackReadError extends ExpectedFailure {}
 
 export interface DeployedStack {
   settings: StackSettings;

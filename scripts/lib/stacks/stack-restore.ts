@@ -5,7 +5,7 @@
 // was; roles the roles file created or altered stay, see scripts/lib/db/backup.ts).
 
 import { ExpectedFailure } from "../../../core/expected-failure.js";
-import { STEPS } from "../../../core/steps.js";
+import { formerNames, STEPS } from "../../../core/steps.js";
 
 export class StackRestoreError extends ExpectedFailure {
   constructor(
@@ -14,7 +14,6 @@ export class StackRestoreError extends ExpectedFailure {
     readonly detail: string,
   ) {
     super(`restore into the stack failed at step "${step}": ${detail}`);
-    this.name = "StackRestoreError";
   }
 }
 
@@ -71,9 +70,7 @@ export function pendingSignalsDelivered(ms = 50): Promise<void> {
 }
 
 /** The variables scripts/smoke.ts prefers over --stack (scripts/lib/smoke/target.ts): all of its step's, and their former names. */
-const SMOKE_OVERRIDES: string[] = Object.values(STEPS.smoke.env).flatMap((variable) =>
-  "formerName" in variable && variable.formerName ? [variable.name, variable.formerName] : [variable.name],
-);
+const SMOKE_OVERRIDES: string[] = [...Object.values(STEPS.smoke.env).map((variable) => variable.name), ...formerNames(STEPS.smoke)];
 
 export function withoutSmokeOverrides(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([key]) => !SMOKE_OVERRIDES.includes(key)));
