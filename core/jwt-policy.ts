@@ -71,9 +71,14 @@ export function defaultKindeJwksUrl(domain: string): string {
   return `https://${domain}/.well-known/jwks`;
 }
 
-/** Local signing mode: an issuer no real identity provider uses, distinct per project and stack. */
+/**
+ * Local signing mode: an issuer no real identity provider uses, distinct per project and stack. An
+ * https URL under `.invalid` (RFC 6761: never resolves, so no one can serve it): the local sign-in of
+ * `npm run web` (oidc-provider) accepts only a web URL as its issuer (lib/provider.js, isWebUri), and
+ * its tokens must carry this `iss`. The path keeps stack names out of DNS label rules.
+ */
 export function localIssuer(project: string, stack: string): string {
-  return `urn:${project}:${stack}:local-signer`;
+  return `https://local-signer.invalid/${encodeURIComponent(project)}/${encodeURIComponent(stack)}`;
 }
 
 /** The JSON Hasura reads from HASURA_GRAPHQL_JWT_SECRET (Hasura v2 docs, auth/authentication/jwt). */

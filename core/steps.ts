@@ -81,6 +81,16 @@ export const STEPS = {
       audience: { name: "KINDE_AUDIENCE", holds: "the API audience Hasura checks (default hasura)", optional: true },
       appClientId: { name: "KINDE_APP_CLIENT_ID", holds: "the front-end application's client id", optional: true },
       smokeClientId: { name: "KINDE_SMOKE_CLIENT_ID", holds: "the smoke test M2M application's client id", optional: true },
+      appUrl: {
+        name: "KINDE_APP_URL",
+        holds: "the example app's origin, added as the front-end application's callback and logout URL, e.g. http://127.0.0.1:3000",
+        optional: true,
+      },
+      accessTokenLifetime: {
+        name: "KINDE_ACCESS_TOKEN_LIFETIME",
+        holds: "seconds, 60 to 86400, set as the front-end application's access-token lifetime",
+        optional: true,
+      },
     },
   },
   // Every input is optional to the script itself: `npm run smoke -- --stack <name>` reads what is unset

@@ -22,8 +22,15 @@ export function kindeStepInputs<V>(
   config: StackConfig,
   values: StepValues<V>,
 ): { inputs: StepInputs<typeof STEPS.kinde, V>; rerunWhen: string[] } | undefined {
-  const { kinde, jwt, secrets } = config;
+  const { kinde, jwt, secrets, webApp } = config;
   if (!kinde.managementClientId || !secrets.kindeManagementClientSecret) return undefined;
+  // The example app's URL and the token lifetime belong to the front-end application alone.
+  const frontEnd = kinde.appClientId
+    ? {
+        ...(webApp.url ? { appUrl: webApp.url } : {}),
+        ...(webApp.accessTokenLifetime !== undefined ? { accessTokenLifetime: String(webApp.accessTokenLifetime) } : {}),
+      }
+    : {};
   return {
     inputs: {
       domain: values.plain(kinde.managementDomain),
@@ -32,9 +39,19 @@ export function kindeStepInputs<V>(
       audience: values.plain(jwt.audience),
       ...(kinde.appClientId ? { appClientId: values.plain(kinde.appClientId) } : {}),
       ...(kinde.smokeClientId ? { smokeClientId: values.plain(kinde.smokeClientId) } : {}),
+      ...(frontEnd.appUrl ? { appUrl: values.plain(frontEnd.appUrl) } : {}),
+      ...(frontEnd.accessTokenLifetime ? { accessTokenLifetime: values.plain(frontEnd.accessTokenLifetime) } : {}),
     },
     // Again when what it ensures changes; a rotated management secret alone changes nothing in Kinde.
-    rerunWhen: [kinde.managementDomain, jwt.audience, kinde.appClientId ?? "", kinde.smokeClientId ?? ""],
+    // The front-end entries only when set, so a stack without them keeps its triggers (and does not re-run).
+    rerunWhen: [
+      kinde.managementDomain,
+      jwt.audience,
+      kinde.appClientId ?? "",
+      kinde.smokeClientId ?? "",
+      ...(frontEnd.appUrl ? [frontEnd.appUrl] : []),
+      ...(frontEnd.accessTokenLifetime ? [`accessTokenLifetime=${frontEnd.accessTokenLifetime}`] : []),
+    ],
   };
 }
 

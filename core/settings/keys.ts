@@ -15,7 +15,8 @@ export const DEFAULTS = {
   postgresPort: "0",
   hasuraConsole: "false",
   hasuraDevMode: "false",
-  hasuraCorsDomains: "http://localhost:3000",
+  // The example app (npm run web) serves on 127.0.0.1:3000; localhost:3000 is the usual dev server.
+  hasuraCorsDomains: "http://localhost:3000,http://127.0.0.1:3000",
   postgresImage: "postgres:17.6",
   publicHost: "",
   acmeEmail: "",
@@ -31,6 +32,8 @@ export const DEFAULTS = {
   kindeManagementClientId: "",
   kindeAppClientId: "",
   kindeSmokeClientId: "",
+  kindeAccessTokenLifetime: "",
+  webAppUrl: "",
   // The Kubernetes target (core/settings/kubernetes.ts); ignored on the Docker target.
   target: "docker",
   kubeContext: "",

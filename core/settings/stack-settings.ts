@@ -15,9 +15,10 @@ import { type KubernetesSettings, readKubernetes } from "./kubernetes.js";
 import { checkProductionRules } from "./production.js";
 import { type ConfigLookup, SettingsReader } from "./reader.js";
 import { readTokenSettings, type TokenSettings } from "./token.js";
+import { readWebApp, type WebAppSettings } from "./web-app.js";
 
 export { ConfigError } from "./reader.js";
-export type { BackupSettings, ConfigLookup, EdgeSettings, HasuraSettings, KindeSettings, KubernetesSettings, PostgresSettings };
+export type { BackupSettings, ConfigLookup, EdgeSettings, HasuraSettings, KindeSettings, KubernetesSettings, PostgresSettings, WebAppSettings };
 
 export interface StackSettings {
   project: string;
@@ -38,6 +39,8 @@ export interface StackSettings {
   backup?: BackupSettings;
   /** Kinde mode only: what `scripts/kinde.ts ensure` and the smoke test's real token need. */
   kinde: KindeSettings;
+  /** The example front-end's URL and the access-token lifetime `kinde ensure` sets (web-app.ts). */
+  webApp: WebAppSettings;
   /** The Kubernetes target's settings (target: kubernetes). */
   kubernetes?: KubernetesSettings;
   /** Configured values only (the program generates what is missing): wrapped as secrets at once, never logged. */
@@ -68,6 +71,11 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
   const hasura = { image: readHasuraImage(r), port, console, devMode, corsDomains };
   const { secrets, publicKeyPem } = readSecrets(r, token.localMode && !production);
   const kinde = readKinde(r, token, secrets);
+  const webApp = readWebApp(r, production);
+  if (webApp.accessTokenLifetime !== undefined && !(kinde.appClientId && kinde.managementClientId))
+    r.report(
+      `${r.name("kindeAccessTokenLifetime")} is set by kinde ensure on the front-end application: set ${r.name("kindeAppClientId")} and ${r.name("kindeManagementClientId")} too, or remove it`,
+    );
   const kubernetes =
     target === "kubernetes" ? readKubernetes(r, { production, publicHost: readPublicHost(r), hasura, databaseUrl: secrets.databaseUrl }) : undefined;
   if (target === "docker" && secrets.databaseUrl) {
@@ -93,6 +101,7 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
     ...(edge ? { edge } : {}),
     ...(backup ? { backup } : {}),
     kinde,
+    webApp,
     ...(kubernetes ? { kubernetes } : {}),
     secrets,
   };

@@ -46,7 +46,7 @@ describe("loading the program the way `pulumi up` does", () => {
     expect(result.error).toBeUndefined();
     expect(result.resources).toContain("docker:index/container:Container hasura");
     expect(result.resources).toContain("postgresql:index/role:Role database-role");
-    expect(result.outputs).toMatchObject({ hasuraUrl: "http://127.0.0.1:8080", jwtIssuer: "urn:kinde-hasura:dev:local-signer" });
+    expect(result.outputs).toMatchObject({ hasuraUrl: "http://127.0.0.1:8080", jwtIssuer: "https://local-signer.invalid/kinde-hasura/dev" });
     // Each output left undefined is a warning on every `pulumi up` ("Undefined value (backupVolume) will
     // not show as a stack output", @pulumi/pulumi runtime/stack.ts massage): a dev stack has no backups.
     expect(result.undefinedOutputs).toEqual([]);

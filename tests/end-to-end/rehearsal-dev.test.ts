@@ -35,7 +35,7 @@ describe("the rehearsal of the dev stack (stand-ins for the engine, Docker and H
       expect.arrayContaining(["postgres", "database-role", "migrations-run", "hasura", "metadata-run", "smoke-run"]),
     );
     expect(first.smokeOutput).toContain("27 passed, 0 failed (allowed checks used signed dev tokens)");
-    expect(first.outputs.jwtIssuer).toBe("urn:kinde-hasura:dev:local-signer");
+    expect(first.outputs.jwtIssuer).toBe("https://local-signer.invalid/kinde-hasura/dev");
     // Whatever host port the stack asks for (8080), the stand-in publishes a free one and reports it.
     expect(first.outputs.hasuraUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(first.outputs.hasuraUrl).not.toBe("http://127.0.0.1:8080");

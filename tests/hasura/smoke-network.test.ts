@@ -34,7 +34,7 @@ async function smokeAgainst(endpoint: string, log: string[]) {
   return runSmoke({
     endpoint,
     adminSecret: "a".repeat(32),
-    policy: { issuer: "urn:kinde-hasura:dev:local-signer", audience: "hasura", claims: "namespace" },
+    policy: { issuer: "https://local-signer.invalid/kinde-hasura/dev", audience: "hasura", claims: "namespace" },
     mode: "local",
     signingKey: await signingKeyFromPem(keys.privateKeyPem),
     publicKeyPem: keys.publicKeyPem,

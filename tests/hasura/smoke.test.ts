@@ -14,7 +14,7 @@ import { rsaKeyPair } from "../support/fixtures.js";
 import { RECORDED, type ReceivedRequest, type RecordedAnswer, type RecordedHasura, recordedHasura } from "../support/recorded-hasura.js";
 
 const ADMIN_SECRET = "smoke-admin-secret-0123456789abcdefghij";
-const policy = { issuer: "urn:kinde-hasura:dev:local-signer", audience: "hasura", claims: "namespace" as const };
+const policy = { issuer: "https://local-signer.invalid/kinde-hasura/dev", audience: "hasura", claims: "namespace" as const };
 let server: RecordedHasura | undefined;
 afterEach(async () => {
   await server?.close();

@@ -20,7 +20,7 @@ describe("signed user tokens", () => {
     expect(Object.keys(claims).sort()).toEqual(["aud", "exp", "https://hasura.io/jwt/claims", "iat", "iss", "sub"]);
     expect(claims).toMatchObject({
       sub: "kp_alice",
-      iss: "urn:kinde-hasura:dev:local-signer",
+      iss: "https://local-signer.invalid/kinde-hasura/dev",
       aud: ["hasura"],
       "https://hasura.io/jwt/claims": { "x-hasura-user-id": "kp_alice", "x-hasura-default-role": "user", "x-hasura-allowed-roles": ["user"] },
     });

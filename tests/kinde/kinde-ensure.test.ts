@@ -46,6 +46,9 @@ const RECORDED_KINDE = {
     applications_disconnected: [],
   }),
   application: (id: string) => ({ code: "OK", message: "success", application: { id, name: "app", type: "spa", client_id: id } }),
+  callbacks: (urls: string[]) => ({ redirect_urls: urls }),
+  logouts: (urls: string[]) => ({ logout_urls: urls, code: "OK", message: "Success" }),
+  success: { code: "OK", message: "Success" },
   forbidden: { errors: [{ code: "FORBIDDEN", message: "You do not have permission to perform this action" }] },
   notFound: { errors: [{ code: "APPLICATION_INVALID", message: "Invalid application" }] },
 };
@@ -77,7 +80,7 @@ async function kinde(answer: (req: ReceivedRequest) => RecordedAnswer): Promise<
 function route(table: Record<string, RecordedAnswer>): (req: ReceivedRequest) => RecordedAnswer {
   return (req) => {
     const key = `${req.method} ${req.path.split("?")[0]}`;
-    if (key.startsWith("GET /api/v1/applications/"))
+    if (key.startsWith("GET /api/v1/applications/") && key.split("/").length === 5)
       return table["GET /api/v1/applications/:id"] ?? { status: 200, body: RECORDED_KINDE.application(key.split("/").pop() as string) };
     return table[key] ?? { status: 500, body: { errors: [{ message: `no recorded answer for ${key}` }] } };
   };
@@ -260,5 +263,71 @@ describe("kinde ensure across pages and with bad credentials (answers shaped as 
       expect(err.message).not.toContain("scope");
       expect(err.message).not.toContain("wrong-secret-value");
     });
+  });
+});
+
+describe("kinde ensure for the front-end application: callback and logout URLs, token lifetime (answers shaped as the SDK's types.gen.d.ts, not recorded)", () => {
+  const inPlace = {
+    "GET /api/v1/apis": { status: 200, body: RECORDED_KINDE.apisWith },
+    "GET /api/v1/apis/api_hasura": { status: 200, body: RECORDED_KINDE.apiDetails([FRONTEND.clientId]) },
+  };
+  const appUrl = "http://127.0.0.1:3000";
+
+  it("adds the app URL as a callback and a logout URL when missing, keeping the team's own", async () => {
+    const k = await kinde(
+      route({
+        ...inPlace,
+        [`GET /api/v1/applications/${FRONTEND.clientId}/auth_redirect_urls`]: {
+          status: 200,
+          body: RECORDED_KINDE.callbacks(["https://app.example.com"]),
+        },
+        [`POST /api/v1/applications/${FRONTEND.clientId}/auth_redirect_urls`]: { status: 200, body: RECORDED_KINDE.success },
+        [`GET /api/v1/applications/${FRONTEND.clientId}/auth_logout_urls`]: { status: 200, body: RECORDED_KINDE.logouts([]) },
+        [`POST /api/v1/applications/${FRONTEND.clientId}/auth_logout_urls`]: { status: 200, body: RECORDED_KINDE.success },
+      }),
+    );
+    const result = await ensureKinde({ ...input([FRONTEND]), frontEnd: { clientId: FRONTEND.clientId, appUrl } });
+    expect(k.requests().filter((r) => !r.startsWith("GET"))).toEqual([
+      `POST /api/v1/applications/${FRONTEND.clientId}/auth_redirect_urls`,
+      `POST /api/v1/applications/${FRONTEND.clientId}/auth_logout_urls`,
+    ]);
+    // Added, not replaced: the body holds the one new URL, and the PUT (replace) endpoints are never called.
+    expect(k.bodies()).toEqual([{ urls: [appUrl] }, { urls: [appUrl] }]);
+    expect(result.changes).toEqual([
+      `added callback URL ${appUrl} to the front-end application ${FRONTEND.clientId}`,
+      `added logout URL ${appUrl} to the front-end application ${FRONTEND.clientId}`,
+    ]);
+  });
+
+  it("writes no URL that is already there, and sets the lifetime it was given", async () => {
+    const k = await kinde(
+      route({
+        ...inPlace,
+        [`GET /api/v1/applications/${FRONTEND.clientId}/auth_redirect_urls`]: { status: 200, body: RECORDED_KINDE.callbacks([appUrl]) },
+        [`GET /api/v1/applications/${FRONTEND.clientId}/auth_logout_urls`]: { status: 200, body: RECORDED_KINDE.logouts([appUrl]) },
+        [`PATCH /api/v1/applications/${FRONTEND.clientId}/tokens`]: { status: 200, body: RECORDED_KINDE.success },
+      }),
+    );
+    const result = await ensureKinde({ ...input([FRONTEND]), frontEnd: { clientId: FRONTEND.clientId, appUrl, accessTokenLifetime: 900 } });
+    expect(k.requests().filter((r) => !r.startsWith("GET"))).toEqual([`PATCH /api/v1/applications/${FRONTEND.clientId}/tokens`]);
+    // Only the lifetime: is_hasura_mapping_enabled and the other lifetimes are left as the team set them.
+    expect(k.bodies()).toEqual([{ access_token_lifetime: 900 }]);
+    expect(result.changes).toEqual([]);
+    expect(log).toContain(`${appUrl} is already a callback URL of ${FRONTEND.clientId}.`);
+    expect(log).toContain(
+      `Set the access-token lifetime of ${FRONTEND.clientId} to 900 s (Kinde offers no read of it, so ensure writes it every time).`,
+    );
+  });
+
+  it("names the scope Kinde refused for the callback URLs", async () => {
+    await kinde(
+      route({
+        ...inPlace,
+        [`GET /api/v1/applications/${FRONTEND.clientId}/auth_redirect_urls`]: { status: 403, body: RECORDED_KINDE.forbidden },
+      }),
+    );
+    await expect(ensureKinde({ ...input([FRONTEND]), frontEnd: { clientId: FRONTEND.clientId, appUrl } })).rejects.toThrow(
+      `Kinde refused reading the callback URLs of ${FRONTEND.clientId} (HTTP 403): give the management application the read:applications_redirect_uris scope`,
+    );
   });
 });

@@ -27,7 +27,7 @@ describe("Hasura JWT secret", () => {
   it("trusts the dev key's public PEM with RS256 in local signing mode", () => {
     const pem = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n";
     const secret = hasuraJwtSecret({
-      issuer: "urn:kinde-hasura:dev:local-signer",
+      issuer: "https://local-signer.invalid/kinde-hasura/dev",
       audience: "hasura",
       claims: "namespace",
       allowedSkew: 30,
@@ -36,7 +36,7 @@ describe("Hasura JWT secret", () => {
     expect(secret).toEqual({
       type: "RS256",
       key: pem,
-      issuer: "urn:kinde-hasura:dev:local-signer",
+      issuer: "https://local-signer.invalid/kinde-hasura/dev",
       audience: "hasura",
       allowed_skew: 30,
       claims_namespace: "https://hasura.io/jwt/claims",

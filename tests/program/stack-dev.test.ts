@@ -134,7 +134,7 @@ describe("dev stack", () => {
       HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({
         type: "RS256",
         key: publicKeyPem,
-        issuer: "urn:kinde-hasura:dev:local-signer",
+        issuer: "https://local-signer.invalid/kinde-hasura/dev",
         audience: "hasura",
         allowed_skew: 30,
         claims_namespace: "https://hasura.io/jwt/claims",
@@ -143,12 +143,12 @@ describe("dev stack", () => {
       HASURA_GRAPHQL_ENABLE_CONSOLE: "true",
       HASURA_GRAPHQL_DEV_MODE: "true",
       HASURA_GRAPHQL_ENABLED_APIS: "metadata,graphql,pgdump,config",
-      HASURA_GRAPHQL_CORS_DOMAIN: "http://localhost:3000",
+      HASURA_GRAPHQL_CORS_DOMAIN: "http://localhost:3000,http://127.0.0.1:3000",
       HASURA_GRAPHQL_SERVER_PORT: "8080",
     });
     expect(JSON.parse(env.HASURA_GRAPHQL_JWT_SECRET as string)).toEqual(
       hasuraJwtSecret({
-        issuer: "urn:kinde-hasura:dev:local-signer",
+        issuer: "https://local-signer.invalid/kinde-hasura/dev",
         audience: "hasura",
         claims: "namespace",
         allowedSkew: 30,
@@ -214,7 +214,7 @@ describe("dev stack", () => {
     expect(unwrapSecret(smoke.inputs.environment)).toEqual({
       HASURA_GRAPHQL_ENDPOINT: "http://127.0.0.1:8080",
       HASURA_GRAPHQL_ADMIN_SECRET: config.hasuraAdminSecret,
-      SMOKE_JWT_POLICY: '{"issuer":"urn:kinde-hasura:dev:local-signer","audience":"hasura","claims":"namespace","mode":"local"}',
+      SMOKE_JWT_POLICY: '{"issuer":"https://local-signer.invalid/kinde-hasura/dev","audience":"hasura","claims":"namespace","mode":"local"}',
       DEV_SIGNING_KEY: config.devSigningKey,
       // Cleared: a stray KINDE_DOMAIN in the deployer's environment, which the step inherits, would be
       // refused as the former name of KINDE_MANAGEMENT_DOMAIN (core/steps.ts formerNamesCleared).
@@ -230,7 +230,7 @@ describe("dev stack", () => {
       hasuraUrl: "http://127.0.0.1:8080",
       graphqlUrl: "http://127.0.0.1:8080/v1/graphql",
       consoleUrl: "http://127.0.0.1:8080/console",
-      jwtIssuer: "urn:kinde-hasura:dev:local-signer",
+      jwtIssuer: "https://local-signer.invalid/kinde-hasura/dev",
       jwtAudience: "hasura",
       authMode: "local",
       postgresPort: 15432,

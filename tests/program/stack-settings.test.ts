@@ -43,7 +43,7 @@ describe("stack settings", () => {
   it("reads a dev stack as local signing mode with the dev key's public half", () => {
     const s = settings(devConfig(privateKeyPem));
     expect(s.jwt).toEqual({
-      issuer: "urn:kinde-hasura:dev:local-signer",
+      issuer: "https://local-signer.invalid/kinde-hasura/dev",
       audience: "hasura",
       claims: "namespace",
       allowedSkew: 30,
@@ -54,7 +54,7 @@ describe("stack settings", () => {
       port: 8080,
       console: true,
       devMode: true,
-      corsDomains: ["http://localhost:3000"],
+      corsDomains: ["http://localhost:3000", "http://127.0.0.1:3000"],
     });
     expect(s.postgres).toEqual({ image: "postgres:17.6", port: 15432 });
     expect(s.production).toBe(false);
@@ -354,6 +354,41 @@ describe("stack settings", () => {
       "https://*.example.com",
     ]);
     expect(problems({ ...devConfig(privateKeyPem), kindeAudience: "hasura\u0000" })).toHaveLength(1);
+  });
+
+  it("reads the example app's origin (webAppUrl): a default off production, none on it, https only there", () => {
+    expect(settings(devConfig(privateKeyPem)).webApp).toEqual({ url: "http://127.0.0.1:3000" });
+    expect(settings(prodKindeConfig(), "prod").webApp).toEqual({});
+    // The form Kinde's SDK sends as redirect_uri: lower case, no trailing slash.
+    expect(settings({ ...devConfig(privateKeyPem), webAppUrl: "http://LOCALHOST:5173/" }).webApp.url).toBe("http://localhost:5173");
+    expect(settings({ ...prodKindeConfig(), webAppUrl: "https://app.example.com" }, "prod").webApp.url).toBe("https://app.example.com");
+    expect(problems({ ...prodKindeConfig(), webAppUrl: "http://app.example.com" }, "prod")).toContain(
+      'kinde-hasura:webAppUrl must be an https:// origin on a production stack (production: true), or empty; got "http://app.example.com"',
+    );
+    for (const bad of ["127.0.0.1:3000", "http://127.0.0.1:3000/app", "https://*.example.com", "http://x\u0007y", "javascript:alert(1)"]) {
+      expect(problems({ ...devConfig(privateKeyPem), webAppUrl: bad }), bad).toEqual([
+        `kinde-hasura:webAppUrl must be an origin such as http://127.0.0.1:3000 or https://app.example.com (scheme, host, port; no path); got ${JSON.stringify(bad)}`,
+      ]);
+    }
+  });
+
+  it("takes kindeAccessTokenLifetime only as whole seconds up to a day, and only with the front-end and management clients", () => {
+    const withClients = {
+      ...prodKindeConfig(),
+      kindeAppClientId: "spa_client",
+      kindeManagementClientId: "mgmt",
+      kindeManagementClientSecret: "mgmt-secret",
+    };
+    expect(settings({ ...withClients, kindeAccessTokenLifetime: "900" }, "prod").webApp.accessTokenLifetime).toBe(900);
+    expect(settings({ ...withClients, kindeAccessTokenLifetime: " " }, "prod").webApp.accessTokenLifetime, "blank means unset").toBeUndefined();
+    for (const bad of ["59", "86401", "-60", "1e3", "900s"]) {
+      expect(problems({ ...withClients, kindeAccessTokenLifetime: bad }, "prod"), bad).toEqual([
+        `kinde-hasura:kindeAccessTokenLifetime must be a whole number of seconds from 60 to 86400 (a day), or empty to leave Kinde's setting; got ${JSON.stringify(bad)}`,
+      ]);
+    }
+    expect(problems({ ...prodKindeConfig(), kindeAccessTokenLifetime: "900" }, "prod")).toContain(
+      "kinde-hasura:kindeAccessTokenLifetime is set by kinde ensure on the front-end application: set kinde-hasura:kindeAppClientId and kinde-hasura:kindeManagementClientId too, or remove it",
+    );
   });
 
   it("runs the smoke test on up by default except on production stacks, unless told", () => {

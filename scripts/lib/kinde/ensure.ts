@@ -1,13 +1,15 @@
 // Makes sure the Kinde side of a stack exists: an API whose audience is the stack's kindeAudience, and
 // the configured applications authorized for it. Idempotent: it reads first, writes only what is
 // missing, and says what it changed. It never deletes an API (several stacks may share one Kinde
-// environment) and never de-authorizes an application. Uses Kinde's own management SDK.
+// environment) and never de-authorizes an application. For the front-end application it also adds the
+// example app's URL as a callback and logout URL (never removing one) and sets the access-token
+// lifetime when the stack gives one. Uses Kinde's own management SDK.
 
 import { ExpectedFailure } from "../../../core/expected-failure.js";
 import { fetchClientCredentialsToken, KindeTokenError, kindeTokenUrl } from "./m2m-token.js";
 import { type KindeApiSummary, kindeSdk } from "./sdk.js";
 
-const { ApiError, Apis, Applications } = kindeSdk;
+const { ApiError, Apis, Applications, Callbacks } = kindeSdk;
 
 export class KindeSetupError extends ExpectedFailure {}
 
@@ -25,11 +27,21 @@ export interface KindeApplication {
   label: string;
 }
 
+/** What the front-end application (kindeAppClientId) is given besides the API authorization. */
+export interface FrontEndSetup {
+  clientId: string;
+  /** The example app's origin (webAppUrl): a callback URL and a logout URL, added when missing. */
+  appUrl?: string;
+  /** Seconds (kindeAccessTokenLifetime); written every time, since Kinde offers no read of it. */
+  accessTokenLifetime?: number;
+}
+
 export interface EnsureInput {
   audience: string;
   /** Display name of the API when it has to be created. */
   apiName: string;
   applications: KindeApplication[];
+  frontEnd?: FrontEndSetup;
   log: (line: string) => void;
 }
 
@@ -51,7 +63,15 @@ const SCOPES = {
   addApis: "create:apis",
   updateApiApplications: "update:apis",
   getApplication: "read:applications",
+  getCallbackUrls: "read:applications_redirect_uris",
+  addRedirectCallbackUrls: "create:applications_redirect_uris",
+  getLogoutUrls: "read:application_logout_uris",
+  addLogoutRedirectUrls: "create:application_logout_uris",
+  updateApplicationTokens: "update:application_tokens",
 } as const;
+
+/** Every scope ensure may need, for the docs and the 403 message. */
+export const MANAGEMENT_SCOPES = [...new Set(Object.values(SCOPES))];
 
 async function call<T>(operation: keyof typeof SCOPES, what: string, request: () => Promise<T>): Promise<T> {
   try {
@@ -175,7 +195,47 @@ export async function ensureKinde(input: EnsureInput): Promise<EnsureResult> {
     for (const a of missing) changes.push(`authorized the ${a.label} ${a.clientId} for audience ${input.audience}`);
   }
   for (const a of input.applications.filter((x) => authorized.has(x.clientId))) input.log(`The ${a.label} ${a.clientId} is already authorized.`);
+  if (input.frontEnd) changes.push(...(await ensureFrontEnd(input.frontEnd, input.log)));
   for (const c of changes) input.log(`Changed: ${c}.`);
   if (changes.length === 0) input.log("Kinde is already set up for this stack; nothing changed.");
   return { apiId, changes };
+}
+
+/**
+ * The example app's URL as a callback and a logout URL of the front-end application (added, never
+ * replacing the team's own), and the access-token lifetime. Kinde compares redirect_uri exactly, and
+ * Kinde's SPA SDK sends the origin without a trailing slash (js-utils sanitizeUrl), so that is the form
+ * registered.
+ */
+async function ensureFrontEnd(app: FrontEndSetup, log: (line: string) => void): Promise<string[]> {
+  const changes: string[] = [];
+  const appId = app.clientId;
+  if (app.appUrl) {
+    const url = app.appUrl;
+    const callbacks = await call("getCallbackUrls", `reading the callback URLs of ${appId}`, () => Callbacks.getCallbackUrls({ appId }));
+    if ((callbacks.redirect_urls ?? []).includes(url)) log(`${url} is already a callback URL of ${appId}.`);
+    else {
+      await call("addRedirectCallbackUrls", `adding a callback URL to ${appId}`, () =>
+        Callbacks.addRedirectCallbackUrls({ appId, requestBody: { urls: [url] } }),
+      );
+      changes.push(`added callback URL ${url} to the front-end application ${appId}`);
+    }
+    const logouts = await call("getLogoutUrls", `reading the logout URLs of ${appId}`, () => Callbacks.getLogoutUrls({ appId }));
+    if ((logouts.logout_urls ?? []).includes(url)) log(`${url} is already a logout URL of ${appId}.`);
+    else {
+      await call("addLogoutRedirectUrls", `adding a logout URL to ${appId}`, () =>
+        Callbacks.addLogoutRedirectUrls({ appId, requestBody: { urls: [url] } }),
+      );
+      changes.push(`added logout URL ${url} to the front-end application ${appId}`);
+    }
+  }
+  if (app.accessTokenLifetime !== undefined) {
+    const seconds = app.accessTokenLifetime;
+    await call("updateApplicationTokens", `setting the access-token lifetime of ${appId}`, () =>
+      Applications.updateApplicationTokens({ applicationId: appId, requestBody: { access_token_lifetime: seconds } }),
+    );
+    // Not a "change": Kinde has no read of the lifetime, so ensure cannot tell whether it was different.
+    log(`Set the access-token lifetime of ${appId} to ${seconds} s (Kinde offers no read of it, so ensure writes it every time).`);
+  }
+  return changes;
 }

@@ -31,6 +31,17 @@ export interface KindeSdk {
   };
   Applications: {
     getApplication(data: { applicationId: string }): Promise<{ application?: { id?: string; name?: string; type?: string; client_id?: string } }>;
+    /** PATCH /api/v1/applications/{application_id}/tokens; Kinde offers no read of these values. */
+    updateApplicationTokens(data: {
+      applicationId: string;
+      requestBody: { access_token_lifetime?: number };
+    }): Promise<{ code?: string; message?: string }>;
+  };
+  Callbacks: {
+    getCallbackUrls(data: { appId: string }): Promise<{ redirect_urls?: string[] }>;
+    addRedirectCallbackUrls(data: { appId: string; requestBody: { urls: string[] } }): Promise<{ code?: string; message?: string }>;
+    getLogoutUrls(data: { appId: string }): Promise<{ logout_urls?: string[]; code?: string; message?: string }>;
+    addLogoutRedirectUrls(data: { appId: string; requestBody: { urls: string[] } }): Promise<{ code?: string; message?: string }>;
   };
 }
 
