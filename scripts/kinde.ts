@@ -19,7 +19,10 @@ const KINDE_ENV = STEPS.kinde.env;
 function frontEndSetup(appClientId: string | undefined, appUrl: string | undefined, lifetime: string | undefined): FrontEndSetup | undefined {
   if (!appClientId) {
     const stray = [appUrl && KINDE_ENV.appUrl.name, lifetime && KINDE_ENV.accessTokenLifetime.name].filter(Boolean);
-    if (stray.length > 0) throw new UsageError(`${stray.join(" and ")} ${stray.length > 1 ? "apply" : "applies"} to the front-end application: set ${KINDE_ENV.appClientId.name} too`);
+    if (stray.length > 0)
+      throw new UsageError(
+        `${stray.join(" and ")} ${stray.length > 1 ? "apply" : "applies"} to the front-end application: set ${KINDE_ENV.appClientId.name} too`,
+      );
     return undefined;
   }
   const origin = appUrl === undefined ? undefined : parseOrigin(appUrl.replace(/\/$/, ""));

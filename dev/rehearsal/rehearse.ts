@@ -33,6 +33,18 @@ export interface RehearsalOptions {
   env: NodeJS.ProcessEnv;
   commandTimeoutMs?: number;
   log?: (line: string) => void;
+  /**
+   * Runs while the rehearsed stack is still up, after a deploy that succeeded, before the stand-ins
+   * stop: a browser test drives the stack here. What it throws is rethrown after the clean-up.
+   */
+  whileUp?: (stack: LiveStack) => Promise<void>;
+}
+
+/** A rehearsed stack that is up: its outputs (secrets revealed) and its config as the CLI assembled it. */
+export interface LiveStack {
+  outputs: Record<string, unknown>;
+  /** `<project>:<key>` → value, Pulumi.yaml's defaults under Pulumi.<stack>.yaml. */
+  config: Record<string, string>;
 }
 
 export interface RehearsalReport {
@@ -200,6 +212,7 @@ async function rehearseLocked(
     // With a TLS edge: the smoke once more, through it, and the metadata API refused by it.
     if (run.exitCode === 0 && !run.failure) {
       for (const edgeStandIn of providers.edges.values()) edge = await throughTheEdge(edgeStandIn, run.registrations, pwd, providerEnv, secrets);
+      if (o.whileUp) await o.whileUp({ outputs: run.outputs, config });
     }
   } finally {
     await providers.stopAll();

@@ -83,11 +83,21 @@ describe("every CLI on bad input", () => {
 
   it("kinde ensure refuses a bad app URL or token lifetime before it asks Kinde for anything (exit 2)", { timeout: 60_000 }, async () => {
     // A domain that cannot resolve: had the check come after the token request, the error would name the network.
-    const management = { KINDE_MANAGEMENT_DOMAIN: "nowhere.invalid", KINDE_MANAGEMENT_CLIENT_ID: "m", KINDE_MANAGEMENT_CLIENT_SECRET: "never-shown-password" };
+    const management = {
+      KINDE_MANAGEMENT_DOMAIN: "nowhere.invalid",
+      KINDE_MANAGEMENT_CLIENT_ID: "m",
+      KINDE_MANAGEMENT_CLIENT_SECRET: "never-shown-password",
+    };
     const cases: Array<[Record<string, string>, string]> = [
-      [{ KINDE_APP_CLIENT_ID: "spa", KINDE_APP_URL: "http://127.0.0.1:3000/callback" }, "KINDE_APP_URL must be an origin such as http://127.0.0.1:3000"],
+      [
+        { KINDE_APP_CLIENT_ID: "spa", KINDE_APP_URL: "http://127.0.0.1:3000/callback" },
+        "KINDE_APP_URL must be an origin such as http://127.0.0.1:3000",
+      ],
       [{ KINDE_APP_CLIENT_ID: "spa", KINDE_APP_URL: "http://x\u001b[31m" }, "KINDE_APP_URL must be an origin"],
-      [{ KINDE_APP_CLIENT_ID: "spa", KINDE_ACCESS_TOKEN_LIFETIME: "-60" }, "KINDE_ACCESS_TOKEN_LIFETIME must be a whole number of seconds from 60 to 86400"],
+      [
+        { KINDE_APP_CLIENT_ID: "spa", KINDE_ACCESS_TOKEN_LIFETIME: "-60" },
+        "KINDE_ACCESS_TOKEN_LIFETIME must be a whole number of seconds from 60 to 86400",
+      ],
       [{ KINDE_ACCESS_TOKEN_LIFETIME: "900" }, "KINDE_ACCESS_TOKEN_LIFETIME applies to the front-end application: set KINDE_APP_CLIENT_ID too"],
     ];
     const results = await inPairs(cases, ([env]) => cli("kinde", ["ensure"], { ...management, ...env }));
