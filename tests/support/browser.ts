@@ -17,6 +17,22 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
+/** Runs `check` on a page that stays open; on failure saves `<name>.png` and rethrows. */
+export async function withScreenshot<T>(page: Page, name: string, check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (err) {
+    await screenshot(page, name);
+    throw err;
+  }
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  const folder = inProject("test-output/browser");
+  mkdirSync(folder, { recursive: true });
+  await page.screenshot({ path: join(folder, `${name}.png`), fullPage: true }).catch(() => undefined);
+}
+
 export async function launchChromium(): Promise<TestBrowser> {
   const profile = mkdtempSync(join(tmpdir(), "kh-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
@@ -31,9 +47,7 @@ export async function launchChromium(): Promise<TestBrowser> {
       try {
         return await check(page);
       } catch (err) {
-        const folder = inProject("test-output/browser");
-        mkdirSync(folder, { recursive: true });
-        await page.screenshot({ path: join(folder, `${name}.png`), fullPage: true }).catch(() => undefined);
+        await screenshot(page, name);
         throw err;
       } finally {
         await page.close().catch(() => undefined);

@@ -105,8 +105,18 @@ async function rename(config: AppConfig, accessToken: () => Promise<string | und
   const token = await accessToken();
   if (!token) return showSignedOut("Your session has expired: sign in again.");
   try {
-    // No id in the mutation: Hasura's update permission limits it to the caller's row.
-    await graphql(config, token, "mutation ($name: String!) { update_users(where: {}, _set: {name: $name}) { affected_rows } }", { name });
+    // By primary key, the caller's own id: the page never asks for more than its row, even though
+    // Hasura's update permission would confine a broader `where` to that row anyway.
+    const id = tokenClaims(token).sub ?? "";
+    await graphql(
+      config,
+      token,
+      "mutation ($id: String!, $name: String!) { update_users_by_pk(pk_columns: {id: $id}, _set: {name: $name}) { id } }",
+      {
+        id,
+        name,
+      },
+    );
     showRows(await ownRows(config, token));
   } catch (err) {
     report(err);
