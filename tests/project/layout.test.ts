@@ -86,12 +86,13 @@ describe("errors: one base class for what a person can act on", () => {
   });
 });
 
-describe("dev/: the rehearsal, benchmarks and throwaway servers stay out of the product", () => {
-  it("nothing in core/, infra/ or scripts/ imports dev/, and the tools image copies no dev/", () => {
+describe("dev/ and examples/: the rehearsal, benchmarks, throwaway servers and the example app stay out of the product", () => {
+  it("nothing in core/, infra/ or scripts/ imports dev/ or examples/, and the tools image copies neither", () => {
     expect(sourceFiles("dev").length).toBeGreaterThan(10);
-    for (const folder of ["core", "infra", "scripts"]) expect(offenders(folder, ["dev"]), folder).toEqual([]);
+    expect(sourceFiles("examples").length).toBeGreaterThan(5);
+    for (const folder of ["core", "infra", "scripts"]) expect(offenders(folder, ["dev", "examples"]), folder).toEqual([]);
     const dockerfile = readFileSync(join(PROJECT_ROOT, "tools.Dockerfile"), "utf8");
-    expect(dockerfile).not.toMatch(/COPY\s+dev\//);
+    expect(dockerfile).not.toMatch(/COPY\s+(dev|examples)\//);
     expect(dockerfile).toMatch(/^COPY scripts\/ scripts\/$/m);
   });
 });
