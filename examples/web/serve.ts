@@ -13,8 +13,8 @@ import { startWebApp } from "./web-server.js";
 
 const USAGE = "usage: npm run web -- [--stack dev] [--port 3000] [--sign-in-port 3001] [--token-lifetime 300]";
 
-function portOption(raw: string | undefined, flag: string, fallback: number): number {
-  if (raw === undefined) return fallback;
+function portOption(raw: string | undefined, flag: string): number | undefined {
+  if (raw === undefined) return undefined;
   if (!/^\d{1,5}$/.test(raw) || Number(raw) < 1 || Number(raw) > 65_535)
     throw new UsageError(`${flag} must be a port from 1 to 65535; got ${JSON.stringify(raw)}`);
   return Number(raw);
@@ -41,10 +41,14 @@ async function main(argv: string[]): Promise<number> {
   const lifetime = values["token-lifetime"];
   if (!/^\d{1,5}$/.test(lifetime) || Number(lifetime) < 60 || Number(lifetime) > 86_400)
     throw new UsageError(`--token-lifetime must be a whole number of seconds from 60 to 86400; got ${JSON.stringify(lifetime)}`);
-  const plan = webPlanOf(readDeployedStack(runCommand, stack, process.env, PROJECT_ROOT, "nothing: npm run web reads the stack"));
-  const port = portOption(values.port, "--port", appUrlPort(plan) ?? 3000);
-  const signInPort = portOption(values["sign-in-port"], "--sign-in-port", port === 65_535 ? 65_534 : port + 1);
-  if (signInPort === port) throw new UsageError("--sign-in-port must differ from --port");
+  // Every option is checked before the stack is read.
+  const givenPort = portOption(values.port, "--port");
+  const givenSignInPort = portOption(values["sign-in-port"], "--sign-in-port");
+  if (givenPort !== undefined && givenPort === givenSignInPort) throw new UsageError("--sign-in-port must differ from --port");
+  const plan = webPlanOf(readDeployedStack(runCommand, stack, process.env, PROJECT_ROOT, ""));
+  const port = givenPort ?? appUrlPort(plan) ?? 3000;
+  const signInPort = givenSignInPort ?? (port === 65_535 ? 65_534 : port + 1);
+  if (signInPort === port) throw new UsageError(`--sign-in-port must differ from the app's port ${port}`);
 
   const app = await startWebApp(plan, { port, signInPort, accessTokenLifetime: Number(lifetime) }).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== "EADDRINUSE") throw err;

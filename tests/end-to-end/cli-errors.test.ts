@@ -21,7 +21,8 @@ async function cli(script: string, args: string[], env: Record<string, string> =
   ])
     delete clean[k];
   try {
-    const { stdout, stderr } = await exec(process.execPath, ["--import", "tsx", `scripts/${script}.ts`, ...args], {
+    const path = script.includes("/") ? script : `scripts/${script}.ts`;
+    const { stdout, stderr } = await exec(process.execPath, ["--import", "tsx", path, ...args], {
       env: { ...clean, ...env, PATH: "/usr/bin:/bin" },
       timeout: 30_000,
     });
@@ -71,6 +72,11 @@ describe("every CLI on bad input", () => {
       ["restore", ["--from", "x.dump", "--yes", "--production", "--stack"], "argument missing"],
       ["restore", ["--stack", "../prod", "--from", "x.dump", "--yes"], '--stack must be a stack name such as dev or pr-42; got "../prod"'],
       ["backup", ["--stack", "dev\u0007", "--out", "x.dump"], "--stack must be a stack name such as dev or pr-42"],
+      // npm run web: every option checked before the stack is read (no Pulumi CLI needed to see these).
+      ["examples/web/serve.ts", ["--port", "99999"], '--port must be a port from 1 to 65535; got "99999"'],
+      ["examples/web/serve.ts", ["--port", "3000", "--sign-in-port", "3000"], "--sign-in-port must differ from --port"],
+      ["examples/web/serve.ts", ["--token-lifetime", "10"], "--token-lifetime must be a whole number of seconds from 60 to 86400"],
+      ["examples/web/serve.ts", ["--stack", "../prod"], '--stack must be a stack name such as dev or pr-42; got "../prod"'],
     ];
     const results = await inPairs(cases, ([script, args]) => cli(script, args));
     results.forEach(({ code, out }, i) => {

@@ -21,7 +21,7 @@ export interface DeployedStack {
   credentials: { hasuraAdminSecret?: string; devSigningKey?: string; postgresPassword?: string };
 }
 
-/** `instead` names what the caller accepts from the environment in place of --stack. */
+/** `instead` names what the caller accepts from the environment in place of --stack ("" for nothing). */
 export function readDeployedStack(
   run: Runner,
   stack: string,
@@ -30,7 +30,8 @@ export function readDeployedStack(
   instead = "the endpoint and secrets",
 ): DeployedStack {
   const problems = missingPrerequisites(run, ["pulumi"]);
-  if (problems.length > 0) throw new StackReadError(`${problems.join("\n")}\n(or pass ${instead} through the environment instead of --stack)`);
+  if (problems.length > 0)
+    throw new StackReadError(`${problems.join("\n")}${instead ? `\n(or pass ${instead} through the environment instead of --stack)` : ""}`);
   const { env: pulumiEnv } = pulumiEnvironment(env, repoRoot, stack);
   const json = (args: string[], what: string): Record<string, unknown> => {
     const result = run("pulumi", args, { env: pulumiEnv });
