@@ -60,7 +60,7 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
   const seed = r.autoFlag("seedOnUp", production);
   if (seed.valid && production && seed.on)
     r.fail("seedOnUp", '"auto" or "false" on a production stack (production: true): seed data never goes to production', seed.raw);
-  const token = readTokenSettings(r, production);
+  const token = readTokenSettings(r);
   // Problems are reported in this order (the order of the settings in Pulumi.yaml, mostly).
   const serving = readServing(r);
   const postgres = { image: readPostgresImage(r), port: serving.postgresPort };

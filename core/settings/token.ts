@@ -22,7 +22,7 @@ export interface TokenSettings {
   jwksOverride: string;
 }
 
-export function readTokenSettings(r: SettingsReader, production: boolean): TokenSettings {
+export function readTokenSettings(r: SettingsReader): TokenSettings {
   const domainRaw = r.value("kindeDomain").trim();
   const kindeDomain = r.host("kindeDomain", domainRaw, "a host such as acme.kinde.com or auth.example.com");
   const managementRaw = r.value("kindeManagementDomain").trim();
@@ -43,10 +43,8 @@ export function readTokenSettings(r: SettingsReader, production: boolean): Token
 
   const jwksOverride = r.value("kindeJwksUrl").trim();
   if (jwksOverride !== "") {
-    const rule = production
-      ? "an https:// URL such as https://acme.kinde.com/.well-known/jwks"
-      : "an https:// URL such as https://acme.kinde.com/.well-known/jwks (or http://127.0.0.1:<port>/…, for the rehearsal's local JWKS)";
-    if (!isJwksUrl(jwksOverride, !production)) {
+    const rule = "an https:// URL such as https://acme.kinde.com/.well-known/jwks";
+    if (!isJwksUrl(jwksOverride)) {
       r.fail("kindeJwksUrl", rule, jwksOverride);
     } else if (domainRaw === "") {
       r.report(`${r.name("kindeJwksUrl")} is set but ${r.name("kindeDomain")} is empty; set kindeDomain too, or remove kindeJwksUrl`);
@@ -60,11 +58,8 @@ export function isKindeHost(host: string): boolean {
   return host.endsWith(".kinde.com");
 }
 
-/**
- * An https:// URL with a host and a path; on non-production stacks also http:// on 127.0.0.1, which
- * only the rehearsal serves (inside a real container 127.0.0.1 is the container itself).
- */
-function isJwksUrl(raw: string, allowLoopback: boolean): boolean {
+/** An https:// URL with a host and a path, and no credentials: Hasura fetches the keys it trusts over TLS only. */
+function isJwksUrl(raw: string): boolean {
   if (/\s/.test(raw)) return false;
   let url: URL;
   try {
@@ -73,5 +68,5 @@ function isJwksUrl(raw: string, allowLoopback: boolean): boolean {
     return false;
   }
   if (url.username || url.password || url.pathname === "/" || url.hostname === "") return false;
-  return url.protocol === "https:" || (allowLoopback && url.protocol === "http:" && url.hostname === "127.0.0.1");
+  return url.protocol === "https:";
 }

@@ -2,8 +2,13 @@
 // reached from a rehearsal) and access tokens shaped as Kinde issues them for a signed-in user
 // (iss https://<domain>, aud [audience], sub kp_…, and the Hasura claims the hasuraUserClaims
 // workflow adds), signed with the key that JWKS publishes. Its URL means nothing inside a real
-// container: a real stack trusts Kinde's own JWKS.
-import { createServer, type Server } from "node:http";
+// container: a real stack trusts Kinde's own JWKS. It serves https, as the stack's kindeJwksUrl rule
+// demands of every JWKS, with a certificate of its own for 127.0.0.1 (made by Debian's openssl) that
+// the rehearsal trusts: the Hasura stand-in by `trustedCa`, the steps' Node by NODE_EXTRA_CA_CERTS.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { createServer, type Server } from "node:https";
+import { join } from "node:path";
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from "jose";
 import { type ClaimsMode, userTokenClaims } from "../../core/jwt-policy.js";
 
@@ -19,22 +24,62 @@ export async function newKindeKeys(): Promise<KindeKeys> {
   return { privateJwk: { ...(await exportJWK(privateKey)), kid, alg: "RS256", use: "sig" }, kid };
 }
 
+/** The stand-in's TLS certificate for 127.0.0.1, made once per state folder and kept there. */
+export interface StandInCertificate {
+  keyFile: string;
+  /** The certificate, self-signed: it is its own CA. */
+  certFile: string;
+}
+
+export function standInCertificate(dir: string): StandInCertificate {
+  const folder = join(dir, "kinde-tls");
+  const keyFile = join(folder, "key.pem");
+  const certFile = join(folder, "cert.pem");
+  if (existsSync(keyFile) && existsSync(certFile)) return { keyFile, certFile };
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  // A P-256 key, 30 days, for the one address it serves; a rehearsal older than that makes a new one.
+  execFileSync(
+    "openssl",
+    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyFile, "-out", certFile].concat([
+      "-days",
+      "30",
+      "-subj",
+      "/CN=kinde-hasura rehearsal Kinde stand-in",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+    ]),
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  return { keyFile, certFile };
+}
+
 export class KindeStandIn {
   private server: Server | undefined;
 
   constructor(
     private readonly keys: KindeKeys,
     readonly port: number,
+    private readonly certificate: StandInCertificate,
   ) {}
 
   get jwksUrl(): string {
-    return `http://127.0.0.1:${this.port}/.well-known/jwks`;
+    return `https://127.0.0.1:${this.port}/.well-known/jwks`;
+  }
+
+  /** The PEM to trust for jwksUrl. */
+  get caPem(): string {
+    return readFileSync(this.certificate.certFile, "utf8");
+  }
+
+  get caFile(): string {
+    return this.certificate.certFile;
   }
 
   async start(): Promise<void> {
     const { d, p, q, dp, dq, qi, ...publicJwk } = this.keys.privateJwk;
     void [d, p, q, dp, dq, qi];
-    this.server = createServer((req, res) => {
+    const tls = { key: readFileSync(this.certificate.keyFile), cert: readFileSync(this.certificate.certFile) };
+    this.server = createServer(tls, (req, res) => {
       if (req.url === "/.well-known/jwks") {
         // Kinde's own answer headers are UNVERIFIED (see docs/kinde.md, Kinde's keys): this one sends none,
         // so Hasura would keep the keys until restart, the cautious assumption.

@@ -41,6 +41,8 @@ export interface StandInContext {
   startedAt: number;
   /** Longest a local command may run. */
   commandTimeoutMs: number;
+  /** A CA the Hasura stand-ins trust for their JWKS (the Kinde stand-in's certificate). */
+  trustedCa?: string;
 }
 
 /** Inputs whose change replaces the resource rather than updating it (from each provider's schema). */
@@ -199,7 +201,12 @@ export class StandInProviders {
       const volume = (inputs.volumes as Array<{ volumeName?: string }> | undefined)?.find((v) => v.volumeName)?.volumeName;
       standIn = new PostgresStandIn({ env, volumeDir: volume ? this.volumeDir(volume) : undefined, port });
     } else if (repository === "hasura/graphql-engine") {
-      const hasura = new HasuraStandIn({ env, port, resolve: (host, p) => this.dns.get(`${host}:${p}`) });
+      const hasura = new HasuraStandIn({
+        env,
+        port,
+        resolve: (host, p) => this.dns.get(`${host}:${p}`),
+        ...(this.ctx.trustedCa ? { trustedCa: this.ctx.trustedCa } : {}),
+      });
       this.hasuras.set(name, hasura);
       standIn = hasura;
     } else if (repository === "caddy") {

@@ -4,10 +4,10 @@
 // Kinde. It is a test double of the engine, Docker, Hasura and Kinde: its result is never a deploy.
 
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parse } from "yaml";
 import { ConfigError, parseStackSettings, type StackSettings } from "../../core/settings/stack-settings.js";
 import { STEPS } from "../../core/steps.js";
@@ -17,7 +17,7 @@ import { criticalPath, directWaits, type GraphNode } from "./critical-path.js";
 import { type ProgramRun, type Registration, runProgram } from "./engine.js";
 import { enginePwdMain, readProjectFile } from "./engine-pwd.js";
 import { RehearsalError } from "./errors.js";
-import { type KindeKeys, KindeStandIn, newKindeKeys } from "./kinde-standin.js";
+import { type KindeKeys, KindeStandIn, newKindeKeys, standInCertificate } from "./kinde-standin.js";
 import { StandInProviders, type TimelineEntry } from "./providers.js";
 import { RehearsalState } from "./state.js";
 import { isSecretEnvelope, maskSecrets, reveal, secretEnvelope } from "./values.js";
@@ -96,7 +96,9 @@ async function throughTheEdge(
     ...environment,
     HASURA_GRAPHQL_ENDPOINT: edge.url,
     ...(direct ? { [STEPS.smoke.env.adminEndpoint.name]: direct } : {}),
-    NODE_EXTRA_CA_CERTS: edge.caFile,
+    NODE_EXTRA_CA_CERTS: providerEnv.NODE_EXTRA_CA_CERTS
+      ? caBundleFile(dirname(edge.caFile), [providerEnv.NODE_EXTRA_CA_CERTS, edge.caFile])
+      : edge.caFile,
   };
   const smoke = await new Promise<{ ok: boolean; output: string }>((resolve) => {
     const child = spawn("/bin/sh", ["-c", "node --import tsx scripts/smoke.ts --timeout 30"], { cwd: pwd, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -191,7 +193,15 @@ async function rehearseLocked(
       ? await standInKinde(settings, state, { config, project: project.name, providerEnv, secrets, notes })
       : undefined;
 
-  const providers = new StandInProviders({ state, pwd, providerEnv, secrets, startedAt, commandTimeoutMs: o.commandTimeoutMs ?? 300_000 });
+  const providers = new StandInProviders({
+    state,
+    pwd,
+    providerEnv,
+    secrets,
+    startedAt,
+    commandTimeoutMs: o.commandTimeoutMs ?? 300_000,
+    ...(kinde ? { trustedCa: kinde.caPem } : {}),
+  });
   log(`Rehearsing stack ${o.stack} (program from ${main === "." ? "package.json main" : main}, working directory ${pwd})`);
   let run: ProgramRun;
   let edge: EdgeReport | undefined;
@@ -232,6 +242,8 @@ async function standInKinde(
 ): Promise<KindeStandIn> {
   const kinde = await startKinde(state);
   c.config[`${c.project}:kindeJwksUrl`] = kinde.jwksUrl;
+  // The steps' Node processes (the JWKS check, the smoke) trust the stand-in's certificate, besides any CA the shell gave.
+  c.providerEnv.NODE_EXTRA_CA_CERTS = caBundle(state, [c.providerEnv.NODE_EXTRA_CA_CERTS, kinde.caFile]);
   const user = state.standIn<string>("kinde-user") ?? `kp_rehearsal_${randomBytes(6).toString("hex")}`;
   state.setStandIn("kinde-user", user);
   state.save();
@@ -294,10 +306,11 @@ async function startKinde(state: RehearsalState): Promise<KindeStandIn> {
   const keys = (isSecretEnvelope(stored) ? stored.value : await newKindeKeys()) as KindeKeys;
   state.setStandIn("kinde-keys", secretEnvelope(keys));
   const remembered = state.standIn<number>("kinde-port");
-  let kinde = new KindeStandIn(keys, remembered ?? (await freePort()));
+  const certificate = standInCertificate(state.dir);
+  let kinde = new KindeStandIn(keys, remembered ?? (await freePort()), certificate);
   await kinde.start().catch(async () => {
     // The port of the last rehearsal is taken now: a new one (Hasura then sees a new JWKS URL).
-    kinde = new KindeStandIn(keys, await freePort());
+    kinde = new KindeStandIn(keys, await freePort(), certificate);
     await kinde.start();
   });
   state.setStandIn("kinde-port", kinde.port);
@@ -365,4 +378,16 @@ function graphOf(registrations: Registration[]): GraphNode[] {
 function smokeOf(timeline: TimelineEntry[]): { smokeOutput?: string } {
   const smoke = timeline.find((t) => t.name === "smoke-run" && t.output !== undefined);
   return smoke?.output !== undefined ? { smokeOutput: smoke.output } : {};
+}
+
+/** One file of PEM certificates for NODE_EXTRA_CA_CERTS, which names a single file. */
+function caBundle(state: RehearsalState, files: Array<string | undefined>): string {
+  return caBundleFile(state.dir, files);
+}
+
+function caBundleFile(dir: string, files: Array<string | undefined>): string {
+  const present = files.filter((f): f is string => Boolean(f) && existsSync(f as string));
+  const bundle = join(dir, `ca-bundle-${createHash("sha256").update(present.join("\0")).digest("hex").slice(0, 12)}.pem`);
+  writeFileSync(bundle, present.map((f) => readFileSync(f, "utf8").trim()).join("\n") + "\n");
+  return bundle;
 }

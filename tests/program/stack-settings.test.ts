@@ -157,29 +157,29 @@ describe("stack settings", () => {
     ]);
   });
 
-  it("accepts an http JWKS on 127.0.0.1 only on non-production stacks (the rehearsal's), and no URL tricks", () => {
+  it("takes only https JWKS URLs on every stack, the rehearsal's loopback JWKS included, and no URL tricks", () => {
     const staging = { ...prodKindeConfig(), production: "false" };
-    expect(settings({ ...staging, kindeJwksUrl: "http://127.0.0.1:40123/.well-known/jwks" }, "staging").jwt.trust).toEqual({
+    // The rehearsal's Kinde stand-in serves https on 127.0.0.1 with a certificate the rehearsal trusts.
+    expect(settings({ ...staging, kindeJwksUrl: "https://127.0.0.1:40123/.well-known/jwks" }, "staging").jwt.trust).toEqual({
       kind: "kinde",
-      jwksUrl: "http://127.0.0.1:40123/.well-known/jwks",
+      jwksUrl: "https://127.0.0.1:40123/.well-known/jwks",
     });
-    const localRule =
-      "an https:// URL such as https://acme.kinde.com/.well-known/jwks (or http://127.0.0.1:<port>/…, for the rehearsal's local JWKS)";
-    for (const url of [
-      "http://localhost:1/jwks",
-      "http://10.0.0.1/jwks",
-      "https://acme.kinde.com@evil.example/jwks",
-      "https://%zz/jwks",
-      "https://acme.kinde.com:99999/jwks",
-      "https://acme.kinde.com/",
-    ]) {
-      expect(problems({ ...staging, kindeJwksUrl: url }, "staging"), url).toEqual([
-        `kinde-hasura:kindeJwksUrl must be ${localRule}; got ${JSON.stringify(url)}`,
+    const rule = "an https:// URL such as https://acme.kinde.com/.well-known/jwks";
+    for (const [url, stack] of [
+      ["http://127.0.0.1:40123/.well-known/jwks", "staging"],
+      ["http://127.0.0.1:40123/.well-known/jwks", "prod"],
+      ["http://localhost:1/jwks", "staging"],
+      ["http://10.0.0.1/jwks", "staging"],
+      ["https://acme.kinde.com@evil.example/jwks", "staging"],
+      ["https://%zz/jwks", "staging"],
+      ["https://acme.kinde.com:99999/jwks", "staging"],
+      ["https://acme.kinde.com/", "staging"],
+    ] as const) {
+      const config = stack === "prod" ? prodKindeConfig() : staging;
+      expect(problems({ ...config, kindeJwksUrl: url }, stack), url).toEqual([
+        `kinde-hasura:kindeJwksUrl must be ${rule}; got ${JSON.stringify(url)}`,
       ]);
     }
-    expect(problems({ ...prodKindeConfig(), kindeJwksUrl: "http://127.0.0.1:40123/.well-known/jwks" }, "prod")).toEqual([
-      'kinde-hasura:kindeJwksUrl must be an https:// URL such as https://acme.kinde.com/.well-known/jwks; got "http://127.0.0.1:40123/.well-known/jwks"',
-    ]);
   });
 
   it("refuses a secret stored in plain text, without showing it, and accepts it stored encrypted", () => {

@@ -6,6 +6,8 @@
 // `aud: []` never matches), `allowed_skew` on exp/nbf/iat, `claims_namespace` or `claims_map` with
 // JSON paths and literals, roles from the claims and the X-Hasura-Role header only.
 
+import { get as httpsGet } from "node:https";
+import { rootCertificates } from "node:tls";
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, importSPKI, importX509, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
 import { jwksExpiry } from "../../../scripts/lib/kinde/jwks.js";
 import { describeFetchError } from "../../../scripts/lib/net/fetch-error.js";
@@ -87,6 +89,28 @@ export function parseJwtSecret(raw: string): JwtSecret {
     for (const entry of Object.values(secret.claims_map)) if (isPathEntry(entry)) parseJsonPath(entry.path);
   }
   return secret;
+}
+
+/**
+ * A fetch of jwk_url that also trusts `ca` (a self-signed stand-in certificate): node:https with the
+ * CA added, the answer as a Response (status, headers, body) for the verifier; bounded to 10 s.
+ */
+export function fetchTrusting(ca: string): (url: string) => Promise<Response> {
+  return (url) =>
+    new Promise((resolve, reject) => {
+      const req = httpsGet(url, { ca: [...rootCertificates, ca], timeout: 10_000 }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("error", reject);
+        res.on("end", () => {
+          const headers = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(", ") : v);
+          resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 0, headers }));
+        });
+      });
+      req.on("timeout", () => req.destroy(new Error("timed out after 10 s")));
+      req.on("error", reject);
+    });
 }
 
 /** Verifies tokens against one JWT secret; `start()` fetches a JWKS first, as Hasura does at boot. */

@@ -12,7 +12,7 @@ import { boolExpTableOf, SchemaModelError } from "../../../scripts/lib/hasura/sc
 import { envMap } from "../values.js";
 import { corsAllows, corsHeaders } from "./cors.js";
 import { executeGraphql, type TableInfo, tableInfos } from "./graphql.js";
-import { AuthError, JwtConfigError, JwtVerifier, parseJwtSecret, type Session } from "./jwt.js";
+import { AuthError, fetchTrusting, JwtConfigError, JwtVerifier, parseJwtSecret, type Session } from "./jwt.js";
 import { serveSubscriptions } from "./websocket.js";
 
 export class StandInStartError extends Error {}
@@ -24,6 +24,8 @@ export interface HasuraStandInOptions {
   resolve: (host: string, port: number) => { host: string; port: number } | undefined;
   /** Listen here (the port the rehearsal reports as published). */
   port: number;
+  /** A CA to trust, besides Node's, when fetching jwk_url: the Kinde stand-in's own certificate. */
+  trustedCa?: string;
 }
 
 interface InconsistentObject {
@@ -53,7 +55,7 @@ export class HasuraStandIn {
     this.url = `http://127.0.0.1:${options.port}`;
     const jwtSecret = this.env.HASURA_GRAPHQL_JWT_SECRET;
     try {
-      this.jwt = jwtSecret ? new JwtVerifier(parseJwtSecret(jwtSecret)) : undefined;
+      this.jwt = jwtSecret ? new JwtVerifier(parseJwtSecret(jwtSecret), options.trustedCa ? fetchTrusting(options.trustedCa) : undefined) : undefined;
     } catch (err) {
       throw new StandInStartError(`Fatal Error: HASURA_GRAPHQL_JWT_SECRET: ${(err as Error).message}`);
     }
