@@ -427,7 +427,7 @@ describe("the scheduled backup script (run with /bin/sh against Debian's Postgre
     expect(await wait({ everyHours: 6, retention: 7 }, "2026-11-28T12:00:00Z", withBackup)).toBe(0);
   });
 
-  it("in its loop: a failed backup is logged and retried an interval later, and TERM ends it with no orphan sleep", { timeout: 30_000 }, async () => {
+  it("in its loop: a failed backup is logged and retried an interval later, and TERM ends it with no orphan sleep", { timeout: 60_000 }, async () => {
     const { spawn, execFileSync } = await import("node:child_process");
     const dir = mkdtempSync(join(tmpdir(), "kh-backups-"));
     const { backupScript } = await import("../../core/backup-schedule.js");
@@ -438,15 +438,17 @@ describe("the scheduled backup script (run with /bin/sh against Debian's Postgre
     let log = "";
     child.stdout.on("data", (c: Buffer) => (log += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    const deadline = Date.now() + 15_000;
-    while (!log.includes("backup FAILED") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // Each wait bounded on its own: on a machine busy with the browser tests one attempt took most of 15 s.
+    const failedBy = Date.now() + 25_000;
+    while (!log.includes("backup FAILED") && Date.now() < failedBy) await new Promise((r) => setTimeout(r, 50));
     const sleeping = () =>
       execFileSync("ps", ["-eo", "args"])
         .toString()
         .split("\n")
         .filter((l) => l.trim() === "sleep 25200").length;
     // Until the script has started its sleep (bounded: a loaded machine may take a moment).
-    while (sleeping() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const sleepingBy = Date.now() + 25_000;
+    while (sleeping() === 0 && Date.now() < sleepingBy) await new Promise((r) => setTimeout(r, 50));
     expect(log).toBe("backups: no daily time, every 7 h, keeping 2\nbackup FAILED (see above); next attempt at the next scheduled time\n");
     // Retried an interval after the attempt, not at once: one sleep, no second attempt.
     expect(sleeping()).toBe(1);
