@@ -71,7 +71,7 @@ export function parseStackSettings(get: ConfigLookup, ctx: { project: string; st
   const hasura = { image: readHasuraImage(r), port, console, devMode, corsDomains };
   const { secrets, publicKeyPem } = readSecrets(r, token.localMode && !production);
   const kinde = readKinde(r, token, secrets);
-  const webApp = readWebApp(r, production);
+  const webApp = readWebApp(r, production, token.localMode);
   if (webApp.accessTokenLifetime !== undefined && !(kinde.appClientId && kinde.managementClientId))
     r.report(
       `${r.name("kindeAccessTokenLifetime")} is set by kinde ensure on the front-end application: set ${r.name("kindeAppClientId")} and ${r.name("kindeManagementClientId")} too, or remove it`,

@@ -18,9 +18,13 @@ export interface WebAppSettings {
   accessTokenLifetime?: number;
 }
 
-export function readWebApp(r: SettingsReader, production: boolean): WebAppSettings {
+/**
+ * The default applies to local-signing-mode stacks only: on a Kinde stack the URL becomes a callback URL
+ * of the team's real front-end application, which only the team may decide.
+ */
+export function readWebApp(r: SettingsReader, production: boolean, localMode: boolean): WebAppSettings {
   const raw = r.value("webAppUrl").trim();
-  let url: string | undefined = raw === "" ? (production ? undefined : DEFAULT_WEB_APP_URL) : undefined;
+  let url: string | undefined = raw === "" && localMode && !production ? DEFAULT_WEB_APP_URL : undefined;
   if (raw !== "") {
     const origin = parseOrigin(raw.replace(/\/$/, ""));
     if (!origin || raw.includes("*"))

@@ -10,11 +10,11 @@ import type { AddressInfo } from "node:net";
 import { calculateJwkThumbprint, type JWK } from "jose";
 import Provider, { type Adapter, type AdapterPayload, type Configuration, type KoaContextWithOIDC } from "oidc-provider";
 import { userTokenClaims } from "../../core/jwt-policy.js";
-import { LOCAL_CLIENT_ID, type LocalSignerConfig } from "./web-config.js";
+import { isLoopbackHost, LOCAL_CLIENT_ID, type LocalSignerConfig } from "./web-config.js";
 
 export interface LocalSignInOptions {
   signer: LocalSignerConfig;
-  /** The example app's origin: the only redirect, logout and CORS origin the client is given. */
+  /** The example app's origin (http://127.0.0.1:<port>): with its localhost spelling, the only redirect, logout and CORS origins the client is given. */
   appOrigin: string;
   port: number;
   /** Seconds an access token lives (Kinde's default is a day; short here so the app's renewal is seen). */
@@ -52,6 +52,9 @@ export async function startLocalSignIn(o: LocalSignInOptions): Promise<LocalSign
 
 function configuration(o: LocalSignInOptions, jwk: JWK): Configuration {
   const { signer } = o;
+  const origins = [o.appOrigin, o.appOrigin.replace("//127.0.0.1:", "//localhost:")];
+  // Both spellings of each: Kinde's SDK strips the trailing slash (js-utils sanitizeUrl); a person may not.
+  const uris = origins.flatMap((origin) => [origin, `${origin}/`]);
   return {
     clients: [
       {
@@ -59,9 +62,8 @@ function configuration(o: LocalSignInOptions, jwk: JWK): Configuration {
         token_endpoint_auth_method: "none",
         grant_types: ["authorization_code", "refresh_token"],
         response_types: ["code"],
-        // Both spellings: Kinde's SDK strips the trailing slash (js-utils sanitizeUrl); a person may not.
-        redirect_uris: [o.appOrigin, `${o.appOrigin}/`],
-        post_logout_redirect_uris: [o.appOrigin, `${o.appOrigin}/`],
+        redirect_uris: uris,
+        post_logout_redirect_uris: uris,
       },
     ],
     jwks: { keys: [jwk] },
@@ -83,7 +85,7 @@ function configuration(o: LocalSignInOptions, jwk: JWK): Configuration {
       return grant;
     },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed("refresh_token"),
-    clientBasedCORS: (_ctx, origin) => origin === o.appOrigin,
+    clientBasedCORS: (_ctx, origin) => origins.includes(origin),
     features: {
       devInteractions: { enabled: false },
       rpInitiatedLogout: { enabled: true, logoutSource },
@@ -177,6 +179,11 @@ async function logoutSource(ctx: KoaContextWithOIDC, form: string): Promise<void
 }
 
 async function route(provider: Provider, o: LocalSignInOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const port = (req.socket.localPort ?? 0) as number;
+  if (!isLoopbackHost(req.headers.host, port)) {
+    page(res, 403, "Local sign-in", `<p>This sign-in answers for 127.0.0.1:${port} only.</p>`);
+    return;
+  }
   const url = new URL(req.url ?? "/", "http://127.0.0.1");
   if (req.method === "GET" && url.pathname === "/logout") {
     res.writeHead(302, { location: kindeLogoutToEndSession(url) }).end();

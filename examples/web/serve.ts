@@ -54,20 +54,24 @@ async function main(argv: string[]): Promise<number> {
     if (err.code !== "EADDRINUSE") throw err;
     throw new WebConfigError(`127.0.0.1:${(err as { port?: number }).port ?? port} is taken: pass --port (and --sign-in-port) with free ports`);
   });
-  console.log(`The example app for stack ${stack}: ${app.url}`);
+  // The URL to open: webAppUrl itself when it names this port on loopback (Kinde has it as the callback URL).
+  const registered = new URL(plan.appUrl);
+  const openAt = appUrlPort(plan) === port && registered.protocol === "http:" ? registered.origin : app.url;
+  console.log(`The example app for stack ${stack}: ${openAt}`);
   console.log(
     app.signInUrl
       ? `Local sign-in (local signing mode, no Kinde account): ${app.signInUrl}`
       : `Signs in with Kinde at ${plan.signIn.kind === "kinde" ? plan.signIn.domain : ""}`,
   );
-  if (!corsAllows(plan.corsDomains, app.url))
+  if (!corsAllows(plan.corsDomains, openAt))
     console.log(
-      `Warning: stack ${stack}'s Hasura does not answer CORS for ${app.url} (hasuraCorsDomains is ${plan.corsDomains.join(",")}): the browser will refuse every request. ` +
-        `Add it: pulumi config set hasuraCorsDomains "${plan.corsDomains.join(",")},${app.url}" --stack ${stack}, then npm run up.`,
+      `Warning: stack ${stack}'s Hasura does not answer CORS for ${openAt} (hasuraCorsDomains is ${plan.corsDomains.join(",")}): the browser will refuse every request. ` +
+        `Add it: pulumi config set hasuraCorsDomains "${plan.corsDomains.join(",")},${openAt}" --stack ${stack}, then npm run up.`,
     );
-  if (plan.signIn.kind === "kinde" && app.url !== plan.appUrl)
+  if (plan.signIn.kind === "kinde" && openAt !== plan.appUrl)
     console.log(
-      `Warning: Kinde has ${plan.appUrl} as the callback URL (webAppUrl), not ${app.url}: Kinde will refuse the sign-in. Set webAppUrl and run npm run up.`,
+      `Warning: Kinde has ${plan.appUrl} as the callback URL (webAppUrl), not ${openAt}: Kinde will refuse the sign-in. ` +
+        `Set webAppUrl to ${openAt} (pulumi config set webAppUrl ${openAt} --stack ${stack}) and run npm run up.`,
     );
   console.log("Ctrl-C stops it.");
   await new Promise<void>((resolve) => {

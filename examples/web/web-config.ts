@@ -57,9 +57,20 @@ export function webPlanOf(stack: DeployedStack): WebPlan {
       `Stack ${name} sets no webAppUrl (a production stack has none by default): set it to the app's origin with \`pulumi config set webAppUrl <origin> --stack ${name}\``,
     );
   const base = { stack: name, graphqlUrl, audience: settings.jwt.audience, corsDomains: settings.hasura.corsDomains, appUrl };
+  // The stack was deployed with another issuer (an older version of this project: the local issuer was a
+  // urn): its Hasura would refuse every token signed for the issuer this version computes.
+  if (typeof outputs.jwtIssuer === "string" && outputs.jwtIssuer !== settings.jwt.issuer)
+    throw new WebConfigError(
+      `Stack ${name}'s Hasura trusts issuer ${outputs.jwtIssuer}, but this version of the project signs for ${settings.jwt.issuer}: run npm run up for stack ${name} first`,
+    );
   if (settings.jwt.trust.kind === "local") {
     // Production stacks refuse local signing mode already (core/settings/production.ts); this says so again here.
     if (settings.production) throw new WebConfigError(`Stack ${name} is a production stack: the local sign-in never serves one`);
+    // Anyone who can reach a local sign-in gets a token for any user id: only for a stack that this machine alone reaches.
+    if (settings.edge)
+      throw new WebConfigError(
+        `Stack ${name} is served beyond this machine (publicHost ${settings.edge.host}) and trusts its dev key: the local sign-in never serves such a stack; give it a kindeDomain`,
+      );
     const signingKeyPem = credentials.devSigningKey;
     if (!signingKeyPem) throw new WebConfigError(`Stack ${name} is in local signing mode but has no devSigningKey output; run npm run up first`);
     return {
@@ -84,4 +95,12 @@ export function corsAllows(corsDomains: string[], origin: string): boolean {
     const url = new URL(origin);
     return url.protocol === `${wildcard[1]}:` && url.host.endsWith(`.${wildcard[2]}`);
   });
+}
+
+/**
+ * Whether a request's Host names this machine's loopback on `port`: a page on another site whose DNS
+ * name was pointed at 127.0.0.1 (DNS rebinding) sends its own name and is refused.
+ */
+export function isLoopbackHost(host: string | undefined, port: number): boolean {
+  return host === `127.0.0.1:${port}` || host === `localhost:${port}`;
 }

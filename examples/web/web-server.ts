@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { build } from "esbuild";
 import { inProject } from "../../core/project-root.js";
 import { closeServer, type LocalSignIn, startLocalSignIn } from "./local-sign-in.js";
-import { type AppConfig, LOCAL_CLIENT_ID, type WebPlan } from "./web-config.js";
+import { type AppConfig, isLoopbackHost, LOCAL_CLIENT_ID, type WebPlan } from "./web-config.js";
 
 const APP_DIR = inProject("examples/web/app");
 
@@ -55,8 +55,15 @@ export async function startWebApp(plan: WebPlan, o: WebAppOptions): Promise<WebA
   };
   const index = readFileSync(join(APP_DIR, "index.html"), "utf8");
   const csp = contentSecurityPolicy(config);
+  const port = (server.address() as AddressInfo).port;
   server.on("request", (req, res) => {
-    const path = new URL(req.url ?? "/", url).pathname;
+    if (!isLoopbackHost(req.headers.host, port)) return send(res, 403, "text/plain", `serving 127.0.0.1:${port} only`);
+    let path: string;
+    try {
+      path = new URL(req.url ?? "/", url).pathname;
+    } catch {
+      return send(res, 400, "text/plain", "not a URL");
+    }
     if (req.method !== "GET") return send(res, 405, "text/plain", "GET only");
     if (path === "/" || path === "/index.html") return send(res, 200, "text/html; charset=utf-8", index, { "content-security-policy": csp });
     if (path === "/app.js") return send(res, 200, "text/javascript; charset=utf-8", bundle);

@@ -124,8 +124,15 @@ describe("the example app in Chromium, against a rehearsed dev stack and the loc
 
   it("renews the subscription with a fresh token before exp and keeps showing changes", { timeout: 90_000 }, async () => {
     await withScreenshot(adaPage, "web-renewal", async () => {
+      const expiresAt = (text: string | null) => /token expires at ([^;]+);/.exec(text ?? "")?.[1];
+      const first = expiresAt(await adaPage.textContent("#live"));
+      expect(first).toBeDefined();
       // Renewal comes 20 s before exp of a 60 s token; the token the page started with ends then.
       await expect.poll(() => adaPage.textContent("#live"), { timeout: 70_000, interval: 1000 }).toContain("renewed 1 time(s)");
+      // A fresh token, not the old one again: the renewed subscription's token expires later.
+      const renewed = expiresAt(await adaPage.textContent("#live"));
+      expect(renewed).toBeDefined();
+      expect(renewed).not.toBe(first);
       await adaPage.fill("#name", "Ada King");
       await adaPage.click("#save");
       await expect.poll(() => adaPage.textContent("#live-name"), { timeout: 15_000 }).toBe("Ada King");

@@ -188,6 +188,21 @@ describe("npm run smoke", () => {
     expect(viaEndpoint.endpoint).toBe("https://api.acme.com");
   });
 
+  it("refuses a stack deployed with the former local issuer before signing a token Hasura would refuse (recorded Pulumi CLI)", () => {
+    const outputs = { hasuraUrl: "http://127.0.0.1:8080", hasuraAdminSecret: "x".repeat(40), jwtIssuer: "urn:kinde-hasura:dev:local-signer" };
+    const run = (_command: string, args: string[]) => {
+      if (args[0] === "version") return { code: 0, stdout: "v3.200.0", stderr: "" };
+      if (args.includes("config")) return { code: 0, stdout: "{}", stderr: "" };
+      if (args.includes("output")) return { code: 0, stdout: JSON.stringify(outputs), stderr: "" };
+      return { code: 0, stdout: "", stderr: "" };
+    };
+    expect(() => resolveStack({ stack: "dev", env: {}, run, repoRoot: "/nowhere" })).toThrow(
+      "Stack dev's Hasura trusts issuer urn:kinde-hasura:dev:local-signer, but this version signs for https://local-signer.invalid/kinde-hasura/dev: run npm run up for stack dev first",
+    );
+    outputs.jwtIssuer = "https://local-signer.invalid/kinde-hasura/dev";
+    expect(resolveStack({ stack: "dev", env: {}, run, repoRoot: "/nowhere" }).policy.issuer).toBe(outputs.jwtIssuer);
+  });
+
   it("says how to proceed when --stack needs the Pulumi CLI and it is missing", () => {
     const run = () => ({ code: 127, stdout: "", stderr: "pulumi: not found" });
     const attempt = () => resolveStack({ stack: "pr-9", env: {}, run, repoRoot: "/nowhere" });

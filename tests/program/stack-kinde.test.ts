@@ -30,11 +30,11 @@ describe("Kinde automation in pulumi up", () => {
       KINDE_AUDIENCE: "hasura",
       KINDE_APP_CLIENT_ID: "spa_client",
       KINDE_SMOKE_CLIENT_ID: "m2m_smoke",
-      // webAppUrl unset on a non-production stack: the example app's default origin.
-      KINDE_APP_URL: "http://127.0.0.1:3000",
+      // No KINDE_APP_URL: webAppUrl is unset, and a Kinde stack gets no default callback URL.
       KINDE_DOMAIN: "",
     });
-    expect(ensure.inputs.triggers).toEqual(["acme.kinde.com", "hasura", "spa_client", "m2m_smoke", "http://127.0.0.1:3000"]);
+    // As before webAppUrl existed: a stack that sets neither webAppUrl nor kindeAccessTokenLifetime does not re-run ensure.
+    expect(ensure.inputs.triggers).toEqual(["acme.kinde.com", "hasura", "spa_client", "m2m_smoke"]);
     expect(JSON.stringify(ensure.inputs.create)).not.toContain("mgmt-secret-value");
   });
 

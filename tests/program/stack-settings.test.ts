@@ -356,9 +356,11 @@ describe("stack settings", () => {
     expect(problems({ ...devConfig(privateKeyPem), kindeAudience: "hasura\u0000" })).toHaveLength(1);
   });
 
-  it("reads the example app's origin (webAppUrl): a default off production, none on it, https only there", () => {
+  it("reads the example app's origin (webAppUrl): a default in local signing mode only, https only on production", () => {
     expect(settings(devConfig(privateKeyPem)).webApp).toEqual({ url: "http://127.0.0.1:3000" });
     expect(settings(prodKindeConfig(), "prod").webApp).toEqual({});
+    // A Kinde stack off production: no default either, since the URL would land on the team's real application.
+    expect(settings({ ...prodKindeConfig(), production: "false" }, "staging").webApp).toEqual({});
     // The form Kinde's SDK sends as redirect_uri: lower case, no trailing slash.
     expect(settings({ ...devConfig(privateKeyPem), webAppUrl: "http://LOCALHOST:5173/" }).webApp.url).toBe("http://localhost:5173");
     expect(settings({ ...prodKindeConfig(), webAppUrl: "https://app.example.com" }, "prod").webApp.url).toBe("https://app.example.com");

@@ -2,7 +2,7 @@
 // the app talks to, and the messages when the stack cannot serve the example app.
 import { describe, expect, it } from "vitest";
 import { parseStackSettings } from "../../core/settings/stack-settings.js";
-import { corsAllows, LOCAL_CLIENT_ID, webPlanOf } from "../../examples/web/web-config.js";
+import { corsAllows, isLoopbackHost, webPlanOf } from "../../examples/web/web-config.js";
 import { credentialsOf } from "../../scripts/lib/stacks/stack-reader.js";
 import { devConfig, prodKindeConfig, rsaKeyPair } from "../support/fixtures.js";
 
@@ -27,7 +27,6 @@ describe("the example app's plan for a stack", () => {
         signer: { issuer: "https://local-signer.invalid/kinde-hasura/dev", audience: "hasura", claims: "namespace", signingKeyPem: privateKeyPem },
       },
     });
-    expect(LOCAL_CLIENT_ID).not.toBe("");
   });
 
   it("signs in with Kinde on a Kinde stack: the sign-in domain and the front-end application", () => {
@@ -46,6 +45,36 @@ describe("the example app's plan for a stack", () => {
     expect(() => webPlanOf(deployed(withoutKey, "dev"))).toThrow(
       "Stack dev is in local signing mode but has no devSigningKey output; run npm run up first",
     );
+  });
+
+  it("refuses to run the local sign-in for a production stack or one served beyond this machine", () => {
+    const dev = deployed(devConfig(privateKeyPem), "dev");
+    // Settings refuse local signing mode on production already; the plan refuses it again on its own.
+    expect(() => webPlanOf({ ...dev, settings: { ...dev.settings, production: true } })).toThrow(
+      "Stack dev is a production stack: the local sign-in never serves one",
+    );
+    const edge = { host: "api.example.com", email: "ops@example.com", image: "caddy:2.11.3" };
+    expect(() => webPlanOf({ ...dev, settings: { ...dev.settings, edge } })).toThrow(
+      "Stack dev is served beyond this machine (publicHost api.example.com) and trusts its dev key: the local sign-in never serves such a stack",
+    );
+  });
+
+  it("refuses a stack whose Hasura trusts another issuer than this version signs for (deployed before the local issuer changed)", () => {
+    const stale = deployed(devConfig(privateKeyPem), "dev", { ...outputs, jwtIssuer: "urn:kinde-hasura:dev:local-signer" });
+    expect(() => webPlanOf(stale)).toThrow(
+      "Stack dev's Hasura trusts issuer urn:kinde-hasura:dev:local-signer, but this version of the project signs for https://local-signer.invalid/kinde-hasura/dev: run npm run up for stack dev first",
+    );
+    expect(
+      webPlanOf(deployed(devConfig(privateKeyPem), "dev", { ...outputs, jwtIssuer: "https://local-signer.invalid/kinde-hasura/dev" })).stack,
+    ).toBe("dev");
+  });
+
+  it("serves only requests addressed to this machine's loopback (no DNS rebinding)", () => {
+    expect(isLoopbackHost("127.0.0.1:3000", 3000)).toBe(true);
+    expect(isLoopbackHost("localhost:3000", 3000)).toBe(true);
+    expect(isLoopbackHost("evil.example:3000", 3000)).toBe(false);
+    expect(isLoopbackHost("127.0.0.1:3001", 3000)).toBe(false);
+    expect(isLoopbackHost(undefined, 3000)).toBe(false);
   });
 
   it("tells whether Hasura answers CORS for the page's origin as hasuraCorsDomains reads", () => {
