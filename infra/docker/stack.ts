@@ -1,13 +1,15 @@
 // The Docker target: one isolated set of containers per stack on the daemon DOCKER_HOST (or
-// docker:host) names, Postgres and Hasura on 127.0.0.1 only. This function is the deploy list, in
-// order; each component's file says how, and core/steps.ts which script each step runs.
+// docker:host) names, Postgres and Hasura on 127.0.0.1 only. This function is the deploy list: the
+// containers, then the table of steps (infra/step-table.ts); each component's file says how, and
+// core/steps.ts which script each step runs.
 import * as pulumi from "@pulumi/pulumi";
 import { dockerLabels, dockerNamePrefix, HASURA_DB_ROLE, HASURA_INTERNAL_PORT } from "../../core/naming.js";
-import { STEPS } from "../../core/steps.js";
+import { STEPS, type StepContract } from "../../core/steps.js";
 import type { StackConfig } from "../config.js";
 import type { Credentials } from "../credentials.js";
 import { jwtSecretJson } from "../hasura-env.js";
 import { kindeStepInputs, type StepValues, smokeStepInputs } from "../step-inputs.js";
+import { deploySteps } from "../step-table.js";
 import type { TargetOutputs } from "../target-outputs.js";
 import { Backup } from "./backup.js";
 import { HasuraDatabase } from "./database.js";
@@ -15,7 +17,12 @@ import { Edge } from "./edge.js";
 import { Hasura } from "./hasura.js";
 import { StackNetwork } from "./network.js";
 import { Postgres } from "./postgres.js";
-import { ScriptStep } from "./script-step.js";
+import { ScriptStep, type ScriptStepArgs } from "./script-step.js";
+
+/** A row's arguments, checked against its step's contract, then as the table holds them. */
+function run<S extends StepContract>(args: ScriptStepArgs<S>): ScriptStepArgs<StepContract> {
+  return args as unknown as ScriptStepArgs<StepContract>;
+}
 
 export function dockerStack(config: StackConfig, credentials: Credentials): TargetOutputs {
   const { jwt, production } = config;
@@ -31,13 +38,6 @@ export function dockerStack(config: StackConfig, credentials: Credentials): Targ
     { dependsOn: [postgres] },
   );
 
-  // The schema, as the superuser (the `hasura` role cannot read the runner's bookkeeping): again when a migration changes or Postgres is replaced.
-  const databaseUrl = postgres.loopbackUrl("postgres", superuserPassword);
-  const migrations = new ScriptStep(
-    "migrations",
-    { step: STEPS.migrations, inputs: { databaseUrl }, rerunWhen: [postgres.container.id] },
-    { dependsOn: [database] },
-  );
   // Kinde mode: Hasura exits when its first JWKS fetch fails, so fetch it here first and name the URL and the reason.
   const jwksUrl = jwt.trust.kind === "kinde" ? jwt.trust.jwksUrl : undefined;
   const jwksCheck = jwksUrl
@@ -55,18 +55,6 @@ export function dockerStack(config: StackConfig, credentials: Credentials): Targ
     },
     { dependsOn: jwksCheck ? [database, jwksCheck] : [database] },
   );
-
-  // Seed data, never on production: idempotent, again when seeds/ changes or Postgres is replaced.
-  if (config.seedOnUp)
-    new ScriptStep("seeds", { step: STEPS.seeds, inputs: { databaseUrl }, rerunWhen: [postgres.container.id] }, { dependsOn: [migrations] });
-  // Hasura writes its catalog on start: record the applied migrations in its cli_state, so `hasura migrate status` agrees.
-  const replaced = [hasura.container.id, postgres.container.id];
-  new ScriptStep(
-    "migrations-sync",
-    { step: STEPS.migrationsSync, inputs: { databaseUrl }, rerunWhen: replaced },
-    { dependsOn: [hasura, migrations] },
-  );
-
   // Scheduled backups (backupDailyAt / backupEveryHours, daily on production by default): pg_dump from the stack's own image.
   const backupArgs = { ...placement, postgres, superuserPassword, protectData: production };
   const backup = config.backup ? new Backup("backup", { ...backupArgs, schedule: config.backup }, { dependsOn: [postgres] }) : undefined;
@@ -76,26 +64,57 @@ export function dockerStack(config: StackConfig, credentials: Credentials): Targ
     ? new Edge("edge", { ...placement, settings: config.edge, upstream, protectData: production }, { dependsOn: [hasura] })
     : undefined;
 
-  // The `user` role's own-row permissions, once the tables exist and Hasura is healthy; a replaced Hasura gets them again.
+  // The steps' inputs. The schema goes in as the superuser (the `hasura` role cannot read the runner's
+  // bookkeeping). On Docker a step's inputs are its command's environment as they are; credentials are
+  // Outputs the config or the generated Credentials hold (each is asked for only when the stack has it).
+  const databaseUrl = postgres.loopbackUrl("postgres", superuserPassword);
   const hasuraAdmin = { endpoint: hasura.url, adminSecret: credentials.hasuraAdminSecret };
-  const metadata = new ScriptStep(
-    "metadata",
-    { step: STEPS.metadata, inputs: hasuraAdmin, rerunWhen: [hasura.container.id] },
-    { dependsOn: [hasura, migrations] },
-  );
-  // With Kinde management credentials: the API for Hasura's audience and the app authorizations (else docs/kinde.md's manual steps).
-  // On Docker a step's inputs are its command's environment as they are; credentials are Outputs the
-  // config or the generated Credentials hold (each is asked for only when the stack has it).
   const values: StepValues<pulumi.Input<string>> = {
     plain: (value) => value,
     secret: (credential) => (credential === "devSigningKey" ? credentials.devSigningKey : config.secrets[credential]) as pulumi.Output<string>,
   };
   const kinde = kindeStepInputs(config, values);
-  const kindeStep = kinde ? new ScriptStep("kinde", { step: STEPS.kinde, ...kinde }) : undefined;
-  // The deployment gate (smokeOnUp; off on production by default): users reach exactly their own row, or `pulumi up` fails.
   const smoke = smokeStepInputs<pulumi.Input<string>>(config, hasuraAdmin, values, credentials.devSigningKey !== undefined);
-  if (config.smokeOnUp)
-    new ScriptStep("smoke", { step: STEPS.smoke, inputs: smoke, rerunWhen: replaced }, { dependsOn: kindeStep ? [metadata, kindeStep] : [metadata] });
+  const postgresReplaced = [postgres.container.id];
+  const replaced = [hasura.container.id, postgres.container.id];
+
+  // The steps, in order: each runs again when what it reads (core/steps.ts `watch`) or its rerun values change.
+  deploySteps(
+    { database, hasura },
+    [
+      // The schema: again when a migration changes or Postgres is replaced.
+      { name: "migrations", waitsFor: ["database"], args: run({ step: STEPS.migrations, inputs: { databaseUrl }, rerunWhen: postgresReplaced }) },
+      // Seed data, never on production: idempotent, again when seeds/ changes or Postgres is replaced.
+      {
+        name: "seeds",
+        when: config.seedOnUp,
+        waitsFor: ["migrations"],
+        args: run({ step: STEPS.seeds, inputs: { databaseUrl }, rerunWhen: postgresReplaced }),
+      },
+      // Hasura writes its catalog on start: record the applied migrations in its cli_state, so `hasura migrate status` agrees.
+      {
+        name: "migrations-sync",
+        waitsFor: ["hasura", "migrations"],
+        args: run({ step: STEPS.migrationsSync, inputs: { databaseUrl }, rerunWhen: replaced }),
+      },
+      // The `user` role's own-row permissions, once the tables exist and Hasura is healthy; a replaced Hasura gets them again.
+      {
+        name: "metadata",
+        waitsFor: ["hasura", "migrations"],
+        args: run({ step: STEPS.metadata, inputs: hasuraAdmin, rerunWhen: [hasura.container.id] }),
+      },
+      // With Kinde management credentials: Hasura's API, the app authorizations and URLs (else docs/kinde.md's manual steps).
+      { name: "kinde", when: kinde !== undefined, waitsFor: [], args: kinde && run({ step: STEPS.kinde, ...kinde }) },
+      // The deployment gate (smokeOnUp; off on production by default): users reach exactly their own rows, or `pulumi up` fails.
+      {
+        name: "smoke",
+        when: config.smokeOnUp,
+        waitsFor: ["metadata", "kinde"],
+        args: run({ step: STEPS.smoke, inputs: smoke, rerunWhen: replaced }),
+      },
+    ],
+    (name, args, dependsOn) => new ScriptStep(name, args, dependsOn.length > 0 ? { dependsOn } : undefined),
+  );
 
   return {
     hasuraUrl: hasura.url,

@@ -6,17 +6,27 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT_ROOT } from "../../core/project-root.js";
 import type { KubernetesSettings } from "../../core/settings/kubernetes.js";
-import { STEPS } from "../../core/steps.js";
+import { STEPS, type StepContract } from "../../core/steps.js";
 import { toolsContent } from "../../core/tools-content.js";
 import type { StackConfig } from "../config.js";
 import type { Credentials } from "../credentials.js";
 import { jwtSecretJson } from "../hasura-env.js";
 import { kindeStepInputs, type StepValues, smokeStepInputs } from "../step-inputs.js";
+import { deploySteps } from "../step-table.js";
 import type { TargetOutputs } from "../target-outputs.js";
 import { KubernetesHasura } from "./hasura.js";
 import { kubernetesLabels } from "./labels.js";
 import { KubernetesPostgres } from "./postgres.js";
-import { type EnvSource, StepJob } from "./step-job.js";
+import { type EnvSource, StepJob, type StepJobArgs } from "./step-job.js";
+
+/** What a row gives its Job besides what every Job of the stack shares (namespace, image, labels). */
+type JobRow = Omit<StepJobArgs<StepContract>, "namespace" | "toolsImage" | "toolsContent" | "labels">;
+
+/** A row's Job arguments, checked against its step's contract, then as the table holds them. */
+function jobArgs<S extends StepContract>(args: Omit<StepJobArgs<S>, "namespace" | "toolsImage" | "toolsContent" | "labels">): JobRow {
+  return args as unknown as JobRow;
+}
+
 import { stepSecretData } from "./step-secrets.js";
 
 export function kubernetesStack(config: StackConfig, k: KubernetesSettings, credentials: Credentials): TargetOutputs {
@@ -55,25 +65,39 @@ export function kubernetesStack(config: StackConfig, k: KubernetesSettings, cred
 
   // The schema, as the database owner on the primary (the runner's session advisory lock needs a direct connection).
   const databaseUrl: EnvSource = { secret: postgres.migrationsUrl };
-  const migrations = new StepJob(
-    "migrations",
-    // Three attempts: a replica that fails over mid-run is retried (each migration is one transaction, under the runner's lock).
-    { ...job, step: STEPS.migrations, inputs: { databaseUrl }, rerunWhen: [database], attempts: 3, timeoutSeconds: 1800 },
-    { provider, dependsOn: postgres.ready },
-  );
-  if (config.seedOnUp)
-    new StepJob("seeds", { ...job, step: STEPS.seeds, inputs: { databaseUrl }, rerunWhen: [database] }, { provider, dependsOn: [migrations] });
-  // Kinde mode: Hasura stops when its first JWKS fetch fails; fetch it from inside the cluster first.
   const jwksUrl = jwt.trust.kind === "kinde" ? jwt.trust.jwksUrl : undefined;
-  const jwksCheck = jwksUrl
-    ? new StepJob(
-        "jwks-check",
-        { ...job, step: STEPS.jwksCheck, inputs: { jwksUrl: { value: jwksUrl } }, rerunWhen: [jwksUrl, config.hasura.image] },
-        inStack,
-      )
-    : undefined;
+  const createJob = (name: string, args: JobRow, dependsOn: pulumi.Resource[]) => new StepJob(name, { ...job, ...args }, { provider, dependsOn });
 
-  // The rollout after the migrations: every new replica starts on the new schema.
+  // Before the rollout, in order.
+  const before = deploySteps(
+    { namespace, postgres: postgres.ready },
+    [
+      // Three attempts: a replica that fails over mid-run is retried (each migration is one transaction, under the runner's lock).
+      {
+        name: "migrations",
+        waitsFor: ["postgres"],
+        args: jobArgs({ step: STEPS.migrations, inputs: { databaseUrl }, rerunWhen: [database], attempts: 3, timeoutSeconds: 1800 }),
+      },
+      {
+        name: "seeds",
+        when: config.seedOnUp,
+        waitsFor: ["migrations"],
+        args: jobArgs({ step: STEPS.seeds, inputs: { databaseUrl }, rerunWhen: [database] }),
+      },
+      // Kinde mode: Hasura stops when its first JWKS fetch fails; fetch it from inside the cluster first.
+      {
+        name: "jwks-check",
+        when: jwksUrl !== undefined,
+        waitsFor: ["namespace"],
+        args: jwksUrl
+          ? jobArgs({ step: STEPS.jwksCheck, inputs: { jwksUrl: { value: jwksUrl } }, rerunWhen: [jwksUrl, config.hasura.image] })
+          : undefined,
+      },
+    ],
+    createJob,
+  );
+
+  // The rollout after the migrations (and in Kinde mode the JWKS check), not the seeds: every new replica starts on the new schema.
   const hasura = new KubernetesHasura(
     "hasura",
     {
@@ -86,43 +110,48 @@ export function kubernetesStack(config: StackConfig, k: KubernetesSettings, cred
       jwtSecret: jwtSecretJson(jwt, credentials.devPublicKeyPem),
       labels,
     },
-    { provider, dependsOn: jwksCheck ? [namespace, migrations, jwksCheck] : [namespace, migrations] },
+    { provider, dependsOn: [namespace, before.migrations, before["jwks-check"]].filter((r): r is pulumi.Resource => r !== undefined) },
   );
   const rollout = [config.hasura.image, JSON.stringify(config.hasura), JSON.stringify(jwt), database];
-  new StepJob(
-    "migrations-sync",
-    { ...job, step: STEPS.migrationsSync, inputs: { databaseUrl }, rerunWhen: rollout },
-    { provider, dependsOn: hasura.serving },
-  );
-
   const hasuraAdmin = { endpoint: { value: hasura.serviceUrl }, adminSecret: fromSteps("adminSecret") };
-  const metadata = new StepJob(
-    "metadata",
-    {
-      ...job,
-      step: STEPS.metadata,
-      inputs: { ...hasuraAdmin, sourcePool: { value: String(k.hasura.poolSize) } },
-      rerunWhen: [...rollout, String(k.hasura.poolSize)],
-    },
-    { provider, dependsOn: hasura.serving },
-  );
   const kindeInputs = kindeStepInputs(config, values);
-  const kindeStep = kindeInputs ? new StepJob("kinde", { ...job, step: STEPS.kinde, ...kindeInputs }, inStack) : undefined;
 
-  // The deployment gate: a few attempts, for replicas that have not picked up the new metadata yet.
-  if (config.smokeOnUp) {
-    new StepJob(
-      "smoke",
+  // After the rollout, in order.
+  deploySteps(
+    { namespace, hasura: hasura.serving },
+    [
+      { name: "migrations-sync", waitsFor: ["hasura"], args: jobArgs({ step: STEPS.migrationsSync, inputs: { databaseUrl }, rerunWhen: rollout }) },
+      // The metadata reaches every replica through Hasura's schema sync.
       {
-        ...job,
-        step: STEPS.smoke,
-        inputs: smokeStepInputs(config, hasuraAdmin, values, credentials.devSigningKey !== undefined),
-        rerunWhen: [...rollout, String(k.hasura.poolSize)],
-        attempts: 3,
+        name: "metadata",
+        waitsFor: ["hasura"],
+        args: jobArgs({
+          step: STEPS.metadata,
+          inputs: { ...hasuraAdmin, sourcePool: { value: String(k.hasura.poolSize) } },
+          rerunWhen: [...rollout, String(k.hasura.poolSize)],
+        }),
       },
-      { provider, dependsOn: kindeStep ? [metadata, kindeStep] : [metadata] },
-    );
-  }
+      {
+        name: "kinde",
+        when: kindeInputs !== undefined,
+        waitsFor: ["namespace"],
+        args: kindeInputs && jobArgs({ step: STEPS.kinde, ...kindeInputs }),
+      },
+      // The deployment gate: a few attempts, for replicas that have not picked up the new metadata yet.
+      {
+        name: "smoke",
+        when: config.smokeOnUp,
+        waitsFor: ["metadata", "kinde"],
+        args: jobArgs({
+          step: STEPS.smoke,
+          inputs: smokeStepInputs(config, hasuraAdmin, values, credentials.devSigningKey !== undefined),
+          rerunWhen: [...rollout, String(k.hasura.poolSize)],
+          attempts: 3,
+        }),
+      },
+    ],
+    createJob,
+  );
 
   return {
     hasuraUrl: hasura.serviceUrl,
