@@ -388,6 +388,6 @@ function caBundle(state: RehearsalState, files: Array<string | undefined>): stri
 function caBundleFile(dir: string, files: Array<string | undefined>): string {
   const present = files.filter((f): f is string => Boolean(f) && existsSync(f as string));
   const bundle = join(dir, `ca-bundle-${createHash("sha256").update(present.join("\0")).digest("hex").slice(0, 12)}.pem`);
-  writeFileSync(bundle, present.map((f) => readFileSync(f, "utf8").trim()).join("\n") + "\n");
+  writeFileSync(bundle, `${present.map((f) => readFileSync(f, "utf8").trim()).join("\n")}\n`);
   return bundle;
 }
