@@ -4,7 +4,14 @@ import { defineConfig } from "vitest/config";
 // Files that run the Pulumi program or the engine: Pulumi's mocks and config are process-wide state, so
 // each such file gets its own process. The rest share a worker's modules between files (no fresh
 // process and no re-import per file), which is most of the fast loop's time.
-const OWN_PROCESS = ["tests/program/**/*.test.ts", "tests/stacks/**/*.test.ts", "tests/end-to-end/**/*.test.ts", "tests/browser/**/*.test.ts"];
+const OWN_PROCESS = [
+  "tests/program/**/*.test.ts",
+  "tests/stacks/**/*.test.ts",
+  "tests/end-to-end/**/*.test.ts",
+  "tests/browser/**/*.test.ts",
+  // Applies the seeds the way `pulumi up` passes them: it runs the program too.
+  "tests/database/seeds.test.ts",
+];
 
 const shared = {
   pool: "forks" as const,

@@ -6,11 +6,13 @@
 // demands of every JWKS, with a certificate of its own for 127.0.0.1 (made by Debian's openssl) that
 // the rehearsal trusts: the Hasura stand-in by `trustedCa`, the steps' Node by NODE_EXTRA_CA_CERTS.
 import { execFileSync } from "node:child_process";
+import { X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import { join } from "node:path";
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from "jose";
 import { type ClaimsMode, userTokenClaims } from "../../core/jwt-policy.js";
+import { RehearsalError } from "./errors.js";
 
 export interface KindeKeys {
   /** The private JWK (kept encrypted in the rehearsal state). */
@@ -31,26 +33,39 @@ export interface StandInCertificate {
   certFile: string;
 }
 
+/** A certificate with less than this left is made again (it is trusted anew on every rehearsal). */
+const RENEW_WITHIN_MS = 24 * 3600 * 1000;
+
 export function standInCertificate(dir: string): StandInCertificate {
   const folder = join(dir, "kinde-tls");
   const keyFile = join(folder, "key.pem");
   const certFile = join(folder, "cert.pem");
-  if (existsSync(keyFile) && existsSync(certFile)) return { keyFile, certFile };
+  if (existsSync(keyFile) && existsSync(certFile) && !expiresSoon(certFile)) return { keyFile, certFile };
   mkdirSync(folder, { recursive: true, mode: 0o700 });
-  // A P-256 key, 30 days, for the one address it serves; a rehearsal older than that makes a new one.
-  execFileSync(
-    "openssl",
-    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyFile, "-out", certFile].concat([
-      "-days",
-      "30",
-      "-subj",
-      "/CN=kinde-hasura rehearsal Kinde stand-in",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-    ]),
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
+  // A P-256 key, 30 days, for the one address it serves.
+  const args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyFile, "-out", certFile];
+  args.push("-days", "30", "-subj", "/CN=kinde-hasura rehearsal Kinde stand-in", "-addext", "subjectAltName=IP:127.0.0.1");
+  try {
+    execFileSync("openssl", args, { stdio: ["ignore", "ignore", "pipe"] });
+  } catch (err) {
+    const e = err as { code?: string; stderr?: Buffer };
+    throw new RehearsalError(
+      e.code === "ENOENT"
+        ? "The rehearsal's Kinde stand-in needs openssl to make its https certificate: install it (apt-get install openssl)"
+        : `openssl could not make the Kinde stand-in's certificate in ${folder}: ${String(e.stderr ?? "")
+            .trim()
+            .slice(0, 300)}`,
+    );
+  }
   return { keyFile, certFile };
+}
+
+function expiresSoon(certFile: string): boolean {
+  try {
+    return Date.parse(new X509Certificate(readFileSync(certFile)).validTo) - Date.now() < RENEW_WITHIN_MS;
+  } catch {
+    return true;
+  }
 }
 
 export class KindeStandIn {

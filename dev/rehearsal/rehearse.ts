@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { parse } from "yaml";
 import { ConfigError, parseStackSettings, type StackSettings } from "../../core/settings/stack-settings.js";
 import { STEPS } from "../../core/steps.js";
@@ -86,6 +86,7 @@ async function throughTheEdge(
   pwd: string,
   providerEnv: NodeJS.ProcessEnv,
   secrets: Set<string>,
+  stateDir: string,
 ): Promise<EdgeReport> {
   const smokeStep = registrations.find((r) => r.type === "command:local:Command" && r.name === "smoke-run");
   const environment = (reveal(smokeStep?.inputs.environment).plain ?? {}) as Record<string, string>;
@@ -96,9 +97,7 @@ async function throughTheEdge(
     ...environment,
     HASURA_GRAPHQL_ENDPOINT: edge.url,
     ...(direct ? { [STEPS.smoke.env.adminEndpoint.name]: direct } : {}),
-    NODE_EXTRA_CA_CERTS: providerEnv.NODE_EXTRA_CA_CERTS
-      ? caBundleFile(dirname(edge.caFile), [providerEnv.NODE_EXTRA_CA_CERTS, edge.caFile])
-      : edge.caFile,
+    NODE_EXTRA_CA_CERTS: providerEnv.NODE_EXTRA_CA_CERTS ? caBundleFile(stateDir, [providerEnv.NODE_EXTRA_CA_CERTS, edge.caFile]) : edge.caFile,
   };
   const smoke = await new Promise<{ ok: boolean; output: string }>((resolve) => {
     const child = spawn("/bin/sh", ["-c", "node --import tsx scripts/smoke.ts --timeout 30"], { cwd: pwd, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -221,7 +220,8 @@ async function rehearseLocked(
     });
     // With a TLS edge: the smoke once more, through it, and the metadata API refused by it.
     if (run.exitCode === 0 && !run.failure) {
-      for (const edgeStandIn of providers.edges.values()) edge = await throughTheEdge(edgeStandIn, run.registrations, pwd, providerEnv, secrets);
+      for (const edgeStandIn of providers.edges.values())
+        edge = await throughTheEdge(edgeStandIn, run.registrations, pwd, providerEnv, secrets, state.dir);
       if (o.whileUp) await o.whileUp({ outputs: run.outputs, config });
     }
   } finally {

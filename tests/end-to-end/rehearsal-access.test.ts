@@ -35,6 +35,8 @@ describe("rehearsals of a team's schema (stand-ins for the engine, Docker and Ha
     );
     expect(smoke).toContain("PASS  subscription to users yields exactly the caller's rows and sees a change");
     expect(smoke).toContain("PASS  a token that expires during the subscription ends it");
+    // The smoke ends when its checks do: no timer or socket left behind keeps the step running (run-cli.ts says so when one does).
+    expect(smoke).not.toContain("something left a handle open");
   });
 
   it("stops at the smoke gate naming the table when a team's table leaks", { timeout: 120_000 }, async () => {

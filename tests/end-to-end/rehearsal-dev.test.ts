@@ -35,6 +35,9 @@ describe("the rehearsal of the dev stack (stand-ins for the engine, Docker and H
       expect.arrayContaining(["postgres", "database-role", "migrations-run", "hasura", "metadata-run", "smoke-run"]),
     );
     expect(first.smokeOutput).toContain("27 passed, 0 failed (allowed checks used signed dev tokens)");
+    // Every step ends when its work does: none was kept running by a handle left open (run-cli.ts says so when one is).
+    const lingering = first.timeline.filter((t) => t.output?.includes("something left a handle open")).map((t) => t.name);
+    expect(lingering).toEqual([]);
     expect(first.outputs.jwtIssuer).toBe("https://local-signer.invalid/kinde-hasura/dev");
     // Whatever host port the stack asks for (8080), the stand-in publishes a free one and reports it.
     expect(first.outputs.hasuraUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

@@ -22,7 +22,11 @@ export async function runCli(main: () => Promise<number>, options: CliOptions): 
   // step's output in `pulumi up`'s log). A handle left open by a library must not hang a deploy step
   // either, so an unref'd timer (it keeps nothing alive) ends the process if it has not ended by then.
   process.exitCode = code;
-  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+  setTimeout(() => {
+    // Said, so that a library's stray handle shows (and is fixed) instead of slowing every run quietly.
+    process.stderr.write(`(still running ${EXIT_GRACE_MS / 1000} s after finishing: something left a handle open; exiting with ${code})\n`);
+    process.exit(code);
+  }, EXIT_GRACE_MS).unref();
 }
 
 /** How long a CLI may take to wind down after its work is done. */

@@ -92,6 +92,16 @@ function collect(
 }
 
 /** A check outcome with no HTTP response: the socket's story is the body. */
+/** How the socket closed within `ms`, or undefined; the timer is cleared either way, so none outlives the check. */
+async function closedWithin(socket: Socket, ms: number): Promise<Awaited<Socket["closed"]> | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([socket.closed, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function outcome(expected: string, got: string, ok: boolean, ms: number): CheckOutcome {
   const response: GraphqlResponse = { answer: { kind: "unreadable", status: 0, text: got }, text: got, ms };
   return { expected, response, got, ok };
@@ -115,7 +125,7 @@ export function subscriptionChecks(fixture: TableFixture): SmokeCheck[] {
       const started = Date.now();
       const socket = openSocket(s, await headers(s), timeout(s));
       const acked = await socket.acked;
-      const closed = await Promise.race([socket.closed, new Promise<undefined>((r) => setTimeout(() => r(undefined), timeout(s)))]);
+      const closed = await closedWithin(socket, timeout(s));
       await socket.client.dispose();
       const got = acked ? "connection_ack" : closed ? `closed with ${closed.code}` : "no answer";
       return outcome(`closed with ${FORBIDDEN} before connection_ack`, got, !acked && closed?.code === FORBIDDEN, Date.now() - started);
@@ -213,7 +223,7 @@ export function subscriptionChecks(fixture: TableFixture): SmokeCheck[] {
         );
         try {
           const acked = await socket.acked;
-          const closed = await Promise.race([socket.closed, new Promise<undefined>((r) => setTimeout(() => r(undefined), 4_000 + timeout(s)))]);
+          const closed = await closedWithin(socket, 4_000 + timeout(s));
           const early = closed !== undefined && closed.at < expiresAt * 1000 - 1500;
           const got = !acked
             ? "not acknowledged"
