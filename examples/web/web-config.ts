@@ -7,18 +7,6 @@ import type { DeployedStack } from "../../scripts/lib/stacks/stack-reader.js";
 
 export class WebConfigError extends ExpectedFailure {}
 
-/** What the page reads from /config.json: nothing secret. */
-export interface AppConfig {
-  stack: string;
-  graphqlUrl: string;
-  audience: string;
-  /** Kinde's SPA SDK `domain`: https://<kindeDomain>, or the local sign-in's URL. */
-  signInDomain: string;
-  clientId: string;
-  /** For the page's text: "kinde" or "local" (the local sign-in, no Kinde account). */
-  signIn: "kinde" | "local";
-}
-
 /** Local signing mode: what the local sign-in signs with (never sent to the page). */
 export interface LocalSignerConfig {
   issuer: string;

@@ -8,8 +8,10 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { inProject } from "../../core/project-root.js";
+// What the page reads from /config.json, declared once beside the page that reads it.
+import type { AppConfig } from "./app/config.js";
 import { closeServer, type LocalSignIn, startLocalSignIn } from "./local-sign-in.js";
-import { type AppConfig, isLoopbackHost, LOCAL_CLIENT_ID, type WebPlan } from "./web-config.js";
+import { isLoopbackHost, LOCAL_CLIENT_ID, type WebPlan } from "./web-config.js";
 
 const APP_DIR = inProject("examples/web/app");
 
