@@ -5,12 +5,12 @@
 // protocol is oidc-provider's (OpenID certified, panva/node-oidc-provider); this file only configures it
 // and serves the one page it leaves to us: "who are you?", answered with any user id, no password.
 import { createPrivateKey, randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { calculateJwkThumbprint, type JWK } from "jose";
 import Provider, { type Adapter, type AdapterPayload, type Configuration, type KoaContextWithOIDC } from "oidc-provider";
 import { userTokenClaims } from "../../core/jwt-policy.js";
-import { isLoopbackHost, LOCAL_CLIENT_ID, type LocalSignerConfig } from "./web-config.js";
+import { isLoopbackHost, listenOnLoopback } from "./loopback-server.js";
+import { LOCAL_CLIENT_ID, type LocalSignerConfig } from "./web-config.js";
 
 export interface LocalSignInOptions {
   signer: LocalSignerConfig;
@@ -42,12 +42,8 @@ export async function startLocalSignIn(o: LocalSignInOptions): Promise<LocalSign
   const server = createServer((req, res) => {
     void route(provider, o, req, res).catch((err: Error) => page(res, 500, "Local sign-in failed", `<p>${html(err.message)}</p>`));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(o.port, "127.0.0.1", () => resolve());
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, stop: () => closeServer(server) };
+  const { url, close } = await listenOnLoopback(server, o.port);
+  return { url, stop: close };
 }
 
 function configuration(o: LocalSignInOptions, jwk: JWK): Configuration {
@@ -262,11 +258,4 @@ async function body(req: IncomingMessage): Promise<string> {
 async function signingJwk(pem: string): Promise<JWK> {
   const jwk = createPrivateKey(pem).export({ format: "jwk" }) as JWK;
   return { ...jwk, kid: await calculateJwkThumbprint(jwk), alg: "RS256", use: "sig" };
-}
-
-export function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 }

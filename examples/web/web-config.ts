@@ -84,11 +84,3 @@ export function corsAllows(corsDomains: string[], origin: string): boolean {
     return url.protocol === `${wildcard[1]}:` && url.host.endsWith(`.${wildcard[2]}`);
   });
 }
-
-/**
- * Whether a request's Host names this machine's loopback on `port`: a page on another site whose DNS
- * name was pointed at 127.0.0.1 (DNS rebinding) sends its own name and is refused.
- */
-export function isLoopbackHost(host: string | undefined, port: number): boolean {
-  return host === `127.0.0.1:${port}` || host === `localhost:${port}`;
-}

@@ -4,14 +4,14 @@
 // runs the local sign-in (local-sign-in.ts) and points the page's Kinde SDK at it.
 import { readFileSync } from "node:fs";
 import { createServer, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { inProject } from "../../core/project-root.js";
 // What the page reads from /config.json, declared once beside the page that reads it.
 import type { AppConfig } from "./app/config.js";
-import { closeServer, type LocalSignIn, startLocalSignIn } from "./local-sign-in.js";
-import { isLoopbackHost, LOCAL_CLIENT_ID, type WebPlan } from "./web-config.js";
+import { type LocalSignIn, startLocalSignIn } from "./local-sign-in.js";
+import { isLoopbackHost, listenOnLoopback } from "./loopback-server.js";
+import { LOCAL_CLIENT_ID, type WebPlan } from "./web-config.js";
 
 const APP_DIR = inProject("examples/web/app");
 
@@ -34,17 +34,13 @@ export interface WebApp {
 export async function startWebApp(plan: WebPlan, o: WebAppOptions): Promise<WebApp> {
   const bundle = await bundleApp();
   const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(o.port, "127.0.0.1", () => resolve());
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { url, port, close } = await listenOnLoopback(server, o.port);
   let signIn: LocalSignIn | undefined;
   try {
     if (plan.signIn.kind === "local")
       signIn = await startLocalSignIn({ signer: plan.signIn.signer, appOrigin: url, port: o.signInPort, accessTokenLifetime: o.accessTokenLifetime });
   } catch (err) {
-    await closeServer(server);
+    await close();
     throw err;
   }
   const config: AppConfig = {
@@ -57,7 +53,6 @@ export async function startWebApp(plan: WebPlan, o: WebAppOptions): Promise<WebA
   };
   const index = readFileSync(join(APP_DIR, "index.html"), "utf8");
   const csp = contentSecurityPolicy(config);
-  const port = (server.address() as AddressInfo).port;
   server.on("request", (req, res) => {
     if (!isLoopbackHost(req.headers.host, port)) return send(res, 403, "text/plain", `serving 127.0.0.1:${port} only`);
     let path: string;
@@ -80,7 +75,7 @@ export async function startWebApp(plan: WebPlan, o: WebAppOptions): Promise<WebA
     url,
     ...(signIn ? { signInUrl: signIn.url } : {}),
     async stop() {
-      await Promise.all([closeServer(server), signIn?.stop()]);
+      await Promise.all([close(), signIn?.stop()]);
     },
   };
 }

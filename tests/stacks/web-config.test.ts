@@ -2,7 +2,8 @@
 // the app talks to, and the messages when the stack cannot serve the example app.
 import { describe, expect, it } from "vitest";
 import { parseStackSettings } from "../../core/settings/stack-settings.js";
-import { corsAllows, isLoopbackHost, webPlanOf } from "../../examples/web/web-config.js";
+import { isLoopbackHost } from "../../examples/web/loopback-server.js";
+import { corsAllows, webPlanOf } from "../../examples/web/web-config.js";
 import { credentialsOf } from "../../scripts/lib/stacks/stack-reader.js";
 import { devConfig, prodKindeConfig, rsaKeyPair } from "../support/fixtures.js";
 
