@@ -6,8 +6,7 @@
 // KINDE_APP_CLIENT_ID (the front-end application) and, optionally, KINDE_SMOKE_CLIENT_ID; for the
 // front-end application KINDE_APP_URL (a callback and logout URL to add) and KINDE_ACCESS_TOKEN_LIFETIME.
 
-import { parseOrigin } from "../core/settings/config-values.js";
-import { MAX_ACCESS_TOKEN_LIFETIME, MIN_ACCESS_TOKEN_LIFETIME } from "../core/settings/web-app.js";
+import { accessTokenLifetime, MAX_ACCESS_TOKEN_LIFETIME, MIN_ACCESS_TOKEN_LIFETIME, webAppOrigin } from "../core/settings/web-app.js";
 import { STEPS } from "../core/steps.js";
 import { requireStepInputs, UsageError } from "./lib/cli/env.js";
 import { runCli } from "./lib/cli/run-cli.js";
@@ -25,22 +24,19 @@ function frontEndSetup(appClientId: string | undefined, appUrl: string | undefin
       );
     return undefined;
   }
-  const origin = appUrl === undefined ? undefined : parseOrigin(appUrl.replace(/\/$/, ""));
-  if (appUrl !== undefined && (!origin || appUrl.includes("*")))
+  const app = appUrl === undefined ? undefined : webAppOrigin(appUrl);
+  if (appUrl !== undefined && !app)
     throw new UsageError(
       `${KINDE_ENV.appUrl.name} must be an origin such as http://127.0.0.1:3000 (scheme, host, port; no path); got ${JSON.stringify(appUrl.slice(0, 200))}`,
     );
-  const seconds = lifetime === undefined ? undefined : Number(lifetime);
-  if (
-    lifetime !== undefined &&
-    !(/^\d{1,5}$/.test(lifetime) && (seconds as number) >= MIN_ACCESS_TOKEN_LIFETIME && (seconds as number) <= MAX_ACCESS_TOKEN_LIFETIME)
-  )
+  const seconds = lifetime === undefined ? undefined : accessTokenLifetime(lifetime);
+  if (lifetime !== undefined && seconds === undefined)
     throw new UsageError(
       `${KINDE_ENV.accessTokenLifetime.name} must be a whole number of seconds from ${MIN_ACCESS_TOKEN_LIFETIME} to ${MAX_ACCESS_TOKEN_LIFETIME}; got ${JSON.stringify(lifetime.slice(0, 40))}`,
     );
   return {
     clientId: appClientId,
-    ...(origin ? { appUrl: new URL(origin.raw).origin } : {}),
+    ...(app ? { appUrl: app.origin } : {}),
     ...(seconds !== undefined ? { accessTokenLifetime: seconds } : {}),
   };
 }

@@ -4,6 +4,7 @@
 // Kinde account needed); on a Kinde stack the app signs in with Kinde (kindeAppClientId, webAppUrl).
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "../../core/project-root.js";
+import { accessTokenLifetime, MAX_ACCESS_TOKEN_LIFETIME, MIN_ACCESS_TOKEN_LIFETIME } from "../../core/settings/web-app.js";
 import { requireStackName, UsageError } from "../../scripts/lib/cli/env.js";
 import { runCli } from "../../scripts/lib/cli/run-cli.js";
 import { runCommand } from "../../scripts/lib/cli/shell.js";
@@ -38,9 +39,12 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   const stack = requireStackName(values.stack, "--stack");
-  const lifetime = values["token-lifetime"];
-  if (!/^\d{1,5}$/.test(lifetime) || Number(lifetime) < 60 || Number(lifetime) > 86_400)
-    throw new UsageError(`--token-lifetime must be a whole number of seconds from 60 to 86400; got ${JSON.stringify(lifetime)}`);
+  // Kinde's bounds for an access token, which the local sign-in stands in for.
+  const lifetime = accessTokenLifetime(values["token-lifetime"]);
+  if (lifetime === undefined)
+    throw new UsageError(
+      `--token-lifetime must be a whole number of seconds from ${MIN_ACCESS_TOKEN_LIFETIME} to ${MAX_ACCESS_TOKEN_LIFETIME}; got ${JSON.stringify(values["token-lifetime"])}`,
+    );
   // Every option is checked before the stack is read.
   const givenPort = portOption(values.port, "--port");
   const givenSignInPort = portOption(values["sign-in-port"], "--sign-in-port");
@@ -50,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
   const signInPort = givenSignInPort ?? (port === 65_535 ? 65_534 : port + 1);
   if (signInPort === port) throw new UsageError(`--sign-in-port must differ from the app's port ${port}`);
 
-  const app = await startWebApp(plan, { port, signInPort, accessTokenLifetime: Number(lifetime) }).catch((err: NodeJS.ErrnoException) => {
+  const app = await startWebApp(plan, { port, signInPort, accessTokenLifetime: lifetime }).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== "EADDRINUSE") throw err;
     throw new WebConfigError(`127.0.0.1:${(err as { port?: number }).port ?? port} is taken: pass --port (and --sign-in-port) with free ports`);
   });
