@@ -201,6 +201,24 @@ export async function ensureKinde(input: EnsureInput): Promise<EnsureResult> {
   return { apiId, changes };
 }
 
+/** An application's two URL lists Kinde checks redirects against, read and added to alike. */
+const URL_LISTS = [
+  {
+    kind: "callback",
+    read: "getCallbackUrls",
+    add: "addRedirectCallbackUrls",
+    urls: async (appId: string) => (await Callbacks.getCallbackUrls({ appId })).redirect_urls,
+    addUrl: (appId: string, url: string) => Callbacks.addRedirectCallbackUrls({ appId, requestBody: { urls: [url] } }),
+  },
+  {
+    kind: "logout",
+    read: "getLogoutUrls",
+    add: "addLogoutRedirectUrls",
+    urls: async (appId: string) => (await Callbacks.getLogoutUrls({ appId })).logout_urls,
+    addUrl: (appId: string, url: string) => Callbacks.addLogoutRedirectUrls({ appId, requestBody: { urls: [url] } }),
+  },
+] as const;
+
 /**
  * The example app's URL as a callback and a logout URL of the front-end application (added, never
  * replacing the team's own), and the access-token lifetime. Kinde compares redirect_uri exactly, and
@@ -212,21 +230,13 @@ async function ensureFrontEnd(app: FrontEndSetup, log: (line: string) => void): 
   const appId = app.clientId;
   if (app.appUrl) {
     const url = app.appUrl;
-    const callbacks = await call("getCallbackUrls", `reading the callback URLs of ${appId}`, () => Callbacks.getCallbackUrls({ appId }));
-    if ((callbacks.redirect_urls ?? []).includes(url)) log(`${url} is already a callback URL of ${appId}.`);
-    else {
-      await call("addRedirectCallbackUrls", `adding a callback URL to ${appId}`, () =>
-        Callbacks.addRedirectCallbackUrls({ appId, requestBody: { urls: [url] } }),
-      );
-      changes.push(`added callback URL ${url} to the front-end application ${appId}`);
-    }
-    const logouts = await call("getLogoutUrls", `reading the logout URLs of ${appId}`, () => Callbacks.getLogoutUrls({ appId }));
-    if ((logouts.logout_urls ?? []).includes(url)) log(`${url} is already a logout URL of ${appId}.`);
-    else {
-      await call("addLogoutRedirectUrls", `adding a logout URL to ${appId}`, () =>
-        Callbacks.addLogoutRedirectUrls({ appId, requestBody: { urls: [url] } }),
-      );
-      changes.push(`added logout URL ${url} to the front-end application ${appId}`);
+    for (const list of URL_LISTS) {
+      const present = await call(list.read, `reading the ${list.kind} URLs of ${appId}`, () => list.urls(appId));
+      if ((present ?? []).includes(url)) log(`${url} is already a ${list.kind} URL of ${appId}.`);
+      else {
+        await call(list.add, `adding a ${list.kind} URL to ${appId}`, () => list.addUrl(appId, url));
+        changes.push(`added ${list.kind} URL ${url} to the front-end application ${appId}`);
+      }
     }
   }
   if (app.accessTokenLifetime !== undefined) {
