@@ -3,7 +3,7 @@
 // with the stack's dev key). Pure: it reads a stack that is already read (scripts/lib/stacks/stack-reader.ts).
 import { ExpectedFailure } from "../../core/expected-failure.js";
 import type { ClaimsMode } from "../../core/jwt-policy.js";
-import type { DeployedStack } from "../../scripts/lib/stacks/stack-reader.js";
+import { type DeployedStack, issuerDrift } from "../../scripts/lib/stacks/stack-reader.js";
 
 export class WebConfigError extends ExpectedFailure {}
 
@@ -45,12 +45,8 @@ export function webPlanOf(stack: DeployedStack): WebPlan {
       `Stack ${name} sets no webAppUrl (a production stack has none by default): set it to the app's origin with \`pulumi config set webAppUrl <origin> --stack ${name}\``,
     );
   const base = { stack: name, graphqlUrl, audience: settings.jwt.audience, corsDomains: settings.hasura.corsDomains, appUrl };
-  // The stack was deployed with another issuer (an older version of this project: the local issuer was a
-  // urn): its Hasura would refuse every token signed for the issuer this version computes.
-  if (typeof outputs.jwtIssuer === "string" && outputs.jwtIssuer !== settings.jwt.issuer)
-    throw new WebConfigError(
-      `Stack ${name}'s Hasura trusts issuer ${outputs.jwtIssuer}, but this version of the project signs for ${settings.jwt.issuer}: run npm run up for stack ${name} first`,
-    );
+  const drift = issuerDrift(stack);
+  if (drift) throw new WebConfigError(drift);
   if (settings.jwt.trust.kind === "local") {
     // Production stacks refuse local signing mode already (core/settings/production.ts); this says so again here.
     if (settings.production) throw new WebConfigError(`Stack ${name} is a production stack: the local sign-in never serves one`);

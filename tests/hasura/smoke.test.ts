@@ -197,7 +197,7 @@ describe("npm run smoke", () => {
       return { code: 0, stdout: "", stderr: "" };
     };
     expect(() => resolveStack({ stack: "dev", env: {}, run, repoRoot: "/nowhere" })).toThrow(
-      "Stack dev's Hasura trusts issuer urn:kinde-hasura:dev:local-signer, but this version signs for https://local-signer.invalid/kinde-hasura/dev: run npm run up for stack dev first",
+      "Stack dev's Hasura trusts issuer urn:kinde-hasura:dev:local-signer, but this version of the project signs for https://local-signer.invalid/kinde-hasura/dev: run npm run up for stack dev first",
     );
     outputs.jwtIssuer = "https://local-signer.invalid/kinde-hasura/dev";
     expect(resolveStack({ stack: "dev", env: {}, run, repoRoot: "/nowhere" }).policy.issuer).toBe(outputs.jwtIssuer);

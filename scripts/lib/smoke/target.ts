@@ -8,7 +8,7 @@ import type { Runner } from "../cli/shell.js";
 import { loadAccessPolicy } from "../hasura/access-policy.js";
 import { loadMetadata } from "../hasura/metadata.js";
 import { fetchClientCredentialsToken, kindeTokenUrl } from "../kinde/m2m-token.js";
-import { readDeployedStack } from "../stacks/stack-reader.js";
+import { issuerDrift, readDeployedStack } from "../stacks/stack-reader.js";
 import type { SmokeTarget } from "./smoke.js";
 import { signingKeyFromPem, signUserToken } from "./tokens.js";
 
@@ -102,12 +102,8 @@ function resolveStackSettings(i: ResolveInputs): ResolvedStack {
         `or forward it (\`kubectl --namespace ${settings.kubernetes.namespace} port-forward svc/hasura 8080:80\`) and pass --endpoint http://127.0.0.1:8080`,
     );
   }
-  // Deployed with another issuer (before the local issuer became an https URL): tokens signed for the
-  // issuer this version computes would all be refused.
-  if (typeof outputs.jwtIssuer === "string" && outputs.jwtIssuer !== settings.jwt.issuer)
-    throw new UsageError(
-      `Stack ${stack}'s Hasura trusts issuer ${outputs.jwtIssuer}, but this version signs for ${settings.jwt.issuer}: run npm run up for stack ${stack} first`,
-    );
+  const drift = issuerDrift({ settings, outputs });
+  if (drift) throw new UsageError(drift);
   const endpoint = fromEnv.endpoint ?? (typeof outputs.hasuraUrl === "string" ? outputs.hasuraUrl : undefined);
   if (!endpoint) throw new UsageError(`Stack ${stack} has no hasuraUrl output; run npm run up first, or set ${SMOKE_ENV.endpoint.name}`);
   const adminSecret = fromEnv.adminSecret ?? credentials.hasuraAdminSecret;

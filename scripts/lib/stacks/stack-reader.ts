@@ -56,6 +56,16 @@ export function readDeployedStack(
   return { settings, outputs, credentials: credentialsOf(settings, outputs) };
 }
 
+/**
+ * Why tokens this version signs would all be refused by the deployed Hasura, or undefined: the stack
+ * was deployed with another issuer (an older version of this project, whose local issuer was a urn).
+ */
+export function issuerDrift(stack: Pick<DeployedStack, "settings" | "outputs">): string | undefined {
+  const { settings, outputs } = stack;
+  if (typeof outputs.jwtIssuer !== "string" || outputs.jwtIssuer === settings.jwt.issuer) return undefined;
+  return `Stack ${settings.stack}'s Hasura trusts issuer ${outputs.jwtIssuer}, but this version of the project signs for ${settings.jwt.issuer}: run npm run up for stack ${settings.stack} first`;
+}
+
 /** Config first, then the stack's outputs (where the program puts what it generated). */
 export function credentialsOf(settings: StackSettings, outputs: Record<string, unknown>): DeployedStack["credentials"] {
   const output = (key: string) => (typeof outputs[key] === "string" && outputs[key] !== "" ? (outputs[key] as string) : undefined);
