@@ -243,7 +243,7 @@ async function standInKinde(
   const kinde = await startKinde(state);
   c.config[`${c.project}:kindeJwksUrl`] = kinde.jwksUrl;
   // The steps' Node processes (the JWKS check, the smoke) trust the stand-in's certificate, besides any CA the shell gave.
-  c.providerEnv.NODE_EXTRA_CA_CERTS = caBundle(state, [c.providerEnv.NODE_EXTRA_CA_CERTS, kinde.caFile]);
+  c.providerEnv.NODE_EXTRA_CA_CERTS = caBundleFile(state.dir, [c.providerEnv.NODE_EXTRA_CA_CERTS, kinde.caFile]);
   const user = state.standIn<string>("kinde-user") ?? `kp_rehearsal_${randomBytes(6).toString("hex")}`;
   state.setStandIn("kinde-user", user);
   state.save();
@@ -380,11 +380,7 @@ function smokeOf(timeline: TimelineEntry[]): { smokeOutput?: string } {
   return smoke?.output !== undefined ? { smokeOutput: smoke.output } : {};
 }
 
-/** One file of PEM certificates for NODE_EXTRA_CA_CERTS, which names a single file. */
-function caBundle(state: RehearsalState, files: Array<string | undefined>): string {
-  return caBundleFile(state.dir, files);
-}
-
+/** One file of PEM certificates in `dir` for NODE_EXTRA_CA_CERTS, which names a single file. */
 function caBundleFile(dir: string, files: Array<string | undefined>): string {
   const present = files.filter((f): f is string => Boolean(f) && existsSync(f as string));
   const bundle = join(dir, `ca-bundle-${createHash("sha256").update(present.join("\0")).digest("hex").slice(0, 12)}.pem`);
