@@ -39,8 +39,10 @@ export async function startLocalSignIn(o: LocalSignInOptions): Promise<LocalSign
   // Its issuer is an https URL under .invalid while it is served over http on loopback: it must not
   // think a proxy terminates TLS for it, or it builds https URLs for its own pages.
   provider.proxy = false;
+  // oidc-provider's request handler, composed once (its callback() builds the middleware chain on each call).
+  const handleProtocol = provider.callback();
   const server = createServer((req, res) => {
-    void route(provider, o, req, res).catch((err: Error) => page(res, 500, "Local sign-in failed", `<p>${html(err.message)}</p>`));
+    void route(provider, handleProtocol, o, req, res).catch((err: Error) => page(res, 500, "Local sign-in failed", `<p>${html(err.message)}</p>`));
   });
   const { url, close } = await listenOnLoopback(server, o.port);
   return { url, stop: close };
@@ -174,7 +176,13 @@ async function logoutSource(ctx: KoaContextWithOIDC, form: string): Promise<void
   );
 }
 
-async function route(provider: Provider, o: LocalSignInOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(
+  provider: Provider,
+  handleProtocol: ReturnType<Provider["callback"]>,
+  o: LocalSignInOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const port = (req.socket.localPort ?? 0) as number;
   if (!isLoopbackHost(req.headers.host, port)) {
     page(res, 403, "Local sign-in", `<p>This sign-in answers for 127.0.0.1:${port} only.</p>`);
@@ -187,7 +195,7 @@ async function route(provider: Provider, o: LocalSignInOptions, req: IncomingMes
   }
   const interaction = /^\/interaction\/([A-Za-z0-9_-]{1,64})(\/login)?$/.exec(url.pathname);
   if (!interaction) {
-    provider.callback()(req, res);
+    handleProtocol(req, res);
     return;
   }
   const details = await provider.interactionDetails(req, res).catch(() => undefined);
