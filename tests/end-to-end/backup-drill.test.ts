@@ -431,7 +431,8 @@ describe("the scheduled backup script (run with /bin/sh against Debian's Postgre
     const { spawn, execFileSync } = await import("node:child_process");
     const dir = mkdtempSync(join(tmpdir(), "kh-backups-"));
     const { backupScript } = await import("../../core/backup-schedule.js");
-    // 7 h: a sleep of 25200 s that no other process here would be running.
+    // 7 h = 25200 s. The wait counts from the attempt's start, so a failed dump that took a few seconds
+    // on a loaded machine leaves a sleep of 25200 minus those seconds (CI once saw no "sleep 25200").
     const child = spawn("/bin/sh", ["-c", backupScript({ everyHours: 7, retention: 2 })], {
       env: { ...process.env, PATH: `${DEBIAN_PG_BIN}:${process.env.PATH}`, ...pgEnv(), PGDATABASE: "no_such_db", BACKUP_DIR: dir },
     });
@@ -441,19 +442,32 @@ describe("the scheduled backup script (run with /bin/sh against Debian's Postgre
     // Each wait bounded on its own: on a machine busy with the browser tests one attempt took most of 15 s.
     const failedBy = Date.now() + 25_000;
     while (!log.includes("backup FAILED") && Date.now() < failedBy) await new Promise((r) => setTimeout(r, 50));
-    const sleeping = () =>
-      execFileSync("ps", ["-eo", "args"])
+    // This script's sleeps: the children of its shell running `sleep N`, as pid and N.
+    const processes = () =>
+      execFileSync("ps", ["-eo", "pid=,ppid=,args="])
         .toString()
         .split("\n")
-        .filter((l) => l.trim() === "sleep 25200").length;
+        .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map(([, pid, ppid, args]) => ({ pid: Number(pid), ppid: Number(ppid), args: String(args).trim() }));
+    const sleepsOf = (shellPid: number) =>
+      processes()
+        .filter((p) => p.ppid === shellPid && /^sleep \d+$/.test(p.args))
+        .map((p) => ({ pid: p.pid, seconds: Number(p.args.slice("sleep ".length)) }));
     // Until the script has started its sleep (bounded: a loaded machine may take a moment).
     const sleepingBy = Date.now() + 25_000;
-    while (sleeping() === 0 && Date.now() < sleepingBy) await new Promise((r) => setTimeout(r, 50));
+    while (sleepsOf(child.pid!).length === 0 && Date.now() < sleepingBy) await new Promise((r) => setTimeout(r, 50));
     expect(log).toBe("backups: no daily time, every 7 h, keeping 2\nbackup FAILED (see above); next attempt at the next scheduled time\n");
-    // Retried an interval after the attempt, not at once: one sleep, no second attempt.
-    expect(sleeping()).toBe(1);
+    // Retried an interval after the attempt, not at once: one sleep of about 7 h (less the attempt's
+    // own seconds, bounded by the two 25 s waits above), and no second attempt.
+    const sleeps = sleepsOf(child.pid!);
+    expect(sleeps).toHaveLength(1);
+    const [sleep] = sleeps as [{ pid: number; seconds: number }];
+    expect(sleep.seconds).toBeLessThanOrEqual(25_200);
+    expect(sleep.seconds).toBeGreaterThan(25_200 - 60);
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
-    expect(sleeping()).toBe(0);
+    // No orphan: the sleep itself is gone, not only reparented away from the shell.
+    expect(processes().filter((p) => p.pid === sleep.pid && p.args.startsWith("sleep"))).toEqual([]);
   });
 });
